@@ -1,0 +1,26 @@
+"""spacy-biobert: BioBERT NER and relation-extraction heads for spaCy v3 pipelines."""
+from .extensions import install_extensions
+
+install_extensions()
+
+from . import encoder, tokenizer  # noqa: E402,F401  (registers architectures and tokenizers)
+from .relations import (  # noqa: E402
+    Relation,
+    add_relation,
+    concept_ids,
+    get_concept_relations,
+    get_relations,
+    set_concept_relations,
+    set_relations,
+)
+
+__version__ = "0.1.0"
+__all__ = [
+    "Relation",
+    "add_relation",
+    "concept_ids",
+    "get_concept_relations",
+    "get_relations",
+    "set_concept_relations",
+    "set_relations",
+]

@@ -1,0 +1,124 @@
+"""PubTator reader (as in BioCreative V CDR).
+
+A document is a block of lines, blocks separated by blank lines::
+
+    PMID|t|title
+    PMID|a|abstract
+    PMID<TAB>start<TAB>end<TAB>text<TAB>type<TAB>id(s)[<TAB>extra columns...]
+    PMID<TAB>CID<TAB>chemical id<TAB>disease id
+
+Offsets index into ``title + " " + abstract``. Ids may be ``-1`` or composite (``D008750|D007022``); they
+are kept verbatim on ``ent.kb_id_``. Extra columns are kept in the mention span group's ``attrs["extra"]``.
+"""
+from pathlib import Path
+from typing import Iterator, List, Tuple
+
+from .builder import CorpusFormatError, Mention, SourceDoc
+
+Line = Tuple[int, str]
+
+
+def read_lines(path: Path) -> List[Line]:
+    """Read ``path`` as UTF-8, returning ``(line number, text)`` pairs.
+
+    Raises:
+        CorpusFormatError: on bytes that are not UTF-8, naming the line.
+    """
+    lines: List[Line] = []
+    with Path(path).open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            try:
+                lines.append((number, raw.decode("utf-8").rstrip("\r\n")))
+            except UnicodeDecodeError as err:
+                raise CorpusFormatError(str(path), number, f"not valid UTF-8 ({err.reason})") from err
+    return lines
+
+
+def _blocks(lines: List[Line]) -> Iterator[List[Line]]:
+    block: List[Line] = []
+    for number, text in lines:
+        if text.strip():
+            block.append((number, text))
+        elif block:
+            yield block
+            block = []
+    if block:
+        yield block
+
+
+def _int(value: str, what: str, source: str, number: int) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise CorpusFormatError(source, number, f"{what} offset {value!r} is not an integer") from None
+
+
+def _mention(fields: List[str], text: str, source: str, number: int) -> Mention:
+    if len(fields) < 5:
+        raise CorpusFormatError(source, number, f"mention line has {len(fields)} columns, expected at least 5")
+    start = _int(fields[1], "start", source, number)
+    end = _int(fields[2], "end", source, number)
+    if not 0 <= start < end <= len(text):
+        raise CorpusFormatError(
+            source, number, f"offsets {start}-{end} outside the document text (length {len(text)})"
+        )
+    if text[start:end] != fields[3]:
+        raise CorpusFormatError(
+            source, number, f"mention text {fields[3]!r} differs from document text {text[start:end]!r}"
+        )
+    kb_id = fields[5] if len(fields) > 5 else ""
+    return Mention(start, end, fields[3], fields[4], kb_id, extra=tuple(fields[6:]), where=f"{source}:{number}")
+
+
+def _text(block: List[Line], source: str) -> Tuple[str, str, int]:
+    heads = [(n, t.split("|", 2)) for n, t in block[:2]]
+    for (number, parts), kind in zip(heads, ("t", "a")):
+        if len(parts) != 3 or parts[1] != kind:
+            raise CorpusFormatError(source, number, f"expected a 'PMID|{kind}|...' line")
+    if len(heads) < 2:
+        raise CorpusFormatError(source, block[0][0], "document has a title but no abstract line (truncated?)")
+    (n_title, (doc_id, _, title)), (n_abs, (abs_id, _, abstract)) = heads
+    if abs_id != doc_id:
+        raise CorpusFormatError(source, n_abs, f"abstract id {abs_id!r} differs from title id {doc_id!r}")
+    return doc_id, title + " " + abstract, n_title
+
+
+def parse_block(block: List[Line], source: str) -> SourceDoc:
+    """Parse one document block.
+
+    Raises:
+        CorpusFormatError: for any malformed line, naming ``source`` and the line number.
+    """
+    doc_id, text, _ = _text(block, source)
+    doc = SourceDoc(doc_id, text)
+    for number, line in block[2:]:
+        fields = line.split("\t")
+        if len(fields) < 2:
+            raise CorpusFormatError(source, number, f"unknown line type: {line[:60]!r}")
+        if fields[0] != doc_id:
+            raise CorpusFormatError(source, number, f"line belongs to {fields[0]!r} inside document {doc_id!r}")
+        if fields[1].lstrip("-").isdigit():
+            doc.mentions.append(_mention(fields, text, source, number))
+        elif len(fields) == 4:
+            doc.concept_relations.append((fields[2], fields[3], fields[1]))
+        else:
+            raise CorpusFormatError(source, number, f"unknown line type: {line[:60]!r}")
+    return doc
+
+
+def read_pubtator(path: Path) -> Iterator[SourceDoc]:
+    """Yield the documents of a PubTator file.
+
+    Args:
+        path: the ``.pubtator`` / ``.txt`` file.
+    Yields:
+        :class:`SourceDoc` per document.
+    Raises:
+        CorpusFormatError: on malformed input, naming file and line.
+    """
+    source = str(path)
+    lines = read_lines(Path(path))
+    if not lines:
+        raise CorpusFormatError(source, None, "file is empty")
+    for block in _blocks(lines):
+        yield parse_block(block, source)

