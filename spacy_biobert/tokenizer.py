@@ -15,7 +15,7 @@ from spacy.util import compile_infix_regex, compile_prefix_regex, compile_suffix
 _A = char_classes.ALPHA
 EXTRA_INFIXES = [
     r"(?<=[{a}0-9)\]])(?:{h})(?=[{a}0-9(\[])".format(a=_A, h=char_classes.HYPHENS),
-    r"(?<=[{a}0-9)\]])/(?=[{a}0-9(\[])".format(a=_A),
+    r"(?<=[{a}0-9)\]+])/(?=[{a}0-9(\[])".format(a=_A),
     r"[)\]](?=[-/{a}0-9])".format(a=_A),
     r"(?<=[-/{a}0-9])[(\[](?=[{a}0-9+])".format(a=_A),
     r"(?<=[{a}])\+(?=[-/{a}0-9])".format(a=_A),
