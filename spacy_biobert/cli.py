@@ -74,6 +74,21 @@ def convert(
         summary_json.write_text(json.dumps(stats.as_dict(), indent=2), encoding="utf8")
 
 
+@app.command("annotate")
+def annotate(
+    model: str = typer.Argument(..., help="Pipeline package name or folder."),
+    text: Optional[str] = typer.Option(None, "--text", "-t", help="Text to annotate (default: a sample abstract)."),
+) -> None:
+    """Annotate a text and print entities with confidences and relations with scores."""
+    from .annotate import SAMPLE_ABSTRACT, report
+
+    nlp = spacy.load(model)
+    doc = nlp(text or SAMPLE_ABSTRACT)
+    msg.divider(f"{model}")
+    print(doc.text, end="\n\n")
+    print(report(doc))
+
+
 def main() -> None:
     """Entry point of the ``spacy-biobert`` console script."""
     app()
