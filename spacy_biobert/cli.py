@@ -41,7 +41,8 @@ def print_summary(stats: ConversionStats, output: Path) -> None:
     )
     rows.append(("not in doc.ents (kept in span group)", sum(stats.not_in_ents.values())))
     rows += [(f"  - {why}", n) for why, n in sorted(stats.not_in_ents.items())]
-    rows.append(("dropped", 0))
+    rows.append(("discontinuous (kept as covering span)", stats.discontinuous))
+    rows += [(f"skipped source lines: {what}", n) for what, n in sorted(stats.skipped.items())]
     msg.table(rows, header=("what", "count"), divider=True)
     for example in stats.examples:
         msg.text(f"  misaligned: {example}")

@@ -15,11 +15,11 @@
 * ``A1<TAB>Negated T1`` / ``A2<TAB>Confidence T1 High`` (and old-style ``M``) on a mention -- appended to its
   ``extra`` as ``Negated`` / ``Confidence=High``.
 * ``#`` annotator notes are ignored. ``E`` events, ``*`` equivalences and attributes of non-mentions are
-  skipped and counted in a :class:`UserWarning` per file (event triggers are ``T`` lines, so they are kept).
+  skipped and counted in ``SourceDoc.skipped``, which the converter summary prints (event triggers are
+  ``T`` lines, so they are kept).
 * Any other line type raises :class:`CorpusFormatError`. Every error names the ``.ann`` file and line.
 """
 import warnings
-from collections import Counter
 from pathlib import Path
 from typing import Dict, Iterator, List, Tuple
 
@@ -159,7 +159,6 @@ def parse_ann(lines: List[Line], text: str, doc_id: str, source: str) -> SourceD
                 raise CorpusFormatError(source, number, f"duplicate entity id {fields[0]!r}")
             by_key[fields[0]] = _mention(fields, text, source, number)
             doc.mentions.append(by_key[fields[0]])
-    skipped: Counter = Counter()
     for number, fields in rows:
         kind = fields[0][:1]
         if kind == "R":
@@ -169,12 +168,9 @@ def parse_ann(lines: List[Line], text: str, doc_id: str, source: str) -> SourceD
         elif kind in ("A", "M") and _attribute(fields, by_key, source, number):
             continue
         elif kind in SKIPPED:
-            skipped[SKIPPED[kind]] += 1
+            doc.skipped[SKIPPED[kind]] += 1
         elif kind not in ("T", "#"):
             raise CorpusFormatError(source, number, f"unknown line type: {fields[0][:20]!r}")
-    if skipped:
-        counts = ", ".join(f"{n} {what}" for what, n in sorted(skipped.items()))
-        warnings.warn(f"{source}: skipped {counts} line(s)")
     return doc
 
 

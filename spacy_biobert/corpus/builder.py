@@ -52,6 +52,7 @@ class SourceDoc:
     mentions: List[Mention] = field(default_factory=list)
     concept_relations: List[Tuple[str, str, str]] = field(default_factory=list)
     mention_relations: List[Tuple[str, str, str]] = field(default_factory=list)  # (head key, tail key, label)
+    skipped: Counter = field(default_factory=Counter)  # source lines the Doc cannot represent, by kind
 
 
 @dataclass
@@ -63,6 +64,8 @@ class ConversionStats:
     concept_relations: Counter = field(default_factory=Counter)
     mention_relations: Counter = field(default_factory=Counter)
     misaligned: int = 0
+    discontinuous: int = 0
+    skipped: Counter = field(default_factory=Counter)
     not_in_ents: Counter = field(default_factory=Counter)
     examples: List[str] = field(default_factory=list)
 
@@ -81,6 +84,8 @@ class ConversionStats:
             "mention_relations": dict(self.mention_relations),
             "misaligned_expanded": self.misaligned,
             "misaligned_pct": round(100.0 * self.misaligned / total, 3) if total else 0.0,
+            "discontinuous_as_covering_span": self.discontinuous,
+            "skipped_source_lines": dict(self.skipped),
             "not_in_doc_ents": dict(self.not_in_ents),
         }
 
@@ -136,6 +141,8 @@ def build_doc(nlp: Language, source: SourceDoc, stats: ConversionStats) -> Doc:
     doc.ents = _select_ents(spans, stats)
     stats.docs += 1
     stats.mentions.update(m.label for m in source.mentions)
+    stats.discontinuous += sum("discontinuous" in m.extra for m in source.mentions)
+    stats.skipped.update(source.skipped)
     set_concept_relations(doc, source.concept_relations)
     stats.concept_relations.update(label for _, _, label in set(source.concept_relations))
     by_key = {m.key: span for m, span in zip(source.mentions, spans) if m.key}
