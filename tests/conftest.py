@@ -29,7 +29,7 @@ def write_tiny_bert(folder: Path) -> Path:
     from transformers import BertConfig, BertModel, BertTokenizerFast
 
     chars = string.ascii_letters + string.digits + string.punctuation
-    vocab = SPECIAL + WORDS + list(chars) + ["##" + c for c in chars]
+    vocab = list(dict.fromkeys(SPECIAL + WORDS + list(chars) + ["##" + c for c in chars]))
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf8")
     tokenizer = BertTokenizerFast(vocab_file=str(folder / "vocab.txt"), do_lower_case=False)
