@@ -4,6 +4,8 @@ from .extensions import install_extensions
 install_extensions()
 
 from . import encoder, tokenizer  # noqa: E402,F401  (registers architectures and tokenizers)
+from .pipeline import ner as _ner  # noqa: E402,F401
+from .pipeline import rel as _rel  # noqa: E402,F401
 from .relations import (  # noqa: E402
     Relation,
     add_relation,

@@ -1,0 +1,1 @@
+"""Thinc architectures of spacy-biobert's task heads (one module per head)."""

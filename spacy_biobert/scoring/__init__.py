@@ -1,0 +1,1 @@
+"""Scorers of spacy-biobert's components (one module per task)."""
