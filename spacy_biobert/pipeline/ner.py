@@ -170,7 +170,9 @@ class BioBertNER(TrainablePipe):
         """Add an entity label before initialization. Returns 1 if it was new, else 0."""
         if label in self.labels:
             return 0
-        self._allow_extra_label()
+        output_layer = self.model.get_ref("output_layer")
+        if output_layer.has_dim("nO"):  # the tag set is fixed once the output layer is sized
+            raise ValueError(Errors.E922.format(name=self.name, nO=output_layer.get_dim("nO")))
         self.cfg["labels"] = [*self.labels, label]
         self.vocab.strings.add(label)
         return 1
@@ -182,14 +184,15 @@ class BioBertNER(TrainablePipe):
         nlp: Optional[Language] = None,
         labels: Optional[Iterable[str]] = None,
     ) -> None:
-        """Take the labels from the gold entities of ``get_examples()`` (or ``labels``) and build the model.
+        """Add the labels of the gold entities of ``get_examples()`` (or ``labels``) and build the model.
 
         Pretrained encoder weights are loaded here (by the encoder's own initialization), not before.
         """
         validate_get_examples(get_examples, "BioBertNER.initialize")
         if labels is None:
             labels = sorted({ent.label_ for eg in get_examples() for ent in eg.reference.ents})
-        self.cfg["labels"] = list(labels)
+        for label in labels:
+            self.add_label(label)
         if not self.labels:
             raise ValueError(Errors.E143.format(name=self.name))
         self.model.get_ref("output_layer").set_dim("nO", len(self.tags))

@@ -88,6 +88,13 @@ def test_labels_come_from_the_training_data(trained):
     assert losses["biobert_ner"] < 0.1
 
 
+def test_labels_are_fixed_after_initialization(trained):
+    ner = trained[0].get_pipe("biobert_ner")
+    assert ner.add_label("Chemical") == 0
+    with pytest.raises(ValueError, match="E922"):
+        ner.add_label("Gene")
+
+
 def test_overfits_and_annotates(trained):
     nlp, egs, _ = trained
     for eg in egs:
