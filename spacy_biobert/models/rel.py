@@ -1,0 +1,192 @@
+"""The relation-scoring architecture ``spacy_biobert.RelationModel.v1`` (ATLOP-style, without markers).
+
+For every candidate pair of a batch of documents the model computes one logit per relation label:
+
+1. token vectors come from ``tok2vec`` -- in the configs a spacy-transformers ``TransformerListener``,
+   so they come from the shared transformer, which covers the whole document with strided windows
+   (context beyond one 512-wordpiece window);
+2. **mention** embedding = mean of the vectors of the mention's tokens;
+3. **entity** embedding = ``logsumexp`` (or ``mean``) over the embeddings of the entity's mentions -- an
+   entity is a concept (all mentions sharing a concept id) or a single mention;
+4. **pair** representation ``[h; t; h * t]`` -> ``Relu`` MLP -> ``n_labels`` logits (sigmoid per label
+   in the pipe: multi-label).
+
+Steps 2-4 up to the MLP run in a parameter-free torch module inside thinc's ``PyTorchWrapper_v2``; the
+MLP is made of thinc layers (so that the number of labels can stay unknown until initialization).
+Gradients flow back through the module into ``tok2vec`` and from there into the transformer.
+"""
+from typing import Callable, List, NamedTuple, Optional, Sequence, Tuple
+
+import numpy
+import torch
+from spacy.tokens import Doc
+from spacy.util import registry
+from thinc.api import ArgsKwargs, Linear, Model, PyTorchWrapper_v2, Relu, chain, torch2xp, xp2torch
+from thinc.types import Floats2d
+
+POOLINGS = ("logsumexp", "mean")
+
+
+class RelInstances(NamedTuple):
+    """The candidate pairs of one document, in token coordinates.
+
+    Attributes:
+        spans: ``(start, end)`` token offsets of the mentions.
+        groups: for each entity, the indices (into ``spans``) of its mentions.
+        pairs: ``(head entity, tail entity)`` indices into ``groups``; one model output row each.
+    """
+
+    spans: Sequence[Tuple[int, int]]
+    groups: Sequence[Sequence[int]]
+    pairs: Sequence[Tuple[int, int]]
+
+
+RelInput = Tuple[List[Doc], List[RelInstances]]
+RelModel = Model[RelInput, Floats2d]
+Tok2Vec = Model[List[Doc], List[Floats2d]]
+
+
+class PairFeatures(torch.nn.Module):
+    """Mention -> entity -> pair features; no parameters."""
+
+    def __init__(self, pooling: str):
+        super().__init__()
+        if pooling not in POOLINGS:
+            raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}")
+        self.pooling = pooling
+
+    def forward(self, tokvecs, tok_idx, tok_seg, men_idx, men_seg, heads, tails, n_men: int, n_ent: int):
+        width = tokvecs.shape[1]
+        mentions = _segment_mean(tokvecs[tok_idx], tok_seg, n_men, width)
+        members = mentions[men_idx]
+        if self.pooling == "mean":
+            entities = _segment_mean(members, men_seg, n_ent, width)
+        else:
+            entities = _segment_logsumexp(members, men_seg, n_ent, width)
+        head, tail = entities[heads], entities[tails]
+        return torch.cat([head, tail, head * tail], dim=1)
+
+
+def _segment_mean(rows, seg, n: int, width: int):
+    sums = torch.zeros(n, width, dtype=rows.dtype).index_add(0, seg, rows)
+    counts = torch.zeros(n, dtype=rows.dtype).index_add(0, seg, torch.ones_like(seg, dtype=rows.dtype))
+    return sums / counts.clamp(min=1.0).unsqueeze(1)
+
+
+def _segment_logsumexp(rows, seg, n: int, width: int):
+    # The (detached) maximum only stabilises exp(); the result and its gradient are exact.
+    index = seg.unsqueeze(1).expand(-1, width)
+    peak = torch.full((n, width), -1e30, dtype=rows.dtype).scatter_reduce(0, index, rows.detach(), "amax")
+    sums = torch.zeros(n, width, dtype=rows.dtype).index_add(0, seg, torch.exp(rows - peak[seg]))
+    return torch.log(sums) + peak
+
+
+def _index_arrays(lengths: List[int], instances: List[RelInstances]) -> Tuple[numpy.ndarray, ...]:
+    """Flatten a batch's instances into index arrays over the concatenated token / mention tables."""
+    tok_idx, tok_seg, men_idx, men_seg, heads, tails = ([] for _ in range(6))
+    tok_off = men_off = ent_off = 0
+    for length, inst in zip(lengths, instances):
+        for i, (start, end) in enumerate(inst.spans):
+            tok_idx.extend(range(tok_off + start, tok_off + end))
+            tok_seg.extend([men_off + i] * (end - start))
+        for e, members in enumerate(inst.groups):
+            men_idx.extend(men_off + m for m in members)
+            men_seg.extend([ent_off + e] * len(members))
+        heads.extend(ent_off + h for h, _ in inst.pairs)
+        tails.extend(ent_off + t for _, t in inst.pairs)
+        tok_off, men_off, ent_off = tok_off + length, men_off + len(inst.spans), ent_off + len(inst.groups)
+    arrays = tuple(numpy.asarray(a, dtype="int64") for a in (tok_idx, tok_seg, men_idx, men_seg, heads, tails))
+    return arrays + (men_off, ent_off)
+
+
+def _convert_inputs(model: Model, X: Tuple[List[Floats2d], List[RelInstances]], is_train: bool):
+    tokvecs, instances = X
+    lengths = [len(t) for t in tokvecs]
+    flat = model.ops.xp.concatenate([t for t in tokvecs if len(t)], axis=0)
+    *indices, n_men, n_ent = _index_arrays(lengths, instances)
+    args = [xp2torch(flat, requires_grad=is_train)] + [torch.from_numpy(a) for a in indices]
+
+    def backprop(d_inputs: ArgsKwargs) -> List[Floats2d]:
+        d_flat = torch2xp(d_inputs.args[0])
+        offsets = numpy.cumsum([0] + lengths)
+        return [
+            d_flat[offsets[i]:offsets[i + 1]] if lengths[i] else model.ops.alloc2f(*tokvecs[i].shape)
+            for i in range(len(tokvecs))
+        ]
+
+    return ArgsKwargs(args=tuple(args) + (n_men, n_ent), kwargs={}), backprop
+
+
+def _tok2vec_width(tok2vec: Tok2Vec, docs: Optional[List[Doc]]) -> int:
+    for node in tok2vec.walk():
+        if node.name == "transformer-listener" and node.has_dim("nO"):
+            return node.get_dim("nO")
+    if docs:
+        widths = [vecs.shape[1] for vecs in tok2vec.predict(docs) if vecs.size]
+        if widths:
+            return widths[0]
+    if tok2vec.has_dim("nO"):
+        return tok2vec.get_dim("nO")
+    raise ValueError("Cannot infer the token-vector width; initialize the upstream transformer first.")
+
+
+@registry.architectures("spacy_biobert.RelationModel.v1")
+def build_relation_model(
+    tok2vec: Tok2Vec,
+    pooling: str = "logsumexp",
+    hidden_width: int = 256,
+    dropout: float = 0.1,
+    nO: Optional[int] = None,
+) -> RelModel:
+    """Build the relation model.
+
+    Args:
+        tok2vec: token vectors, one row per token (usually a ``TransformerListener``).
+        pooling: how an entity's mention embeddings are combined: ``"logsumexp"`` or ``"mean"``.
+        hidden_width: width of the MLP's hidden layer.
+        dropout: dropout after the hidden layer.
+        nO: number of relation labels; normally set by the pipe at initialization.
+    Returns:
+        ``Model[(docs, instances), Floats2d]``: one row of label logits per candidate pair, in order.
+    """
+    features = PyTorchWrapper_v2(PairFeatures(pooling), convert_inputs=_convert_inputs)
+    mlp = chain(Relu(nO=hidden_width, dropout=dropout), Linear(nO=nO))
+    return Model(
+        "biobert_relation",
+        _forward,
+        init=_init,
+        layers=[tok2vec, features, mlp],
+        dims={"nO": nO},
+        attrs={"pooling": pooling},
+        refs={"tok2vec": tok2vec},
+    )
+
+
+def _init(model: RelModel, X: Optional[RelInput] = None, Y=None) -> None:
+    tok2vec, _, mlp = model.layers
+    docs = list(X[0]) if X is not None else None
+    tok2vec.initialize(X=docs)
+    width = _tok2vec_width(tok2vec, docs)
+    if model.get_dim("nO") is None:
+        raise ValueError("Set the number of relation labels (dim nO) before initializing the model.")
+    n_labels = model.get_dim("nO")
+    mlp.initialize(X=model.ops.alloc2f(2, 3 * width), Y=model.ops.alloc2f(2, n_labels))
+
+
+def _forward(model: RelModel, X: RelInput, is_train: bool) -> Tuple[Floats2d, Callable]:
+    docs, instances = X
+    tok2vec, features, mlp = model.layers
+    tokvecs, bp_tokvecs = tok2vec(docs, is_train)
+    if not sum(len(inst.pairs) for inst in instances):
+        # Still backpropagate (zeros): a listener expects its callback to be called after each update.
+        def backprop_empty(d_scores: Floats2d):
+            return bp_tokvecs([model.ops.alloc2f(*vecs.shape) for vecs in tokvecs])
+
+        return model.ops.alloc2f(0, model.get_dim("nO")), backprop_empty
+    pairs, bp_pairs = features((tokvecs, instances), is_train)
+    scores, bp_scores = mlp(pairs, is_train)
+
+    def backprop(d_scores: Floats2d):
+        return bp_tokvecs(bp_pairs(bp_scores(d_scores)))
+
+    return scores, backprop

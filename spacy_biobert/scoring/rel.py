@@ -1,0 +1,144 @@
+"""Scoring relation extraction, and the rule that maps predicted mentions to gold concepts.
+
+**Exact-character-span rule** (used both for training labels and for scoring): a predicted mention gets
+the concept ids of the gold mention(s) with exactly the same character span -- gold ``doc.ents`` and every
+mention of the span group ``doc.spans["biobert_mentions"]`` (token-aligned span and original
+``attrs["char_offsets"]``). A predicted mention matching no gold mention is its own new concept, named by
+the text fallback of :func:`spacy_biobert.relations.concept_ids` (``"text:..."``), which no gold relation
+uses. Hence, end to end, missed or mis-bounded entities cost recall and precision.
+
+For concept-level scoring, a predicted concept (all predicted mentions sharing a concept id) maps to the
+union of the gold ids of its matched mentions, or stays itself if none of its mentions match.
+"""
+from collections import defaultdict
+from typing import Callable, Dict, Iterable, Optional, Set, Tuple
+
+from spacy.scorer import PRFScore
+from spacy.tokens import Doc, Span
+from spacy.training import Example
+from spacy.util import registry
+
+from ..extensions import MENTIONS_KEY
+from ..relations import concept_ids, get_concept_relations, get_relations
+
+CharSpan = Tuple[int, int]
+MentionKey = Tuple[int, int, int, int, str]
+ConceptKey = Tuple[str, str, str]
+
+
+def gold_span_ids(reference: Doc) -> Dict[CharSpan, Tuple[str, ...]]:
+    """Map each gold mention's character span(s) to its concept ids.
+
+    Args:
+        reference: the gold document (``doc.ents`` and ``doc.spans["biobert_mentions"]``).
+    Returns:
+        ``{(start_char, end_char): concept ids}``.
+    """
+    table: Dict[CharSpan, Set[str]] = defaultdict(set)
+    for ent in reference.ents:
+        table[(ent.start_char, ent.end_char)].update(concept_ids(ent))
+    group = reference.spans.get(MENTIONS_KEY)
+    if group is not None:
+        offsets = list(group.attrs.get("char_offsets") or [])
+        for i, span in enumerate(group):
+            ids = concept_ids(span)
+            table[(span.start_char, span.end_char)].update(ids)
+            if i < len(offsets):
+                table[tuple(offsets[i])].update(ids)
+    return {key: tuple(sorted(ids)) for key, ids in table.items()}
+
+
+def text_concept(span: Span) -> Tuple[str, ...]:
+    """The text-fallback concept id of ``span``, ignoring its ``kb_id``."""
+    return concept_ids(Span(span.doc, span.start, span.end, label=span.label))
+
+
+def gold_concept_mapper(reference: Doc) -> Callable[[Span], Tuple[str, ...]]:
+    """Return ``f(predicted span) -> concept ids`` following the exact-character-span rule."""
+    table = gold_span_ids(reference)
+
+    def concepts_of(span: Span) -> Tuple[str, ...]:
+        return table.get((span.start_char, span.end_char)) or text_concept(span)
+
+    return concepts_of
+
+
+def _concept_translation(predicted: Doc, reference: Doc) -> Dict[str, Set[str]]:
+    table = gold_span_ids(reference)
+    translation: Dict[str, Set[str]] = defaultdict(set)
+    for ent in predicted.ents:
+        gold = table.get((ent.start_char, ent.end_char), ())
+        for cid in concept_ids(ent):
+            translation[cid].update(gold)
+    return translation
+
+
+def predicted_concept_keys(predicted: Doc, reference: Doc, threshold: float = 0.0) -> Set[ConceptKey]:
+    """The predicted concept relations of ``predicted`` (score >= ``threshold``), in gold concept ids."""
+    translation = _concept_translation(predicted, reference)
+    keys: Set[ConceptKey] = set()
+    for (head, tail, label), score in get_concept_relations(predicted).items():
+        if score < threshold:
+            continue
+        heads = translation.get(head) or {head}
+        tails = translation.get(tail) or {tail}
+        keys.update((h, t, label) for h in heads for t in tails)
+    return keys
+
+
+def _mention_keys(doc: Doc, threshold: float) -> Set[MentionKey]:
+    return {
+        (rel.head.start_char, rel.head.end_char, rel.tail.start_char, rel.tail.end_char, rel.label)
+        for rel in get_relations(doc)
+        if rel.score >= threshold
+    }
+
+
+def _add(total: PRFScore, per_type: Dict[str, PRFScore], cand: Set[tuple], gold: Set[tuple]) -> None:
+    total.score_set(cand, gold)
+    for label in {key[-1] for key in cand | gold}:
+        per_type[label].score_set({k for k in cand if k[-1] == label}, {k for k in gold if k[-1] == label})
+
+
+def _results(prefix: str, total: PRFScore, per_type: Dict[str, PRFScore]) -> Dict[str, object]:
+    if not len(total):
+        return {f"{prefix}_p": None, f"{prefix}_r": None, f"{prefix}_f": None, f"{prefix}_per_type": None}
+    return {
+        f"{prefix}_p": total.precision,
+        f"{prefix}_r": total.recall,
+        f"{prefix}_f": total.fscore,
+        f"{prefix}_per_type": {label: prf.to_dict() for label, prf in sorted(per_type.items())},
+    }
+
+
+def score_relations(examples: Iterable[Example], *, threshold: float = 0.0, **kwargs) -> Dict[str, object]:
+    """Micro and per-label P/R/F of mention- and concept-level relations.
+
+    Args:
+        examples: predicted docs (with the relation store filled) and gold references.
+        threshold: predictions scoring below it are ignored (the pipe passes its own threshold).
+        **kwargs: other settings of the pipe, ignored.
+    Returns:
+        ``rel_mention_p/r/f``, ``rel_mention_per_type``, ``rel_concept_p/r/f``, ``rel_concept_per_type``;
+        a level without any gold or predicted relation scores ``None``.
+    """
+    mention, concept = PRFScore(), PRFScore()
+    mention_types: Dict[str, PRFScore] = defaultdict(PRFScore)
+    concept_types: Dict[str, PRFScore] = defaultdict(PRFScore)
+    for eg in examples:
+        _add(mention, mention_types, _mention_keys(eg.predicted, threshold), _mention_keys(eg.reference, 0.0))
+        gold = set(get_concept_relations(eg.reference))
+        _add(concept, concept_types, predicted_concept_keys(eg.predicted, eg.reference, threshold), gold)
+    return {**_results("rel_mention", mention, mention_types), **_results("rel_concept", concept, concept_types)}
+
+
+@registry.scorers("spacy_biobert.rel_scorer.v1")
+def make_rel_scorer(threshold: Optional[float] = None) -> Callable[..., Dict[str, object]]:
+    """The relation scorer; ``threshold`` (if set) overrides the pipe's."""
+
+    def scorer(examples: Iterable[Example], **kwargs) -> Dict[str, object]:
+        if threshold is not None:
+            kwargs["threshold"] = threshold
+        return score_relations(examples, **kwargs)
+
+    return scorer
