@@ -149,8 +149,10 @@ class BioBertNER(TrainablePipe):
         *,
         span_key: str = NER_SPANS_KEY,
         scorer: Optional[Callable] = None,
+        head_lr_scale: float = 1.0,
     ) -> None:
         self.vocab = vocab
+        self.head_lr_scale = head_lr_scale
         self.model = model
         self.name = name
         self.scorer = scorer
@@ -252,6 +254,24 @@ class BioBertNER(TrainablePipe):
         losses[self.name] += loss
         return losses
 
+    def finish_update(self, sgd: Optimizer) -> None:
+        """Apply the gradients; the freshly initialised output layer learns ``head_lr_scale`` times faster.
+
+        The encoder is pretrained and wants a small learning rate; the zero-initialised output layer
+        would barely move at that rate within a short training budget.
+        """
+        head_ids = {node.id for node in self.model.get_ref("output_layer").walk()}
+        for node in self.model.walk():
+            for shim in node.shims:
+                shim.finish_update(sgd)
+        for node in self.model.walk():
+            scale = self.head_lr_scale if node.id in head_ids else 1.0
+            for name in node.param_names:
+                if node.has_grad(name):
+                    key = (node.id, name)
+                    param, _ = sgd(key, node.get_param(name), node.get_grad(name), lr_scale=scale)
+                    node.set_param(name, param)
+
     def _gold_indices(self, example: Example) -> numpy.ndarray:
         """Gold tag index per predicted token; -1 where it is missing, misaligned or of an unknown label."""
         index = {tag: i for i, tag in enumerate(self.tags)}
@@ -282,11 +302,20 @@ class BioBertNER(TrainablePipe):
         "model": Config().from_str(DEFAULT_NER_MODEL)["model"],
         "span_key": NER_SPANS_KEY,
         "scorer": {"@scorers": "spacy_biobert.ner_scorer.v1"},
+        "head_lr_scale": 20.0,
     },
     default_score_weights={"ents_f": 1.0, "ents_p": 0.0, "ents_r": 0.0, "ents_per_type": None},
 )
 def make_biobert_ner(
-    nlp: Language, name: str, model: TaggerModel, span_key: str, scorer: Optional[Callable]
+    nlp: Language,
+    name: str,
+    model: TaggerModel,
+    span_key: str,
+    scorer: Optional[Callable],
+    head_lr_scale: float,
 ) -> BioBertNER:
-    """Build the ``biobert_ner`` component (see :class:`BioBertNER`)."""
-    return BioBertNER(nlp.vocab, model, name, span_key=span_key, scorer=scorer)
+    """Build the ``biobert_ner`` component (see :class:`BioBertNER`).
+
+    ``head_lr_scale`` multiplies the optimizer's learning rate for the output layer only.
+    """
+    return BioBertNER(nlp.vocab, model, name, span_key=span_key, scorer=scorer, head_lr_scale=head_lr_scale)
