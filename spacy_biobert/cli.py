@@ -90,6 +90,31 @@ def annotate(
     print(report(doc))
 
 
+@app.command("evaluate")
+def evaluate_command(
+    model: str = typer.Argument(..., help="Pipeline package name or folder."),
+    data_path: Path = typer.Argument(..., exists=True, help="A .spacy file from `convert`."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write all scores as JSON."),
+    gold_entities: bool = typer.Option(False, "--gold-entities", help="Start from gold entities."),
+    pubtator: Optional[Path] = typer.Option(None, "--pubtator", exists=True, help="Original file, strict NER."),
+    gpu_id: int = typer.Option(-1, "--gpu-id", "-g", help="GPU id, -1 for CPU."),
+) -> None:
+    """Evaluate a pipeline: NER and relation scores, end to end or from gold entities."""
+    from spacy.cli._util import setup_gpu
+
+    from .evaluate import evaluate
+
+    setup_gpu(gpu_id)
+    scores = evaluate(spacy.load(model), data_path, gold_entities=gold_entities, pubtator=pubtator)
+    rows = [(key, f"{value:.4f}" if isinstance(value, float) else value) for key, value in scores.items()
+            if not isinstance(value, dict)]
+    msg.table(rows, header=("metric", "value"), divider=True)
+    if output is not None:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(json.dumps(scores, indent=2, default=float), encoding="utf8")
+        msg.good(f"Saved scores to {output}")
+
+
 def main() -> None:
     """Entry point of the ``spacy-biobert`` console script."""
     app()
