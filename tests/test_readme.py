@@ -22,3 +22,14 @@ def test_usage_example_trains_and_annotates(tiny_bert, capsys):
     exec(compile(block, "README.md", "exec"), {})
     out = capsys.readouterr().out.splitlines()
     assert len(out) == 4 and out[0].startswith("[") and out[1].startswith("{")
+
+
+def test_project_commands_section_matches_project_yml(tmp_path):
+    import subprocess
+    import sys
+
+    out = tmp_path / "generated.md"
+    subprocess.run([sys.executable, "-m", "spacy", "project", "document", str(README.parent), "--output", str(out)],
+                   check=True, capture_output=True)
+    generated = out.read_text(encoding="utf8").strip()
+    assert generated in README.read_text(encoding="utf8"), "run: python -m spacy project document . --output README.md"
