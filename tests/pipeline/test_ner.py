@@ -7,6 +7,7 @@ import spacy
 from spacy.tokens import DocBin
 from spacy.training import Example
 from spacy.util import fix_random_seed
+from thinc.api import SGD
 
 import spacy_biobert  # noqa: F401
 from spacy_biobert.extensions import NER_SPANS_KEY
@@ -220,3 +221,24 @@ def test_strict_char_offset_scoring(tmp_path):
     assert (scores["tp"], scores["fp"], scores["fn"]) == (1, 1, 2)
     assert scores["p"] == 0.5 and scores["r"] == pytest.approx(1 / 3)
     assert scores["per_type"]["Disease"]["r"] == 0.0
+
+
+def test_head_lr_scale_multiplies_only_the_output_layer_step():
+    tok2vec = {
+        "@architectures": "spacy.HashEmbedCNN.v2", "width": 8, "depth": 1, "embed_size": 50, "window_size": 1,
+        "maxout_pieces": 2, "subword_features": True, "pretrained_vectors": None,
+    }
+    deltas = []
+    for scale in (1.0, 20.0):
+        fix_random_seed(0)
+        nlp = spacy.blank("en")
+        config = {"head_lr_scale": scale, "model": {"@architectures": "spacy_biobert.NERTagger.v1", "tok2vec": tok2vec}}
+        ner = nlp.add_pipe("biobert_ner", config=config)
+        egs = examples(nlp)
+        nlp.initialize(lambda: egs)
+        output_layer = ner.model.get_ref("output_layer")
+        before = output_layer.get_param("W").copy()
+        ner.update(egs, sgd=SGD(0.001, L2=0.0, grad_clip=0.0))
+        deltas.append(output_layer.get_param("W") - before)
+    assert numpy.abs(deltas[0]).sum() > 0
+    numpy.testing.assert_allclose(deltas[1], 20 * deltas[0], rtol=1e-4, atol=1e-8)
