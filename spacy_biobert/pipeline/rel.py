@@ -134,6 +134,7 @@ class RelationExtractor(TrainablePipe):
 
     @property
     def by_concept(self) -> bool:
+        """Whether instances are concept pairs (ATLOP pooling) rather than mention pairs."""
         return self.cfg["level"] == "concept" and self.cfg["aggregate"] == "entity"
 
     def _candidates(self, doc: Doc, concepts_of: Callable = concept_ids) -> Tuple[RelInstances, List[PairInfo]]:
@@ -268,14 +269,14 @@ class RelationExtractor(TrainablePipe):
         Args:
             get_examples: returns training examples (references with relations and entities).
             nlp: the pipeline.
-            labels: relation labels to use instead of those found in the data.
+            labels: relation labels to use instead of those found in the data (and added with ``add_label``).
             type_pairs: allowed ``(head label, tail label)`` pairs instead of those found in the data.
         Raises:
             ValueError: if no relation label or entity-label pair is known.
         """
         validate_get_examples(get_examples, "RelationExtractor.initialize")
         found_labels, found_pairs = _labels_and_type_pairs(eg.reference for eg in get_examples())
-        self.cfg["labels"] = sorted(labels if labels is not None else found_labels)
+        self.cfg["labels"] = sorted(labels if labels is not None else set(self.labels) | found_labels)
         pairs = type_pairs if type_pairs is not None else found_pairs
         self.cfg["type_pairs"] = sorted([list(pair) for pair in pairs])
         if not self.labels or not self.cfg["type_pairs"]:

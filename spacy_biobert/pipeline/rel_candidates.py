@@ -9,7 +9,7 @@ Scopes: ``"document"`` (every pair), ``"sentence"`` (both mentions start in the 
 without sentence boundaries counts as a single sentence, so add a ``sentencizer`` before the relation
 head) and ``"window"`` (at most ``window`` tokens between the two mentions).
 """
-from typing import Callable, Dict, List, NamedTuple, Sequence, Set, Tuple
+from typing import Callable, Dict, List, NamedTuple, Optional, Sequence, Set, Tuple
 
 from spacy.tokens import Doc, Span
 from spacy.util import registry
@@ -34,8 +34,8 @@ class PairInfo(NamedTuple):
 
     head_ids: Tuple[str, ...]
     tail_ids: Tuple[str, ...]
-    head: Span = None
-    tail: Span = None
+    head: Optional[Span] = None
+    tail: Optional[Span] = None
 
 
 def sentence_ids(doc: Doc) -> List[int]:

@@ -107,6 +107,21 @@ def test_bare_add_pipe_uses_default_config():
         nlp("Cisplatin caused nephrotoxicity.")
 
 
+def test_add_label_and_labels_given_at_initialize(tiny_bert):
+    nlp = make_nlp(tiny_bert)
+    egs = toy_examples(nlp)
+    rel = nlp.get_pipe("biobert_rel")
+    assert rel.add_label("TREATS") == 1 and rel.add_label("TREATS") == 0
+    nlp.initialize(lambda: egs)
+    assert rel.labels == ("CID", "TREATS") and rel.model.get_dim("nO") == 2  # added + found in the data
+    with pytest.raises(ValueError, match="after it was initialized"):
+        rel.add_label("OTHER")
+    nlp = make_nlp(tiny_bert)
+    nlp.config["initialize"]["components"]["biobert_rel"] = {"labels": ["CAUSES"]}
+    nlp.initialize(lambda: egs)
+    assert nlp.get_pipe("biobert_rel").labels == ("CAUSES",)
+
+
 def test_labels_and_type_pairs_learned(trained):
     rel = trained[0].get_pipe("biobert_rel")
     assert rel.labels == ("CID",) and rel.type_pairs == {("Chemical", "Disease")}
