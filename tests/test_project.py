@@ -1,0 +1,82 @@
+"""The user path of issue 5, on the tiny model: `spacy project run quick`, then package -> fresh venv -> load.
+
+Marked slow (several minutes: a fresh virtual environment is created); run with `python -m pytest --runslow`.
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PROBE = """
+import json, sys, spacy
+from spacy_biobert.annotate import SAMPLE_ABSTRACT
+nlp = spacy.load(sys.argv[1])
+out = []
+for doc in nlp.pipe([SAMPLE_ABSTRACT, "Lithium-induced tremor.", ""]):
+    group = doc.spans.get("biobert_ner")
+    out.append({
+        "ents": [(e.start_char, e.end_char, e.label_) for e in doc.ents],
+        "scores": [float(s) for s in group.attrs["scores"]] if group is not None else None,
+        "concept": sorted([list(k) + [v] for k, v in doc._.biobert_concept_relations.items()]),
+        "mention": [(r.head.start, r.tail.start, r.label, r.score) for r in doc._.biobert_relations],
+    })
+print(json.dumps(out))
+"""
+
+
+def run(cmd, cwd, env=None):
+    result = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, f"{cmd}\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def quick_project(tmp_path_factory, tiny_bert, cdr_dir):
+    work = tmp_path_factory.mktemp("project")
+    for name in ("project.yml", "configs", "scripts"):
+        src = ROOT / name
+        (shutil.copytree if src.is_dir() else shutil.copy)(src, work / name)
+    spacy_cli = [sys.executable, "-m", "spacy", "project", "run"]
+    overrides = [f"--vars.encoder={tiny_bert}", f"--vars.cdr_dir={cdr_dir}", "--vars.quick_steps=4"]
+    output = run(spacy_cli + ["quick", "."] + overrides, cwd=work)
+    return work, output
+
+
+@pytest.mark.slow
+def test_quick_workflow_prints_entities_and_relations(quick_project):
+    work, output = quick_project
+    assert (work / "corpus" / "test.spacy").exists()
+    assert "Entities (text, label, confidence, chars):" in output and "Relations (score):" in output
+
+
+@pytest.mark.slow
+def test_packaged_wheel_installs_in_fresh_venv_and_matches(quick_project, tmp_path):
+    work, _ = quick_project
+    model = work / "training" / "quick" / "model-last"
+    packages = tmp_path / "packages"
+    packages.mkdir()
+    run([sys.executable, "-m", "spacy", "package", str(model), str(packages), "--name", "biobert_tiny",
+         "--version", "0.0.1", "--build", "wheel", "--force"], cwd=tmp_path)
+    (wheel,) = packages.glob("*/dist/*.whl")
+    meta = json.loads(next(packages.glob("*/meta.json")).read_text())
+    assert any(req.startswith("spacy-biobert") for req in meta["requirements"])
+    dist = tmp_path / "dist"
+    run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", str(dist), str(ROOT)], cwd=tmp_path)
+    venv = tmp_path / "venv"
+    run([sys.executable, "-m", "venv", str(venv)], cwd=tmp_path)
+    py = str(venv / "bin" / "python")
+    cpu_index = ["--extra-index-url", "https://download.pytorch.org/whl/cpu", "torch==2.13.0"]
+    pip_env = {**os.environ, "PIP_RETRIES": "0", "PIP_TIMEOUT": "20"}  # an unreachable CPU index fails fast
+    run([py, "-m", "pip", "install", "-q", "--find-links", str(dist), str(wheel)] + cpu_index, tmp_path, pip_env)
+    probe = tmp_path / "probe.py"
+    probe.write_text(PROBE)
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    installed = run([py, str(probe), "en_biobert_tiny"], cwd=tmp_path, env=env)
+    before = run([sys.executable, str(probe), str(model)], cwd=tmp_path, env=env)
+    assert json.loads(installed) == json.loads(before)
+    assert installed.strip() == before.strip()
