@@ -73,6 +73,7 @@ upstream = "*"
         "level": "concept",
         "aggregate": "entity",
         "threshold": 0.5,
+        "head_lr_scale": 1.0,
         "scorer": {"@scorers": "spacy_biobert.rel_scorer.v1"},
     },
     default_score_weights={
@@ -92,12 +93,17 @@ def make_biobert_rel(
     level: str,
     aggregate: str,
     threshold: float,
+    head_lr_scale: float,
     scorer: Optional[Callable],
 ) -> "RelationExtractor":
-    """Create a :class:`RelationExtractor` (see the module docstring for the options)."""
+    """Create a :class:`RelationExtractor` (see the module docstring for the options).
+
+    ``head_lr_scale`` multiplies the optimizer's learning rate for the relation head's own parameters (the
+    shared transformer keeps the optimizer's rate).
+    """
     return RelationExtractor(
         nlp.vocab, model, name, candidates=candidates, level=level, aggregate=aggregate,
-        threshold=threshold, scorer=scorer,
+        threshold=threshold, head_lr_scale=head_lr_scale, scorer=scorer,
     )
 
 
@@ -114,12 +120,13 @@ class RelationExtractor(TrainablePipe):
         level: str = "concept",
         aggregate: str = "entity",
         threshold: float = 0.5,
+        head_lr_scale: float = 1.0,
         scorer: Optional[Callable] = None,
     ) -> None:
         if level not in LEVELS or aggregate not in AGGREGATES:
             raise ValueError(f"level must be one of {LEVELS} and aggregate one of {AGGREGATES}")
         self.vocab, self.model, self.name, self.scorer = vocab, model, name, scorer
-        self.candidates = candidates
+        self.candidates, self.head_lr_scale = candidates, head_lr_scale
         self.cfg = {"labels": [], "type_pairs": [], "level": level, "aggregate": aggregate, "threshold": threshold}
 
     @property
@@ -231,6 +238,18 @@ class RelationExtractor(TrainablePipe):
             self.finish_update(sgd)
         losses[self.name] += loss
         return losses
+
+    def finish_update(self, sgd: Optimizer) -> None:
+        """Apply the gradients, the head's parameters at ``head_lr_scale`` times the optimizer's rate."""
+        for node in self.model.walk():
+            for shim in node.shims:
+                shim.finish_update(sgd)
+        for node in self.model.walk():
+            for name in node.param_names:
+                if node.has_grad(name):
+                    param, _ = sgd((node.id, name), node.get_param(name), node.get_grad(name),
+                                   lr_scale=self.head_lr_scale)
+                    node.set_param(name, param)
 
     def get_loss(self, examples: Sequence[Example], scores: Floats2d, truths=None) -> Tuple[float, Floats2d]:
         """Binary cross-entropy of the logits ``scores`` against the gold labels, and its gradient."""

@@ -167,6 +167,21 @@ def test_gradients_reach_the_transformer(tiny_bert):
     assert any(not (b == a.detach()).all() for b, a in zip(before, hf_model.parameters()))
 
 
+def test_head_lr_scale_speeds_up_the_head_only(tiny_bert):
+    moved = {}
+    for scale in (1.0, 20.0):
+        nlp = make_nlp(tiny_bert, head_lr_scale=scale)
+        egs = toy_examples(nlp)
+        nlp.initialize(lambda: egs)
+        output = nlp.get_pipe("biobert_rel").model.layers[2].layers[-1]
+        before = output.get_param("W").copy()
+        optimizer = Adam(0.0001)
+        for _ in range(3):
+            nlp.update(egs, sgd=optimizer)
+        moved[scale] = float(numpy.abs(output.get_param("W") - before).sum())
+    assert moved[20.0] > 5 * moved[1.0] > 0
+
+
 def test_pipe_equals_call_docbin_and_two_processes(trained):
     nlp, egs = trained
     called = [get_concept_relations(run(nlp, eg)) for eg in egs]
