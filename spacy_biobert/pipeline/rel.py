@@ -36,11 +36,10 @@ from thinc.api import Config, Model, Optimizer, set_dropout_rate
 from thinc.types import Floats2d
 
 from ..corpus import readers as _readers  # noqa: F401  (registers spacy_biobert.GoldEntsCorpus.v1)
-from ..extensions import MENTIONS_KEY
 from ..models.rel import RelInstances
-from ..relations import concept_ids, get_concept_relations, get_relations, set_concept_relations, set_relations
+from ..relations import concept_ids, set_concept_relations, set_relations
 from ..scoring.rel import gold_concept_mapper
-from .rel_candidates import CandidateGenerator, PairInfo, build_candidates
+from .rel_candidates import CandidateGenerator, PairInfo, build_candidates, gold_labels, labels_and_type_pairs
 
 LEVELS = ("concept", "mention")
 AGGREGATES = ("entity", "max")
@@ -182,27 +181,12 @@ class RelationExtractor(TrainablePipe):
                     found[key] = max(p, found.get(key, 0.0))
             set_concept_relations(doc, found)
 
-    def _truths(self, eg: Example, infos: Sequence[PairInfo]) -> numpy.ndarray:
-        gold_concepts = set(get_concept_relations(eg.reference))
-        gold_mentions = {(r.head.start_char, r.head.end_char, r.tail.start_char, r.tail.end_char, r.label)
-                         for r in get_relations(eg.reference)}
-        use_mentions = self.cfg["level"] == "mention" and bool(gold_mentions)
-        truths = numpy.zeros((len(infos), len(self.labels)), dtype="f")
-        for i, info in enumerate(infos):
-            for k, label in enumerate(self.labels):
-                if use_mentions:
-                    key = (info.head.start_char, info.head.end_char, info.tail.start_char, info.tail.end_char)
-                    truths[i, k] = (*key, label) in gold_mentions
-                else:
-                    truths[i, k] = any((h, t, label) in gold_concepts for h in info.head_ids for t in info.tail_ids)
-        return truths
-
     def _training_batch(self, examples: Sequence[Example]) -> Tuple[List[RelInstances], numpy.ndarray]:
         instances, truths = [], []
         for eg in examples:
             inst, infos = self._candidates(eg.predicted, gold_concept_mapper(eg.reference))
             instances.append(inst)
-            truths.append(self._truths(eg, infos))
+            truths.append(gold_labels(eg.reference, infos, self.labels, self.cfg["level"] == "mention"))
         return instances, numpy.concatenate(truths, axis=0)
 
     def update(
@@ -294,7 +278,7 @@ class RelationExtractor(TrainablePipe):
             ValueError: if no relation label or entity-label pair is known.
         """
         validate_get_examples(get_examples, "RelationExtractor.initialize")
-        found_labels, found_pairs = _labels_and_type_pairs(eg.reference for eg in get_examples())
+        found_labels, found_pairs = labels_and_type_pairs(eg.reference for eg in get_examples())
         self.cfg["labels"] = sorted(labels if labels is not None else set(self.labels) | found_labels)
         pairs = type_pairs if type_pairs is not None else found_pairs
         self.cfg["type_pairs"] = sorted([list(pair) for pair in pairs])
@@ -306,23 +290,3 @@ class RelationExtractor(TrainablePipe):
         sample = [eg.predicted for eg in islice(get_examples(), 10)]
         self.model.initialize(X=(sample, [self._candidates(doc)[0] for doc in sample]))
 
-
-def _labels_and_type_pairs(docs: Iterable[Doc]) -> Tuple[Set[str], Set[Tuple[str, str]]]:
-    labels: Set[str] = set()
-    pairs: Set[Tuple[str, str]] = set()
-    for doc in docs:
-        # Stored relations address spans by offsets only: take entity labels from the doc's mentions.
-        label_at = {(s.start, s.end): s.label_ for s in list(doc.spans.get(MENTIONS_KEY, [])) + list(doc.ents)}
-        for rel in get_relations(doc):
-            labels.add(rel.label)
-            head, tail = (label_at.get((s.start, s.end)) for s in (rel.head, rel.tail))
-            if head and tail:
-                pairs.add((head, tail))
-        types: Dict[str, Set[str]] = {}
-        for ent in doc.ents:
-            for cid in concept_ids(ent):
-                types.setdefault(cid, set()).add(ent.label_)
-        for head, tail, label in get_concept_relations(doc):
-            labels.add(label)
-            pairs.update((a, b) for a in types.get(head, ()) for b in types.get(tail, ()))
-    return labels, pairs
