@@ -93,6 +93,7 @@ def train(name: str, corpus: Path, output: Path, args: argparse.Namespace, log: 
         "training.optimizer.learn_rate.warmup_steps": max(1, args.max_steps // 10),
         "components.transformer.model.name": args.encoder,
         **extra,
+        **dict(item.split("=", 1) for item in args.override),
     }
     cmd = [sys.executable, "-m", "spacy", "train", str(ROOT / "configs" / config), "--output", str(output)]
     for key, value in overrides.items():
@@ -128,6 +129,7 @@ def evaluate(name: str, model: Path, corpus: Path, args: argparse.Namespace) -> 
     tuned = max((concept_prf(dev, t) for t in THRESHOLDS), key=lambda s: s["f"])
     test, seconds = predict(nlp, read("test", args.test_docs), args.batch_size)
     result = {"dev_tuned": tuned, "test": concept_prf(test, tuned["threshold"]), "test_at_0.5": concept_prf(test, 0.5),
+              "test_candidate_recall": concept_prf(test, 0.0)["r"],
               "test_inference_s": seconds, "test_words": sum(len(eg.predicted) for eg in test)}
     if not gold:
         ents = nlp.get_pipe("biobert_ner").score(test)
@@ -165,7 +167,7 @@ def markdown(results: Dict, command: str) -> str:
             t, half = r["test"], r["test_at_0.5"]
             rows.append(f"| {label} | {pct(t['p'])} / {pct(t['r'])} / **{pct(t['f'])}** (t={t['threshold']}) | "
                         f"{pct(half['p'])} / {pct(half['r'])} / {pct(half['f'])} | {pct(r['dev_tuned']['f'])} | "
-                        f"{r['train_s'] / 60:.1f} min |")
+                        f"{r['train_s'] / 60:.1f} min | {pct(r.get('test_candidate_recall'))} |")
     joint = systems.get("ours_end_to_end", {})
     sp, ner = joint.get("speed", {}), joint.get("test_ner", {})
     lines = [
@@ -182,14 +184,18 @@ def markdown(results: Dict, command: str) -> str:
         "pipeline's predicted entities; a predicted mention takes gold concept ids only on an exact "
         "character-span match.",
         "",
-        "| pipeline | test concept CID P / R / F (dev-tuned threshold) | test P / R / F at 0.5 | dev F | training wall time |",
-        "| --- | --- | --- | --- | --- |",
+        "| pipeline | test concept CID P / R / F (dev-tuned threshold) | test P / R / F at 0.5 | dev F | training wall time | candidate recall |",
+        "| --- | --- | --- | --- | --- | --- |",
         *rows,
         "",
         f"Joint pipeline NER on test (entities predicted end to end): P / R / F = {pct(ner.get('ents_p'))} / "
         f"{pct(ner.get('ents_r'))} / {pct(ner.get('ents_f'))}.",
         f"CPU inference ({sp.get('words', 0)} test words): joint pipeline {sp.get('joint_words_per_s', 0):.0f} words/s, "
         f"NER alone (same pipeline without biobert_rel) {sp.get('ner_alone_words_per_s', 0):.0f} words/s.",
+        "",
+        "Candidate recall: test recall if every candidate pair were predicted (threshold 0): the ceiling set by "
+        "the entities and the candidate scope.",
+        f"Extra config overrides: {', '.join(s.get('override') or []) or 'none'}.",
         "",
         "Targets (test concept-level CID F1, dev-tuned threshold): "
         + "; ".join(f"{k} >= {100 * v:.1f}: {results['targets'].get(k, 'not run')}" for k, v in TARGETS.items()) + ".",
@@ -229,7 +235,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)))
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "rel.json")
     parser.add_argument("--benchmarks", type=Path, default=ROOT / "BENCHMARKS.md")
-    parser.add_argument("--no-train", action="store_true", help="reuse the trained models under --work")
+    parser.add_argument("--no-train", action="store_true",
+                        help="reuse the trained models under --work (training times are kept from --out)")
+    parser.add_argument("--override", action="append", default=[], metavar="KEY=VALUE",
+                        help="extra config override for every pipeline, e.g. components.biobert_rel.head_lr_scale=20")
     args = parser.parse_args()
     args.eval_frequency = args.eval_frequency or max(1, args.max_steps // 2)
     return args
@@ -242,16 +251,21 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     corpus = corpus_dir(args.cdr, args.work, log)
     settings = {k: getattr(args, k) for k in ("max_steps", "eval_frequency", "batch_words", "learn_rate",
-                                                "dev_docs", "test_docs", "speed_docs", "batch_size", "encoder", "threads")}
+                                                "dev_docs", "test_docs", "speed_docs", "batch_size", "encoder", "threads",
+                                                "override")}
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor())
     results = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "settings": settings,
                "machine": {"nproc": len(os.sched_getaffinity(0)), "cpu": cpu, "torch": torch.__version__,
                            "spacy": spacy.__version__}, "systems": {}, "targets": {},
                "raw": os.path.relpath(args.out, ROOT)}
+    previous = json.loads(args.out.read_text(encoding="utf8")).get("systems", {}) if args.out.exists() else {}
     for name in args.systems.split(","):
         output = args.work / name
-        train_s = 0.0 if args.no_train else train(name, corpus, output, args, log)
+        if args.no_train:
+            train_s = previous.get(name, {}).get("train_s", 0.0)
+        else:
+            train_s = train(name, corpus, output, args, log)
         log_line(log, f"{name}: trained in {train_s:.0f}s; evaluating")
         result = evaluate(name, output / "model-best", corpus, args)
         results["systems"][name] = {"train_s": train_s, **result}
