@@ -68,16 +68,16 @@ class PairFeatures(torch.nn.Module):
 
 
 def _segment_mean(rows, seg, n: int, width: int):
-    sums = torch.zeros(n, width, dtype=rows.dtype).index_add(0, seg, rows)
-    counts = torch.zeros(n, dtype=rows.dtype).index_add(0, seg, torch.ones_like(seg, dtype=rows.dtype))
+    sums = rows.new_zeros(n, width).index_add(0, seg, rows)
+    counts = rows.new_zeros(n).index_add(0, seg, torch.ones_like(seg, dtype=rows.dtype))
     return sums / counts.clamp(min=1.0).unsqueeze(1)
 
 
 def _segment_logsumexp(rows, seg, n: int, width: int):
     # The (detached) maximum only stabilises exp(); the result and its gradient are exact.
     index = seg.unsqueeze(1).expand(-1, width)
-    peak = torch.full((n, width), -1e30, dtype=rows.dtype).scatter_reduce(0, index, rows.detach(), "amax")
-    sums = torch.zeros(n, width, dtype=rows.dtype).index_add(0, seg, torch.exp(rows - peak[seg]))
+    peak = rows.new_full((n, width), -1e30).scatter_reduce(0, index, rows.detach(), "amax")
+    sums = rows.new_zeros(n, width).index_add(0, seg, torch.exp(rows - peak[seg]))
     return torch.log(sums) + peak
 
 
@@ -104,7 +104,8 @@ def _convert_inputs(model: Model, X: Tuple[List[Floats2d], List[RelInstances]], 
     lengths = [len(t) for t in tokvecs]
     flat = model.ops.xp.concatenate([t for t in tokvecs if len(t)], axis=0)
     *indices, n_men, n_ent = _index_arrays(lengths, instances)
-    args = [xp2torch(flat, requires_grad=is_train)] + [torch.from_numpy(a) for a in indices]
+    flat_t = xp2torch(flat, requires_grad=is_train)
+    args = [flat_t] + [torch.from_numpy(a).to(flat_t.device) for a in indices]
 
     def backprop(d_inputs: ArgsKwargs) -> List[Floats2d]:
         d_flat = torch2xp(d_inputs.args[0])
