@@ -20,6 +20,7 @@ from thinc.types import Floats2d
 from ..extensions import NER_SPANS_KEY
 from ..models import ner as _ner_models  # noqa: F401  (registers the architectures)
 from ..scoring import ner as _ner_scoring  # noqa: F401  (registers the scorer)
+from .optim import finish_update_scaled
 
 TaggerModel = Model[List[Doc], List[Floats2d]]
 #: (start token, end token, label index, confidence)
@@ -261,16 +262,7 @@ class BioBertNER(TrainablePipe):
         would barely move at that rate within a short training budget.
         """
         head_ids = {node.id for node in self.model.get_ref("output_layer").walk()}
-        for node in self.model.walk():
-            for shim in node.shims:
-                shim.finish_update(sgd)
-        for node in self.model.walk():
-            scale = self.head_lr_scale if node.id in head_ids else 1.0
-            for name in node.param_names:
-                if node.has_grad(name):
-                    key = (node.id, name)
-                    param, _ = sgd(key, node.get_param(name), node.get_grad(name), lr_scale=scale)
-                    node.set_param(name, param)
+        finish_update_scaled(self.model, sgd, self.head_lr_scale, head_ids)
 
     def _gold_indices(self, example: Example) -> numpy.ndarray:
         """Gold tag index per predicted token; -1 where it is missing, misaligned or of an unknown label."""

@@ -39,6 +39,7 @@ from ..corpus import readers as _readers  # noqa: F401  (registers spacy_biobert
 from ..models.rel import RelInstances
 from ..relations import concept_ids, set_concept_relations, set_relations
 from ..scoring.rel import gold_concept_mapper
+from .optim import finish_update_scaled
 from .rel_candidates import CandidateGenerator, PairInfo, build_candidates, gold_labels, labels_and_type_pairs
 
 LEVELS = ("concept", "mention")
@@ -225,15 +226,7 @@ class RelationExtractor(TrainablePipe):
 
     def finish_update(self, sgd: Optimizer) -> None:
         """Apply the gradients, the head's parameters at ``head_lr_scale`` times the optimizer's rate."""
-        for node in self.model.walk():
-            for shim in node.shims:
-                shim.finish_update(sgd)
-        for node in self.model.walk():
-            for name in node.param_names:
-                if node.has_grad(name):
-                    param, _ = sgd((node.id, name), node.get_param(name), node.get_grad(name),
-                                   lr_scale=self.head_lr_scale)
-                    node.set_param(name, param)
+        finish_update_scaled(self.model, sgd, self.head_lr_scale)
 
     def get_loss(self, examples: Sequence[Example], scores: Floats2d, truths=None) -> Tuple[float, Floats2d]:
         """Binary cross-entropy of the logits ``scores`` against the gold labels, and its gradient."""
