@@ -1,6 +1,6 @@
 """Share of CDR mentions whose offsets miss token boundaries, per tokenizer (README table).
 
-Usage: python bench/bench_alignment.py [--cdr ../shared/data/cdr] [--out bench/results/alignment.json]
+Usage: python bench/bench_alignment.py [--cdr assets/cdr] [--out bench/results/alignment.json]
 """
 import argparse
 import json
@@ -27,14 +27,14 @@ def measure(cdr: Path) -> dict:
         results[name] = {}
         for split in ("train", "dev", "test"):
             stats = ConversionStats()
-            build_docs(nlp, read_pubtator(cdr / f"{split}.pubtator"), stats)
+            build_docs(nlp, read_pubtator(cdr / f"{split}.pubtator.gz"), stats)
             results[name][split] = stats.as_dict()
     return results
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--cdr", type=Path, default=Path("../shared/data/cdr"))
+    parser.add_argument("--cdr", type=Path, default=Path(__file__).resolve().parents[1] / "assets" / "cdr")
     parser.add_argument("--out", type=Path, default=Path("bench/results/alignment.json"))
     args = parser.parse_args()
     results = measure(args.cdr)

@@ -26,8 +26,9 @@ from spacy.tokens import Doc, DocBin
 from spacy.training import Example
 
 import spacy_biobert  # noqa: F401
-from spacy_biobert.encoder import EMBEDDED_ENCODER, resolve_encoder_name
-from spacy_biobert.scoring.ner import gold_char_mentions, predicted_char_mentions, score_char_offsets
+from spacy_biobert.models.encoder import EMBEDDED_ENCODER, resolve_encoder_name
+from spacy_biobert.cli.evaluate import gold_char_mentions
+from spacy_biobert.scoring.ner import predicted_char_mentions, score_char_offsets
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKENIZER = {"@tokenizers": "spacy_biobert.Tokenizer.v1"}
@@ -48,7 +49,7 @@ def convert_corpus(cdr: Path, out: Path, log: Path) -> Path:
     """Convert CDR train/dev/test with our converter (skipped when already there)."""
     for split in ("train", "dev", "test"):
         if not (out / f"{split}.spacy").exists():
-            run([sys.executable, "-m", "spacy_biobert", "convert", str(cdr / f"{split}.pubtator"), str(out)], log)
+            run([sys.executable, "-m", "spacy", "biobert", "convert", str(cdr / f"{split}.pubtator.gz"), str(out)], log)
     return out
 
 
@@ -187,7 +188,7 @@ def write_section(path: Path, section: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--cdr", type=Path, default=ROOT.parent / "shared" / "data" / "cdr")
+    parser.add_argument("--cdr", type=Path, default=ROOT / "assets" / "cdr")
     parser.add_argument("--work", type=Path, default=ROOT / "bench" / "runs" / "ner")
     parser.add_argument("--max-steps", type=int, default=250)
     parser.add_argument("--eval-frequency", type=int, default=125)
@@ -216,7 +217,7 @@ def main() -> None:
         print(f"{name}: trained in {train_s.get(name, float('nan')):.0f} s", flush=True)
     nlp = spacy.blank("en")
     gold_docs = list(DocBin().from_disk(corpus / "test.spacy").get_docs(nlp.vocab))
-    gold_chars = gold_char_mentions(args.cdr / "test.pubtator")
+    gold_chars = gold_char_mentions(args.cdr / "test.pubtator.gz")
     results: Dict = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "machine": machine(),
                      "settings": {k: v for k, v in vars(args).items() if k in
                                   ("max_steps", "eval_frequency", "batch_words", "learn_rate", "batch_size", "threads")}}

@@ -36,7 +36,7 @@ from spacy.training import Corpus, Example
 
 import spacy_biobert  # noqa: F401
 from spacy_biobert.corpus.readers import create_gold_ents_corpus
-from spacy_biobert.encoder import EMBEDDED_ENCODER
+from spacy_biobert.models.encoder import EMBEDDED_ENCODER
 from spacy_biobert.scoring.rel import score_relations
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -75,7 +75,7 @@ def corpus_dir(cdr: Path, work: Path, log: Path) -> Path:
     out = work / "corpus"
     for split in ("train", "dev", "test"):
         if not (out / f"{split}.spacy").exists():
-            run([sys.executable, "-m", "spacy_biobert", "convert", str(cdr / f"{split}.pubtator"), str(out)], log)
+            run([sys.executable, "-m", "spacy", "biobert", "convert", str(cdr / f"{split}.pubtator.gz"), str(out)], log)
     return out
 
 
@@ -220,7 +220,7 @@ def write_section(path: Path, section: str, title: str = "## Relations") -> None
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--cdr", type=Path, default=ROOT.parent / "shared" / "data" / "cdr")
+    parser.add_argument("--cdr", type=Path, default=ROOT / "assets" / "cdr")
     parser.add_argument("--work", type=Path, default=ROOT / "bench" / "runs" / "rel")
     parser.add_argument("--max-steps", type=int, default=150)
     parser.add_argument("--eval-frequency", type=int, default=0, help="default: max-steps / 2")

@@ -1,17 +1,16 @@
-"""spacy-biobert: BioBERT NER and relation-extraction heads for spaCy v3 pipelines."""
-from .extensions import install_extensions
+"""spacy-biobert: BioBERT NER and relation-extraction heads for spaCy v3 pipelines.
 
-install_extensions()
-
-from . import encoder, tokenizer  # noqa: E402,F401  (registers architectures and tokenizers)
-from .pipeline import ner as _ner  # noqa: E402,F401
-from .pipeline import rel as _rel  # noqa: E402,F401
-from .relations import (  # noqa: E402
+Factories, architectures, scorers, readers and the ``spacy biobert`` commands are registered through
+entry points (see ``setup.cfg``); importing the package installs its ``Doc`` attributes.
+"""
+from .concepts import concept_ids
+from .corpus.builder import install_corpus_extensions
+from .relations import (
     Relation,
     add_relation,
-    concept_ids,
     get_concept_relations,
     get_relations,
+    install_relation_extensions,
     set_concept_relations,
     set_relations,
 )
@@ -23,6 +22,20 @@ __all__ = [
     "concept_ids",
     "get_concept_relations",
     "get_relations",
+    "install_extensions",
     "set_concept_relations",
     "set_relations",
 ]
+
+
+def install_extensions() -> None:
+    """Register every ``Doc`` attribute of spacy-biobert. Idempotent; runs on import.
+
+    Raises:
+        spacy_biobert.extensions.ExtensionConflictError: if another package owns one of the names.
+    """
+    install_relation_extensions()
+    install_corpus_extensions()
+
+
+install_extensions()

@@ -1,3 +1,4 @@
+"""``python -m spacy_biobert …``: the same commands as ``python -m spacy biobert …``."""
 from .cli import main
 
 if __name__ == "__main__":

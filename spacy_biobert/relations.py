@@ -14,10 +14,18 @@ from typing import Dict, Iterable, Mapping, NamedTuple, Tuple, Union
 
 from spacy.tokens import Doc, Span
 
-from .extensions import CONCEPT_RELATIONS_DATA_KEY, RELATIONS_DATA_KEY
+from .extensions import install_extension
 
+#: Mention-level relations: ``doc._.biobert_relations`` -> tuple of :class:`Relation`.
+RELATIONS_ATTR = "biobert_relations"
+#: Concept-level relations: ``doc._.biobert_concept_relations`` -> ``{(head_id, tail_id, label): score}``.
+CONCEPT_RELATIONS_ATTR = "biobert_concept_relations"
+#: Keys of the raw, msgpack-safe records in ``doc.user_data``.
+RELATIONS_DATA_KEY = "spacy_biobert.relations"
+CONCEPT_RELATIONS_DATA_KEY = "spacy_biobert.concept_relations"
+
+#: A concept-level relation: ``(head concept id, tail concept id, label)``.
 ConceptKey = Tuple[str, str, str]
-MISSING_IDS = ("", "-1")
 
 
 class Relation(NamedTuple):
@@ -107,19 +115,11 @@ def set_concept_relations(
     doc.user_data[CONCEPT_RELATIONS_DATA_KEY] = tuple((*key, score) for key, score in sorted(best.items()))
 
 
-def concept_ids(span: Span) -> Tuple[str, ...]:
-    """The concept ids a mention refers to.
+def install_relation_extensions() -> None:
+    """Register ``doc._.biobert_relations`` and ``doc._.biobert_concept_relations``. Idempotent.
 
-    ``kb_id_`` is split on ``|`` (CDR's composite mentions such as ``D008750|D007022`` refer to both).
-    Mentions without an id (empty or ``-1``) fall back to ``"text:" + lower-cased, whitespace-normalised
-    text``, so that repeated unnormalised mentions of the same string form one concept.
-
-    Args:
-        span: an entity span.
-    Returns:
-        A non-empty tuple of concept ids.
+    Raises:
+        ExtensionConflictError: if another package owns one of the names.
     """
-    ids = tuple(part for part in span.kb_id_.split("|") if part not in MISSING_IDS)
-    if ids:
-        return ids
-    return ("text:" + " ".join(span.text.lower().split()),)
+    install_extension(RELATIONS_ATTR, getter=get_relations, setter=set_relations)
+    install_extension(CONCEPT_RELATIONS_ATTR, getter=get_concept_relations, setter=set_concept_relations)

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-CDR_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "cdr"
+CDR_DIR = Path(__file__).resolve().parents[1] / "assets" / "cdr"
 SPECIAL = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 WORDS = ["the", "of", "and", "in", "induced", "patients", "rats", "with", "was", "were", "to", "a"]
 
@@ -55,7 +55,5 @@ def tiny_bert(tmp_path_factory) -> str:
 
 @pytest.fixture(scope="session")
 def cdr_dir() -> Path:
-    """The CDR corpus folder beside the checkout; tests using it skip when it is absent."""
-    if not (CDR_DIR / "test.pubtator").exists():
-        pytest.skip(f"CDR corpus not found at {CDR_DIR}")
+    """The CDR corpus shipped with the project: ``assets/cdr/{train,dev,test}.pubtator.gz``."""
     return CDR_DIR

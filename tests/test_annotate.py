@@ -3,9 +3,9 @@ from spacy.tokens import Span, SpanGroup
 from typer.testing import CliRunner
 
 from spacy_biobert import Relation
-from spacy_biobert.annotate import report
+from spacy_biobert.cli.annotate import report
 from spacy_biobert.cli import app
-from spacy_biobert.extensions import NER_SPANS_KEY
+from spacy_biobert.pipeline.ner import NER_SPANS_KEY
 
 
 def test_report_lists_entities_scores_and_relations():

@@ -6,7 +6,7 @@ from spacy.cli.train import train
 from spacy.tokens import DocBin
 
 import spacy_biobert  # noqa: F401
-from spacy_biobert.extensions import NER_SPANS_KEY
+from spacy_biobert.pipeline.ner import NER_SPANS_KEY
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 NER_TEXTS = [

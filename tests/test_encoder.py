@@ -1,6 +1,6 @@
 import pytest
 import spacy
-from spacy_biobert.encoder import EMBEDDED_ENCODER, EncoderNotFoundError, resolve_encoder_name
+from spacy_biobert.models.encoder import EMBEDDED_ENCODER, EncoderNotFoundError, resolve_encoder_name
 
 
 def test_embedded_encoder_resolves_to_checkpoint_folder():

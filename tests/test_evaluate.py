@@ -4,7 +4,8 @@ import json
 import spacy
 from typer.testing import CliRunner
 
-from spacy_biobert.cli import app, conversion_nlp
+from spacy_biobert.cli import app
+from spacy_biobert.cli.convert import conversion_nlp
 
 PUBTATOR = """1|t|Famotidine-associated delirium.
 1|a|Famotidine is used in patients.

@@ -14,7 +14,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PROBE = """
 import json, sys, spacy
-from spacy_biobert.annotate import SAMPLE_ABSTRACT
+from spacy_biobert.cli.annotate import SAMPLE_ABSTRACT
 nlp = spacy.load(sys.argv[1])
 out = []
 for doc in nlp.pipe([SAMPLE_ABSTRACT, "Lithium-induced tremor.", ""]):
@@ -36,13 +36,13 @@ def run(cmd, cwd, env=None):
 
 
 @pytest.fixture(scope="module")
-def quick_project(tmp_path_factory, tiny_bert, cdr_dir):
+def quick_project(tmp_path_factory, tiny_bert):
     work = tmp_path_factory.mktemp("project")
-    for name in ("project.yml", "configs", "scripts"):
+    for name in ("project.yml", "configs", "scripts", "assets"):
         src = ROOT / name
         (shutil.copytree if src.is_dir() else shutil.copy)(src, work / name)
     spacy_cli = [sys.executable, "-m", "spacy", "project", "run"]
-    overrides = [f"--vars.encoder={tiny_bert}", f"--vars.cdr_dir={cdr_dir}", "--vars.quick_steps=4"]
+    overrides = [f"--vars.encoder={tiny_bert}", "--vars.quick_steps=4"]
     output = run(spacy_cli + ["quick", "."] + overrides, cwd=work)
     return work, output
 

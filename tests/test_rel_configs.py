@@ -8,7 +8,7 @@ from spacy.cli.train import train
 from spacy.tokens import DocBin
 
 import spacy_biobert  # noqa: F401
-from spacy_biobert.extensions import MENTIONS_KEY
+from spacy_biobert.corpus import MENTIONS_KEY
 from spacy_biobert.relations import get_concept_relations, set_concept_relations
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"

@@ -3,7 +3,9 @@ import pytest
 import spacy
 from spacy.tokens import Doc, DocBin
 from spacy_biobert import Relation, add_relation, concept_ids, get_relations, set_concept_relations
-from spacy_biobert.extensions import CONCEPT_RELATIONS_ATTR, RELATIONS_ATTR, ExtensionConflictError, install_extensions
+from spacy_biobert import install_extensions
+from spacy_biobert.extensions import ExtensionConflictError
+from spacy_biobert.relations import CONCEPT_RELATIONS_ATTR, RELATIONS_ATTR
 
 TEXT = "Famotidine caused delirium and acute renal failure in two patients ."
 

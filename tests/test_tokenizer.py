@@ -1,6 +1,6 @@
 import spacy
 
-from spacy_biobert.cli import conversion_nlp
+from spacy_biobert.cli.convert import conversion_nlp
 
 TEXT = "Famotidine-associated (DOX)-induced ergotamine/caffeine GABA(A) Na+/K+ 4 mg/kg e.g. rats."
 

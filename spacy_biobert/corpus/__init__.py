@@ -2,7 +2,17 @@
 from pathlib import Path
 from typing import Callable, Dict, Iterator
 
-from .builder import ConversionStats, CorpusFormatError, Mention, SourceDoc, build_doc, build_docs
+from .builder import (
+    DOC_ID_ATTR,
+    MENTIONS_KEY,
+    ConversionStats,
+    CorpusFormatError,
+    Mention,
+    SourceDoc,
+    build_doc,
+    build_docs,
+    install_corpus_extensions,
+)
 from .pubtator import read_pubtator
 
 Reader = Callable[[Path], Iterator[SourceDoc]]
@@ -24,6 +34,8 @@ def _brat(path: Path) -> Iterator[SourceDoc]:
 READERS: Dict[str, Reader] = {"pubtator": read_pubtator, "bioc": _bioc, "brat": _brat}
 
 __all__ = [
+    "DOC_ID_ATTR",
+    "MENTIONS_KEY",
     "READERS",
     "ConversionStats",
     "CorpusFormatError",
@@ -31,5 +43,6 @@ __all__ = [
     "SourceDoc",
     "build_doc",
     "build_docs",
+    "install_corpus_extensions",
     "read_pubtator",
 ]

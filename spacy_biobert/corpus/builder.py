@@ -16,8 +16,18 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 from spacy.language import Language
 from spacy.tokens import Doc, Span, SpanGroup
 
-from ..extensions import DOC_ID_ATTR, MENTIONS_KEY
+from ..extensions import install_extension
 from ..relations import Relation, set_concept_relations, set_relations
+
+#: Source document id (e.g. the PMID): ``doc._.biobert_doc_id``, set by the converters.
+DOC_ID_ATTR = "biobert_doc_id"
+#: Span group holding every gold mention of a converted corpus, overlapping ones included.
+MENTIONS_KEY = "biobert_mentions"
+
+
+def install_corpus_extensions() -> None:
+    """Register ``doc._.biobert_doc_id`` (default ``None``). Idempotent."""
+    install_extension(DOC_ID_ATTR, default=None)
 
 
 class CorpusFormatError(ValueError):

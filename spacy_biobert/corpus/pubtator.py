@@ -10,6 +10,7 @@ A document is a block of lines, blocks separated by blank lines::
 Offsets index into ``title + " " + abstract``. Ids may be ``-1`` or composite (``D008750|D007022``); they
 are kept verbatim on ``ent.kb_id_``. Extra columns are kept in the mention span group's ``attrs["extra"]``.
 """
+import gzip
 from pathlib import Path
 from typing import Iterator, List, Tuple
 
@@ -19,18 +20,22 @@ Line = Tuple[int, str]
 
 
 def read_lines(path: Path) -> List[Line]:
-    """Read ``path`` as UTF-8, returning ``(line number, text)`` pairs.
+    """Read ``path`` as UTF-8 (gzip-compressed when its name ends in ``.gz``), as ``(line number, text)`` pairs.
 
     Raises:
-        CorpusFormatError: on bytes that are not UTF-8, naming the line.
+        CorpusFormatError: on bytes that are not UTF-8, naming the line; on a corrupt or truncated gzip file.
     """
     lines: List[Line] = []
-    with Path(path).open("rb") as handle:
-        for number, raw in enumerate(handle, start=1):
-            try:
-                lines.append((number, raw.decode("utf-8").rstrip("\r\n")))
-            except UnicodeDecodeError as err:
-                raise CorpusFormatError(str(path), number, f"not valid UTF-8 ({err.reason})") from err
+    opener = gzip.open if Path(path).name.endswith(".gz") else open
+    try:
+        with opener(path, "rb") as handle:
+            for number, raw in enumerate(handle, start=1):
+                try:
+                    lines.append((number, raw.decode("utf-8").rstrip("\r\n")))
+                except UnicodeDecodeError as err:
+                    raise CorpusFormatError(str(path), number, f"not valid UTF-8 ({err.reason})") from err
+    except (gzip.BadGzipFile, EOFError) as err:
+        raise CorpusFormatError(str(path), len(lines) + 1, f"corrupt or truncated gzip data ({err})") from err
     return lines
 
 

@@ -13,7 +13,7 @@ from spacy.language import Language
 from spacy.training import Corpus, Example
 from spacy.util import registry
 
-from ..extensions import DOC_ID_ATTR
+from .builder import DOC_ID_ATTR
 
 
 def with_gold_ents(eg: Example) -> Example:

@@ -15,7 +15,7 @@ Steps 2-4 up to the MLP run in a parameter-free torch module inside thinc's ``Py
 MLP is made of thinc layers (so that the number of labels can stay unknown until initialization).
 Gradients flow back through the module into ``tok2vec`` and from there into the transformer.
 """
-from typing import Callable, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Callable, List, Optional, Tuple
 
 import numpy
 import torch
@@ -24,26 +24,9 @@ from spacy.util import registry
 from thinc.api import ArgsKwargs, Linear, Model, PyTorchWrapper_v2, Relu, chain, torch2xp, xp2torch
 from thinc.types import Floats2d
 
+from .types import RelInput, RelInstances, RelModel, Tok2VecModel
+
 POOLINGS = ("logsumexp", "mean")
-
-
-class RelInstances(NamedTuple):
-    """The candidate pairs of one document, in token coordinates.
-
-    Attributes:
-        spans: ``(start, end)`` token offsets of the mentions.
-        groups: for each entity, the indices (into ``spans``) of its mentions.
-        pairs: ``(head entity, tail entity)`` indices into ``groups``; one model output row each.
-    """
-
-    spans: Sequence[Tuple[int, int]]
-    groups: Sequence[Sequence[int]]
-    pairs: Sequence[Tuple[int, int]]
-
-
-RelInput = Tuple[List[Doc], List[RelInstances]]
-RelModel = Model[RelInput, Floats2d]
-Tok2Vec = Model[List[Doc], List[Floats2d]]
 
 
 class PairFeatures(torch.nn.Module):
@@ -118,7 +101,7 @@ def _convert_inputs(model: Model, X: Tuple[List[Floats2d], List[RelInstances]], 
     return ArgsKwargs(args=tuple(args) + (n_men, n_ent), kwargs={}), backprop
 
 
-def _tok2vec_width(tok2vec: Tok2Vec, docs: Optional[List[Doc]]) -> int:
+def _tok2vec_width(tok2vec: Tok2VecModel, docs: Optional[List[Doc]]) -> int:
     for node in tok2vec.walk():
         if node.name == "transformer-listener" and node.has_dim("nO"):
             return node.get_dim("nO")
@@ -133,7 +116,7 @@ def _tok2vec_width(tok2vec: Tok2Vec, docs: Optional[List[Doc]]) -> int:
 
 @registry.architectures("spacy_biobert.RelationModel.v1")
 def build_relation_model(
-    tok2vec: Tok2Vec,
+    tok2vec: Tok2VecModel,
     pooling: str = "logsumexp",
     hidden_width: int = 256,
     dropout: float = 0.1,

@@ -16,14 +16,14 @@ import numpy
 from spacy.tokens import Doc, Span
 from spacy.util import registry
 
-from ..extensions import MENTIONS_KEY
-from ..models.rel import RelInstances
-from ..relations import concept_ids, get_concept_relations, get_relations
+from ..concepts import ConceptsOf, concept_ids
+from ..corpus.builder import MENTIONS_KEY
+from ..models.types import RelInstances
+from ..relations import get_concept_relations, get_relations
 
 SCOPES = ("document", "sentence", "window")
 MentionPairs = List[Tuple[int, int]]
 CandidateGenerator = Callable[[Doc, Sequence[Span]], MentionPairs]
-ConceptsOf = Callable[[Span], Tuple[str, ...]]
 
 
 class PairInfo(NamedTuple):

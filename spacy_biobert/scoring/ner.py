@@ -7,16 +7,14 @@
   duplicated) or that do not fall on token boundaries count as misses, as in the official CDR evaluation.
 """
 from collections import defaultdict
-from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, Optional, Set, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, Optional, Set, Tuple
 
 from spacy.scorer import PRFScore, get_ner_prf
 from spacy.tokens import Doc
 from spacy.training import Example
 from spacy.util import registry
 
-from ..corpus import read_pubtator
-from ..extensions import DOC_ID_ATTR
+from ..corpus.builder import DOC_ID_ATTR
 
 #: (doc id, start char, end char, label)
 CharMention = Tuple[str, int, int, str]
@@ -38,11 +36,6 @@ def score_ner(examples: Iterable[Example], **kwargs: Any) -> Dict[str, Any]:
 def make_ner_scorer() -> Callable[..., Dict[str, Any]]:
     """The ``biobert_ner`` component's default scorer: :func:`score_ner`."""
     return score_ner
-
-
-def gold_char_mentions(path: Union[str, Path]) -> Set[CharMention]:
-    """All mentions of a PubTator file as ``(doc id, start, end, label)``, overlapping ones included."""
-    return {(src.doc_id, m.start, m.end, m.label) for src in read_pubtator(Path(path)) for m in src.mentions}
 
 
 def predicted_char_mentions(docs: Iterable[Doc], span_key: Optional[str] = None) -> Set[CharMention]:
@@ -71,7 +64,7 @@ def score_char_offsets(
 
     Args:
         predicted: from :func:`predicted_char_mentions`.
-        gold: from :func:`gold_char_mentions`.
+        gold: every mention of the original corpus file (overlapping and misaligned ones included).
         restrict_to_predicted_docs: ignore gold mentions of documents with no prediction at all (off by
             default: a document missing from the predictions counts its mentions as misses).
     Returns:

@@ -1,81 +1,27 @@
-"""Scoring relation extraction, and the rule that maps predicted mentions to gold concepts.
+"""Scoring relation extraction (``spacy_biobert.rel_scorer.v1``), at mention and concept level.
 
-**Exact-character-span rule** (used both for training labels and for scoring): a predicted mention gets
-the concept ids of the gold mention(s) with exactly the same character span -- gold ``doc.ents`` and every
-mention of the span group ``doc.spans["biobert_mentions"]`` (token-aligned span and original
-``attrs["char_offsets"]``). A predicted mention matching no gold mention is its own new concept, named by
-the text fallback of :func:`spacy_biobert.relations.concept_ids` (``"text:..."``), which no gold relation
-uses. Hence, end to end, missed or mis-bounded entities cost recall and precision.
-
-For concept-level scoring, a predicted concept (all predicted mentions sharing a concept id) maps to the
-union of the gold ids of its matched mentions, or stays itself if none of its mentions match.
+Predicted mentions are mapped to gold concepts by the exact-character-span rule of
+:mod:`spacy_biobert.concepts`: a predicted concept (all predicted mentions sharing a concept id) maps to
+the union of the gold ids of its matched mentions, or stays itself if none of its mentions match. Hence,
+end to end, missed or mis-bounded entities cost recall and precision.
 """
 from collections import defaultdict
 from typing import Callable, Dict, Iterable, Optional, Set, Tuple
 
 from spacy.scorer import PRFScore
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc
 from spacy.training import Example
 from spacy.util import registry
 
-from ..extensions import MENTIONS_KEY
-from ..relations import concept_ids, get_concept_relations, get_relations
+from ..concepts import concept_translation
+from ..relations import ConceptKey, get_concept_relations, get_relations
 
-CharSpan = Tuple[int, int]
 MentionKey = Tuple[int, int, int, int, str]
-ConceptKey = Tuple[str, str, str]
-
-
-def gold_span_ids(reference: Doc) -> Dict[CharSpan, Tuple[str, ...]]:
-    """Map each gold mention's character span(s) to its concept ids.
-
-    Args:
-        reference: the gold document (``doc.ents`` and ``doc.spans["biobert_mentions"]``).
-    Returns:
-        ``{(start_char, end_char): concept ids}``.
-    """
-    table: Dict[CharSpan, Set[str]] = defaultdict(set)
-    for ent in reference.ents:
-        table[(ent.start_char, ent.end_char)].update(concept_ids(ent))
-    group = reference.spans.get(MENTIONS_KEY)
-    if group is not None:
-        offsets = list(group.attrs.get("char_offsets") or [])
-        for i, span in enumerate(group):
-            ids = concept_ids(span)
-            table[(span.start_char, span.end_char)].update(ids)
-            if i < len(offsets):
-                table[tuple(offsets[i])].update(ids)
-    return {key: tuple(sorted(ids)) for key, ids in table.items()}
-
-
-def text_concept(span: Span) -> Tuple[str, ...]:
-    """The text-fallback concept id of ``span``, ignoring its ``kb_id``."""
-    return concept_ids(Span(span.doc, span.start, span.end, label=span.label))
-
-
-def gold_concept_mapper(reference: Doc) -> Callable[[Span], Tuple[str, ...]]:
-    """Return ``f(predicted span) -> concept ids`` following the exact-character-span rule."""
-    table = gold_span_ids(reference)
-
-    def concepts_of(span: Span) -> Tuple[str, ...]:
-        return table.get((span.start_char, span.end_char)) or text_concept(span)
-
-    return concepts_of
-
-
-def _concept_translation(predicted: Doc, reference: Doc) -> Dict[str, Set[str]]:
-    table = gold_span_ids(reference)
-    translation: Dict[str, Set[str]] = defaultdict(set)
-    for ent in predicted.ents:
-        gold = table.get((ent.start_char, ent.end_char), ())
-        for cid in concept_ids(ent):
-            translation[cid].update(gold)
-    return translation
 
 
 def predicted_concept_keys(predicted: Doc, reference: Doc, threshold: float = 0.0) -> Set[ConceptKey]:
     """The predicted concept relations of ``predicted`` (score >= ``threshold``), in gold concept ids."""
-    translation = _concept_translation(predicted, reference)
+    translation = concept_translation(predicted, reference)
     keys: Set[ConceptKey] = set()
     for (head, tail, label), score in get_concept_relations(predicted).items():
         if score < threshold:

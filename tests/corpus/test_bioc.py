@@ -4,10 +4,12 @@ import pytest
 from spacy.tokens import DocBin
 from typer.testing import CliRunner
 
-from spacy_biobert.cli import app, conversion_nlp
+from spacy_biobert.cli import app
+from spacy_biobert.cli.convert import conversion_nlp
 from spacy_biobert.corpus import ConversionStats, CorpusFormatError, build_docs, read_pubtator
 from spacy_biobert.corpus.bioc import read_bioc
-from spacy_biobert.extensions import MENTIONS_KEY
+from spacy_biobert.corpus.pubtator import read_lines
+from spacy_biobert.corpus import MENTIONS_KEY
 from spacy_biobert.relations import get_concept_relations, get_relations
 
 TITLE = "Famotidine-associated delirium."
@@ -215,7 +217,7 @@ def to_bioc(sources, title_lengths) -> bioc.BioCCollection:
 
 def _roundtrip(tmp_path, pubtator_path):
     sources = list(read_pubtator(pubtator_path))
-    lines = pubtator_path.read_text(encoding="utf8").splitlines()
+    lines = [text for _, text in read_lines(pubtator_path)]
     title_lengths = [len(line.split("|", 2)[2]) for line in lines if line.split("|", 2)[1:2] == ["t"]]
     assert len(title_lengths) == len(sources)
     with (tmp_path / "cdr.xml").open("w", encoding="utf8") as handle:
@@ -247,6 +249,6 @@ def test_bioc_api_roundtrip_matches_pubtator(tmp_path):
 
 
 def test_cdr_as_bioc_matches_pubtator(cdr_dir, tmp_path):
-    ours, theirs = _roundtrip(tmp_path, cdr_dir / "test.pubtator")
+    ours, theirs = _roundtrip(tmp_path, cdr_dir / "test.pubtator.gz")
     assert len(theirs) == 500
     _same(ours, theirs)

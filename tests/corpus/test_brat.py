@@ -3,10 +3,11 @@ import pytest
 from spacy.tokens import DocBin
 from typer.testing import CliRunner
 
-from spacy_biobert.cli import app, conversion_nlp
+from spacy_biobert.cli import app
+from spacy_biobert.cli.convert import conversion_nlp
 from spacy_biobert.corpus import ConversionStats, CorpusFormatError, build_docs
 from spacy_biobert.corpus.brat import read_brat
-from spacy_biobert.extensions import MENTIONS_KEY
+from spacy_biobert.corpus import MENTIONS_KEY
 from spacy_biobert.relations import get_relations
 
 TEXT = "Famotidine was given.\nThen acute delirium and renal and hepatic failure began.\n"

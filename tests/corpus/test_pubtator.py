@@ -3,9 +3,10 @@ import pytest
 from spacy.tokens import DocBin
 from typer.testing import CliRunner
 
-from spacy_biobert.cli import app, conversion_nlp
+from spacy_biobert.cli import app
+from spacy_biobert.cli.convert import conversion_nlp
 from spacy_biobert.corpus import ConversionStats, CorpusFormatError, build_docs, read_pubtator
-from spacy_biobert.extensions import MENTIONS_KEY
+from spacy_biobert.corpus import MENTIONS_KEY
 
 TITLE = "Famotidine-associated delirium."
 ABSTRACT = "Famotidine-induced acute renal failure and delirium in rats."
@@ -120,7 +121,7 @@ OFFICIAL = {
 
 @pytest.mark.parametrize("split", sorted(OFFICIAL))
 def test_cdr_official_counts(cdr_dir, tmp_path, split):
-    result = CliRunner().invoke(app, ["convert", str(cdr_dir / f"{split}.pubtator"), str(tmp_path)])
+    result = CliRunner().invoke(app, ["convert", str(cdr_dir / f"{split}.pubtator.gz"), str(tmp_path)])
     assert result.exit_code == 0, result.output
     nlp = conversion_nlp()
     docs = list(DocBin().from_disk(tmp_path / f"{split}.spacy").get_docs(nlp.vocab))

@@ -3,7 +3,8 @@ import numpy
 import pytest
 import torch
 
-from spacy_biobert.models.rel import PairFeatures, RelInstances, _index_arrays
+from spacy_biobert.models.rel import PairFeatures, _index_arrays
+from spacy_biobert.models.types import RelInstances
 
 # Two docs of 5 and 4 tokens; doc 0: mentions (0,2) (3,4) (4,5), entity 0 = mentions {0, 2}, entity 1 = {1}.
 INSTANCES = [

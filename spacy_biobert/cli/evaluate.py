@@ -1,24 +1,35 @@
-"""Evaluation beyond ``spacy evaluate``: gold-entity mode for relation heads and strict character-offset NER.
+"""``spacy biobert evaluate``: evaluation beyond ``spacy evaluate`` -- gold-entity mode for relation heads and
+strict character-offset NER.
 
 * default (end to end): each test document goes through the whole pipeline; relation scores then pay for
   missed or wrong entities (a predicted mention takes the concept ids of the gold mention with exactly the same
-  character span, and otherwise is a concept of its own -- see ``spacy_biobert.scoring.rel``).
+  character span, and otherwise is a concept of its own -- see ``spacy_biobert.concepts``).
 * ``gold_entities=True``: the predicted docs start with the gold entities (``GoldEntsCorpus``), so a
   pipeline without NER scores its relation head alone.
 * ``pubtator``: NER is also scored strictly at character offsets against every mention of the original
   PubTator file (overlapping and misaligned mentions included), so conversion cannot flatter the score.
 """
+import json
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Set
 
+import spacy
+import typer
+from spacy.cli._util import setup_gpu
 from spacy.language import Language
 from spacy.scorer import Scorer
 from spacy.training import Corpus, Example
+from wasabi import msg
 
-from .corpus.readers import create_gold_ents_corpus
-from .extensions import DOC_ID_ATTR
-from .scoring.ner import gold_char_mentions, predicted_char_mentions, score_char_offsets
+from ..corpus import DOC_ID_ATTR, read_pubtator
+from ..corpus.readers import create_gold_ents_corpus
+from ..scoring.ner import CharMention, predicted_char_mentions, score_char_offsets
+
+
+def gold_char_mentions(path: Path) -> Set[CharMention]:
+    """All mentions of a PubTator file as ``(doc id, start, end, label)``, overlapping ones included."""
+    return {(src.doc_id, m.start, m.end, m.label) for src in read_pubtator(Path(path)) for m in src.mentions}
 
 
 def load_examples(nlp: Language, data_path: Path, gold_entities: bool = False) -> List[Example]:
@@ -62,3 +73,23 @@ def evaluate(
         scores["ner_strict_chars"] = score_char_offsets(predicted, gold_char_mentions(pubtator))
     scores["mode"] = "gold_entities" if gold_entities else "end_to_end"
     return scores
+
+
+def evaluate_command(
+    model: str = typer.Argument(..., help="Pipeline package name or folder."),
+    data_path: Path = typer.Argument(..., exists=True, help="A .spacy file from `convert`."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write all scores as JSON."),
+    gold_entities: bool = typer.Option(False, "--gold-entities", help="Start from gold entities."),
+    pubtator: Optional[Path] = typer.Option(None, "--pubtator", exists=True, help="Original file, strict NER."),
+    gpu_id: int = typer.Option(-1, "--gpu-id", "-g", help="GPU id, -1 for CPU."),
+) -> None:
+    """Evaluate a pipeline: NER and relation scores, end to end or from gold entities."""
+    setup_gpu(gpu_id)
+    scores = evaluate(spacy.load(model), data_path, gold_entities=gold_entities, pubtator=pubtator)
+    rows = [(key, f"{value:.4f}" if isinstance(value, float) else value) for key, value in scores.items()
+            if not isinstance(value, dict)]
+    msg.table(rows, header=("metric", "value"), divider=True)
+    if output is not None:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(json.dumps(scores, indent=2, default=float), encoding="utf8")
+        msg.good(f"Saved scores to {output}")

@@ -1,4 +1,4 @@
-"""Command line: ``python -m spacy_biobert convert INPUT OUTPUT_DIR --format pubtator|bioc|brat``."""
+"""``spacy biobert convert INPUT OUTPUT_DIR --format pubtator|bioc|brat``: a corpus -> a ``.spacy`` DocBin."""
 import json
 from pathlib import Path
 from typing import Optional
@@ -9,15 +9,9 @@ from spacy.language import Language
 from spacy.tokens import DocBin
 from wasabi import msg
 
-from .corpus import READERS, ConversionStats, CorpusFormatError, build_docs
+from ..corpus import READERS, ConversionStats, CorpusFormatError, build_docs
 
-app = typer.Typer(name="spacy_biobert", add_completion=False, no_args_is_help=True)
 DEFAULT_TOKENIZER = {"@tokenizers": "spacy_biobert.Tokenizer.v1"}
-
-
-@app.callback()
-def _commands() -> None:
-    """spacy-biobert: BioBERT NER and relation extraction for spaCy."""
 
 
 def conversion_nlp(config_path: Optional[Path] = None) -> Language:
@@ -27,6 +21,12 @@ def conversion_nlp(config_path: Optional[Path] = None) -> Language:
     config = spacy.util.load_config(config_path, interpolate=False)
     nlp_block = config.get("nlp", {})
     return spacy.blank(nlp_block.get("lang", "en"), config={"nlp": {"tokenizer": nlp_block["tokenizer"]}})
+
+
+def corpus_name(path: Path) -> str:
+    """The name of a corpus file without its format and compression suffixes (``train.pubtator.gz`` -> ``train``)."""
+    name = path.name[: -len(".gz")] if path.name.endswith(".gz") else path.name
+    return Path(name).stem
 
 
 def print_summary(stats: ConversionStats, output: Path) -> None:
@@ -48,8 +48,7 @@ def print_summary(stats: ConversionStats, output: Path) -> None:
         msg.text(f"  misaligned: {example}")
 
 
-@app.command("convert")
-def convert(
+def convert_command(
     input_path: Path = typer.Argument(..., exists=True, help="Input file (folder for BRAT)."),
     output_dir: Path = typer.Argument(..., help="Folder for the .spacy file (created if missing)."),
     file_format: str = typer.Option("pubtator", "--format", "-f", help="pubtator, bioc or brat."),
@@ -57,8 +56,12 @@ def convert(
         None, "--config", "-c", exists=True, help="Take the tokenizer from this training config."
     ),
     summary_json: Optional[Path] = typer.Option(None, "--summary-json", help="Also write the summary as JSON."),
+    name: Optional[str] = typer.Option(
+        None, "--name", "-n", help="Output file name without .spacy (default: the input's name, e.g. train)."
+    ),
 ) -> None:
-    """Convert a biomedical corpus to a spaCy DocBin with entities (label, kb_id) and relations."""
+    """Convert a biomedical corpus (PubTator, possibly .gz; BioC XML; BRAT folder) to a spaCy DocBin with
+    entities (label, kb_id) and relations."""
     if file_format not in READERS:
         msg.fail(f"Unknown format {file_format!r}; choose one of {', '.join(READERS)}", exits=1)
     nlp = conversion_nlp(config)
@@ -68,53 +71,8 @@ def convert(
     except CorpusFormatError as err:
         msg.fail(str(err), exits=1)
     output_dir.mkdir(parents=True, exist_ok=True)
-    output = output_dir / f"{input_path.stem}.spacy"
+    output = output_dir / f"{name or corpus_name(input_path)}.spacy"
     DocBin(docs=docs, store_user_data=True).to_disk(output)
     print_summary(stats, output)
     if summary_json is not None:
         summary_json.write_text(json.dumps(stats.as_dict(), indent=2), encoding="utf8")
-
-
-@app.command("annotate")
-def annotate(
-    model: str = typer.Argument(..., help="Pipeline package name or folder."),
-    text: Optional[str] = typer.Option(None, "--text", "-t", help="Text to annotate (default: a sample abstract)."),
-) -> None:
-    """Annotate a text and print entities with confidences and relations with scores."""
-    from .annotate import SAMPLE_ABSTRACT, report
-
-    nlp = spacy.load(model)
-    doc = nlp(text or SAMPLE_ABSTRACT)
-    msg.divider(f"{model}")
-    print(doc.text, end="\n\n")
-    print(report(doc))
-
-
-@app.command("evaluate")
-def evaluate_command(
-    model: str = typer.Argument(..., help="Pipeline package name or folder."),
-    data_path: Path = typer.Argument(..., exists=True, help="A .spacy file from `convert`."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write all scores as JSON."),
-    gold_entities: bool = typer.Option(False, "--gold-entities", help="Start from gold entities."),
-    pubtator: Optional[Path] = typer.Option(None, "--pubtator", exists=True, help="Original file, strict NER."),
-    gpu_id: int = typer.Option(-1, "--gpu-id", "-g", help="GPU id, -1 for CPU."),
-) -> None:
-    """Evaluate a pipeline: NER and relation scores, end to end or from gold entities."""
-    from spacy.cli._util import setup_gpu
-
-    from .evaluate import evaluate
-
-    setup_gpu(gpu_id)
-    scores = evaluate(spacy.load(model), data_path, gold_entities=gold_entities, pubtator=pubtator)
-    rows = [(key, f"{value:.4f}" if isinstance(value, float) else value) for key, value in scores.items()
-            if not isinstance(value, dict)]
-    msg.table(rows, header=("metric", "value"), divider=True)
-    if output is not None:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(json.dumps(scores, indent=2, default=float), encoding="utf8")
-        msg.good(f"Saved scores to {output}")
-
-
-def main() -> None:
-    """Entry point of the ``spacy-biobert`` console script."""
-    app()

@@ -1,0 +1,90 @@
+"""``spacy biobert annotate MODEL [--text …]``: what a pipeline finds in a text, for a human to read.
+
+Entities with their confidences; the relations the pipeline kept (score at least the relation head's
+threshold); and every candidate pair the relation head scored, those below its threshold marked, so a
+barely trained pipeline still shows what it is learning.
+"""
+from typing import Dict, List, Optional
+
+import spacy
+import typer
+from spacy.language import Language
+from spacy.tokens import Doc
+from wasabi import msg
+
+from ..concepts import concept_ids
+from ..pipeline.ner import NER_SPANS_KEY
+from ..pipeline.rel import BioBertRel
+
+SAMPLE_ABSTRACT = (
+    "Cisplatin-induced nephrotoxicity and ototoxicity were observed in patients treated for ovarian cancer. "
+    "Co-administration of amifostine reduced the renal damage, whereas high-dose lithium caused tremor "
+    "and polyuria in two patients."
+)
+
+
+def entity_lines(doc: Doc, span_key: str = NER_SPANS_KEY) -> List[str]:
+    """One line per entity: text, label, confidence (when the NER head stored one) and character offsets."""
+    group = doc.spans.get(span_key)
+    scores = {}
+    if group is not None and "scores" in group.attrs:
+        scores = {(s.start, s.end, s.label_): float(p) for s, p in zip(group, group.attrs["scores"])}
+    lines = []
+    for ent in doc.ents:
+        score = scores.get((ent.start, ent.end, ent.label_))
+        shown = f"{score:.3f}" if score is not None else "  -  "
+        lines.append(f"{ent.text:<30} {ent.label_:<12} {shown}  [{ent.start_char}:{ent.end_char}]")
+    return lines
+
+
+def relation_lines(doc: Doc) -> List[str]:
+    """One line per stored relation, concept level then mention level, highest score first."""
+    concept = sorted(doc._.biobert_concept_relations.items(), key=lambda kv: -kv[1])
+    lines = [f"{head} --{label}--> {tail}   {score:.3f}" for (head, tail, label), score in concept]
+    mention = sorted(doc._.biobert_relations, key=lambda rel: -rel.score)
+    lines += [f"{r.head.text!r} --{r.label}--> {r.tail.text!r}   {r.score:.3f}" for r in mention]
+    return lines
+
+
+def candidate_lines(doc: Doc, rel: BioBertRel) -> List[str]:
+    """Every candidate pair ``rel`` scores in ``doc`` (already annotated), highest first, below-threshold ones marked."""
+    names: Dict[str, str] = {}
+    for ent in doc.ents:
+        for cid in concept_ids(ent):
+            names.setdefault(cid, ent.text)
+    ((infos, probs),) = rel.predict([doc])
+    threshold = float(rel.cfg["threshold"])
+    rows = []
+    for i, info in enumerate(infos):
+        head = "|".join(info.head_ids) if info.head is None else repr(info.head.text)
+        tail = "|".join(info.tail_ids) if info.tail is None else repr(info.tail.text)
+        head_text = "" if info.head is not None else f" ({names.get(info.head_ids[0], '?')})"
+        tail_text = "" if info.tail is not None else f" ({names.get(info.tail_ids[0], '?')})"
+        for k, label in enumerate(rel.labels):
+            rows.append((float(probs[i, k]), f"{head}{head_text} --{label}--> {tail}{tail_text}"))
+    rows.sort(key=lambda row: -row[0])
+    return [f"{text}   {score:.3f}{'' if score >= threshold else '  (below threshold)'}" for score, text in rows]
+
+
+def report(doc: Doc, nlp: Optional[Language] = None) -> str:
+    """The full report for ``doc``; with ``nlp``, also the candidate pairs of each relation head."""
+    ents = entity_lines(doc) or ["(none)"]
+    rels = relation_lines(doc) or ["(none)"]
+    lines = ["Entities (text, label, confidence, chars):", *ents, "", "Relations (score):", *rels]
+    for name, pipe in (nlp.pipeline if nlp is not None else []):
+        if isinstance(pipe, BioBertRel):
+            header = f"Candidate relations scored by {name} (threshold {float(pipe.cfg['threshold']):.2f}):"
+            lines += ["", header, *(candidate_lines(doc, pipe) or ["(none)"])]
+    return "\n".join(lines)
+
+
+def annotate_command(
+    model: str = typer.Argument(..., help="Pipeline package name or folder."),
+    text: Optional[str] = typer.Option(None, "--text", "-t", help="Text to annotate (default: a sample abstract)."),
+) -> None:
+    """Annotate a text and print entities with confidences and relations with scores."""
+    nlp = spacy.load(model)
+    doc = nlp(text or SAMPLE_ABSTRACT)
+    msg.divider(f"{model}")
+    print(doc.text, end="\n\n")
+    print(report(doc, nlp))
