@@ -11,11 +11,7 @@ Usage (heavy: wrap in the shared CPU lock):
 """
 import argparse
 import json
-import platform
-import subprocess
 import sys
-import time
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Dict, List
 
@@ -26,31 +22,16 @@ from spacy.tokens import Doc, DocBin
 from spacy.training import Example
 
 import spacy_biobert  # noqa: F401
-from spacy_biobert.models.encoder import EMBEDDED_ENCODER, resolve_encoder_name
 from spacy_biobert.cli.evaluate import gold_char_mentions
+from spacy_biobert.models.encoder import EMBEDDED_ENCODER, resolve_encoder_name
 from spacy_biobert.scoring.ner import predicted_char_mentions, score_char_offsets
 
-ROOT = Path(__file__).resolve().parents[1]
+from common import (ROOT, argument_parser, convert_corpus, machine, machine_line, pct, run, schedule_overrides,
+                    spacy_train, timed_pipe, utc_now, write_section)
+
+TITLE = "## NER"
 TOKENIZER = {"@tokenizers": "spacy_biobert.Tokenizer.v1"}
 SYSTEMS = ("ours", "peer_a")
-
-
-def run(cmd: List[str], log: Path) -> float:
-    """Run ``cmd`` with its output appended to ``log``; return its wall time in seconds."""
-    start = time.perf_counter()
-    with log.open("a", encoding="utf8") as handle:
-        handle.write(f"$ {' '.join(cmd)}\n")
-        handle.flush()
-        subprocess.run(cmd, check=True, stdout=handle, stderr=subprocess.STDOUT, cwd=ROOT)
-    return time.perf_counter() - start
-
-
-def convert_corpus(cdr: Path, out: Path, log: Path) -> Path:
-    """Convert CDR train/dev/test with our converter (skipped when already there)."""
-    for split in ("train", "dev", "test"):
-        if not (out / f"{split}.spacy").exists():
-            run([sys.executable, "-m", "spacy", "biobert", "convert", str(cdr / f"{split}.pubtator.gz"), str(out)], log)
-    return out
 
 
 def peer_config(work: Path, log: Path) -> Path:
@@ -70,27 +51,12 @@ def train(config: Path, output: Path, corpus: Path, args: argparse.Namespace, lo
     overrides = {
         "paths.train": corpus / "train.spacy",
         "paths.dev": corpus / "dev.spacy",
-        "training.max_steps": args.max_steps,
-        "training.eval_frequency": args.eval_frequency,
-        "training.batcher.size": args.batch_words,
+        **schedule_overrides(args),
         "training.accumulate_gradient": 1,
         "training.dropout": 0.1,
-        "training.optimizer.learn_rate.initial_rate": args.learn_rate,
-        "training.optimizer.learn_rate.warmup_steps": max(1, args.max_steps // 10),
         "training.optimizer.learn_rate.total_steps": args.max_steps,
     }
-    cmd = [sys.executable, "-m", "spacy", "train", str(config), "--output", str(output)]
-    for key, value in overrides.items():
-        cmd += [f"--{key}", str(value)]
-    return run(cmd, log)
-
-
-def timed_pipe(nlp, texts: List[str], batch_size: int) -> tuple:
-    """Annotate ``texts``; return (docs, seconds). Runs a short warm-up first."""
-    list(nlp.pipe(texts[:4], batch_size=batch_size))
-    start = time.perf_counter()
-    docs = list(nlp.pipe(texts, batch_size=batch_size))
-    return docs, time.perf_counter() - start
+    return spacy_train(config, output, overrides, log)
 
 
 def evaluate(model: Path, gold_docs: List[Doc], gold_chars, batch_size: int) -> Dict:
@@ -118,17 +84,6 @@ def evaluate(model: Path, gold_docs: List[Doc], gold_chars, batch_size: int) -> 
     }
 
 
-def machine() -> Dict:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
-    return {"nproc": len(__import__("os").sched_getaffinity(0)), "cpu": cpu, "python": platform.python_version(),
-            "spacy": spacy.__version__, "torch": torch.__version__}
-
-
-def pct(value) -> str:
-    return "n/a" if value is None else f"{100 * value:.2f}"
-
-
 def markdown(results: Dict, command: str) -> str:
     """The BENCHMARKS.md "NER" section."""
     ours, peer = results["ours"], results["peer_a"]
@@ -149,9 +104,8 @@ def markdown(results: Dict, command: str) -> str:
     ]
     targets = results["targets"]
     lines = [
-        "## NER", "",
-        f"Command: `{command}` — date: {results['date']}. Machine: {results['machine']['nproc']} cores "
-        f"({results['machine']['cpu']}), no GPU, torch threads {results['settings']['threads']}.",
+        TITLE, "",
+        machine_line(results, command, results["settings"]["threads"]),
         f"Both systems: encoder `{EMBEDDED_ENCODER}`, tokenizer `spacy_biobert.Tokenizer.v1`, "
         f"{results['settings']['max_steps']} steps of `batch_by_padded` size {results['settings']['batch_words']}, "
         f"Adam warmup-linear peak {results['settings']['learn_rate']}, dev eval every "
@@ -173,37 +127,16 @@ def markdown(results: Dict, command: str) -> str:
     return "\n".join(lines)
 
 
-def write_section(path: Path, section: str) -> None:
-    """Replace (or append) the "## NER" section of ``path``, keeping the other sections."""
-    text = path.read_text(encoding="utf8") if path.exists() else "# Benchmarks\n"
-    lines = text.splitlines()
-    start = next((i for i, line in enumerate(lines) if line.strip() == "## NER"), None)
-    if start is None:
-        new = text.rstrip("\n") + "\n\n" + section
-    else:
-        end = next((j for j in range(start + 1, len(lines)) if lines[j].startswith("## ")), len(lines))
-        new = "\n".join(lines[:start] + section.splitlines() + [""] + lines[end:]).rstrip("\n") + "\n"
-    path.write_text(new, encoding="utf8")
-
-
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--cdr", type=Path, default=ROOT / "assets" / "cdr")
-    parser.add_argument("--work", type=Path, default=ROOT / "bench" / "runs" / "ner")
+    parser = argument_parser(__doc__, "ner", "NER")
     parser.add_argument("--max-steps", type=int, default=250)
     parser.add_argument("--eval-frequency", type=int, default=125)
-    parser.add_argument("--batch-words", type=int, default=2000)
-    parser.add_argument("--learn-rate", type=float, default=1e-4)
-    parser.add_argument("--batch-size", type=int, default=32, help="docs per nlp.pipe batch at inference")
-    parser.add_argument("--threads", type=int, default=len(__import__("os").sched_getaffinity(0)))
-    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "ner.json")
-    parser.add_argument("--benchmarks", type=Path, default=ROOT / "BENCHMARKS.md", help="file whose NER section is written")
     parser.add_argument("--render-only", action="store_true", help="only rewrite BENCHMARKS.md from --out")
     parser.add_argument("--no-train", action="store_true", help="reuse the trained models under --work")
     args = parser.parse_args()
     if args.render_only:
         results = json.loads(args.out.read_text(encoding="utf8"))
-        write_section(args.benchmarks, markdown(results, results.get("command", "python bench/bench_ner.py")))
+        write_section(args.benchmarks, markdown(results, results.get("command", "python bench/bench_ner.py")), TITLE)
         return
     args.work.mkdir(parents=True, exist_ok=True)
     log = args.work / "bench.log"
@@ -218,7 +151,7 @@ def main() -> None:
     nlp = spacy.blank("en")
     gold_docs = list(DocBin().from_disk(corpus / "test.spacy").get_docs(nlp.vocab))
     gold_chars = gold_char_mentions(args.cdr / "test.pubtator.gz")
-    results: Dict = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "machine": machine(),
+    results: Dict = {"date": utc_now(), "machine": machine(),
                      "settings": {k: v for k, v in vars(args).items() if k in
                                   ("max_steps", "eval_frequency", "batch_words", "learn_rate", "batch_size", "threads")}}
     for name in SYSTEMS:
@@ -235,7 +168,7 @@ def main() -> None:
     results["command"] = ("python bench/bench_ner.py " + " ".join(sys.argv[1:])).strip()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2, default=str), encoding="utf8")
-    write_section(args.benchmarks, markdown(results, results["command"]))
+    write_section(args.benchmarks, markdown(results, results["command"]), TITLE)
     print(json.dumps(results["targets"], indent=2))
 
 

@@ -22,11 +22,8 @@ Usage (heavy: wrap in the shared CPU lock):
 import argparse
 import json
 import os
-import platform
-import subprocess
 import sys
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Dict, List, Tuple
 
@@ -39,7 +36,10 @@ from spacy_biobert.corpus.readers import create_gold_ents_corpus
 from spacy_biobert.models.encoder import EMBEDDED_ENCODER
 from spacy_biobert.scoring.rel import score_relations
 
-ROOT = Path(__file__).resolve().parents[1]
+from common import (ROOT, SPLITS, argument_parser, convert_corpus, log_line, machine, machine_line, pct,
+                    schedule_overrides, spacy_train, timed_pipe, utc_now, write_section)
+
+TITLE = "## Relations"
 THRESHOLDS = [round(0.05 * i, 2) for i in range(1, 20)]
 TARGETS = {"gold_entities": 0.628, "end_to_end": 0.570}
 BASELINE = {
@@ -54,29 +54,11 @@ SYSTEMS = {  # name -> (config, extra overrides, gold entities?)
 }
 
 
-def log_line(log: Path, text: str) -> None:
-    with log.open("a", encoding="utf8") as handle:
-        handle.write(f"[{datetime.now(timezone.utc):%H:%M:%S}] {text}\n")
-
-
-def run(cmd: List[str], log: Path) -> float:
-    """Run ``cmd`` with its output appended to ``log``; return its wall time in seconds."""
-    start = time.perf_counter()
-    log_line(log, "$ " + " ".join(cmd))
-    with log.open("a", encoding="utf8") as handle:
-        subprocess.run(cmd, check=True, stdout=handle, stderr=subprocess.STDOUT, cwd=ROOT)
-    return time.perf_counter() - start
-
-
 def corpus_dir(cdr: Path, work: Path, log: Path) -> Path:
     """``corpus/`` of the checkout if it holds all splits, else convert CDR into ``work/corpus``."""
-    if all((ROOT / "corpus" / f"{s}.spacy").exists() for s in ("train", "dev", "test")):
+    if all((ROOT / "corpus" / f"{s}.spacy").exists() for s in SPLITS):
         return ROOT / "corpus"
-    out = work / "corpus"
-    for split in ("train", "dev", "test"):
-        if not (out / f"{split}.spacy").exists():
-            run([sys.executable, "-m", "spacy", "biobert", "convert", str(cdr / f"{split}.pubtator.gz"), str(out)], log)
-    return out
+    return convert_corpus(cdr, work / "corpus", log)
 
 
 def train(name: str, corpus: Path, output: Path, args: argparse.Namespace, log: Path) -> float:
@@ -86,19 +68,12 @@ def train(name: str, corpus: Path, output: Path, args: argparse.Namespace, log: 
         "paths.train": corpus / "train.spacy",
         "paths.dev": corpus / "dev.spacy",
         "corpora.dev.limit": args.dev_docs,
-        "training.max_steps": args.max_steps,
-        "training.eval_frequency": args.eval_frequency,
-        "training.batcher.size": args.batch_words,
-        "training.optimizer.learn_rate.initial_rate": args.learn_rate,
-        "training.optimizer.learn_rate.warmup_steps": max(1, args.max_steps // 10),
+        **schedule_overrides(args),
         "components.transformer.model.name": args.encoder,
         **extra,
         **dict(item.split("=", 1) for item in args.override),
     }
-    cmd = [sys.executable, "-m", "spacy", "train", str(ROOT / "configs" / config), "--output", str(output)]
-    for key, value in overrides.items():
-        cmd += [f"--{key}", str(value)]
-    return run(cmd, log)
+    return spacy_train(ROOT / "configs" / config, output, overrides, log)
 
 
 def predict(nlp, examples: List[Example], batch_size: int) -> Tuple[List[Example], float]:
@@ -144,15 +119,9 @@ def speed(nlp, texts: List[str], batch_size: int) -> Dict[str, float]:
     out = {"words": n_words}
     for label, disable in (("joint", []), ("ner_alone", ["biobert_rel"])):
         with nlp.select_pipes(disable=disable):
-            list(nlp.pipe(texts[:4], batch_size=batch_size))  # warm-up
-            start = time.perf_counter()
-            list(nlp.pipe(texts, batch_size=batch_size))
-            out[f"{label}_words_per_s"] = n_words / (time.perf_counter() - start)
+            _, seconds = timed_pipe(nlp, texts, batch_size)
+            out[f"{label}_words_per_s"] = n_words / seconds
     return out
-
-
-def pct(value) -> str:
-    return "n/a" if value is None else f"{100 * value:.2f}"
 
 
 def markdown(results: Dict, command: str) -> str:
@@ -171,9 +140,8 @@ def markdown(results: Dict, command: str) -> str:
     joint = systems.get("ours_end_to_end", {})
     sp, ner = joint.get("speed", {}), joint.get("test_ner", {})
     lines = [
-        "## Relations", "",
-        f"Command: `{command}` — date: {results['date']}. Machine: {results['machine']['nproc']} cores "
-        f"({results['machine']['cpu']}), no GPU, torch threads {s['threads']}.",
+        TITLE, "",
+        machine_line(results, command, s["threads"]),
         f"CDR (BioCreative V), chemical-induced-disease relations between MeSH concepts, document level. Encoder "
         f"`{s['encoder']}`, tokenizer `spacy_biobert.Tokenizer.v1`; each pipeline trained {s['max_steps']} steps "
         f"(`batch_by_words` {s['batch_words']} words, Adam warmup-linear peak {s['learn_rate']}) on train, "
@@ -205,36 +173,15 @@ def markdown(results: Dict, command: str) -> str:
     return "\n".join(lines)
 
 
-def write_section(path: Path, section: str, title: str = "## Relations") -> None:
-    """Replace (or append) the ``title`` section of ``path``, keeping the other sections."""
-    text = path.read_text(encoding="utf8") if path.exists() else "# Benchmarks\n"
-    lines = text.splitlines()
-    start = next((i for i, line in enumerate(lines) if line.strip() == title), None)
-    if start is None:
-        new = text.rstrip("\n") + "\n\n" + section
-    else:
-        end = next((j for j in range(start + 1, len(lines)) if lines[j].startswith("## ")), len(lines))
-        new = "\n".join(lines[:start] + section.splitlines() + [""] + lines[end:]).rstrip("\n") + "\n"
-    path.write_text(new, encoding="utf8")
-
-
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--cdr", type=Path, default=ROOT / "assets" / "cdr")
-    parser.add_argument("--work", type=Path, default=ROOT / "bench" / "runs" / "rel")
+    parser = argument_parser(__doc__, "rel", "Relations")
     parser.add_argument("--max-steps", type=int, default=150)
     parser.add_argument("--eval-frequency", type=int, default=0, help="default: max-steps / 2")
-    parser.add_argument("--batch-words", type=int, default=2000)
-    parser.add_argument("--learn-rate", type=float, default=1e-4)
     parser.add_argument("--dev-docs", type=int, default=100, help="dev documents for model selection and threshold")
     parser.add_argument("--test-docs", type=int, default=0, help="limit the test documents (0: all 500)")
     parser.add_argument("--speed-docs", type=int, default=150, help="test documents timed for words/s")
-    parser.add_argument("--batch-size", type=int, default=32, help="docs per nlp.pipe batch at inference")
     parser.add_argument("--encoder", default=EMBEDDED_ENCODER)
     parser.add_argument("--systems", default=",".join(SYSTEMS), help="comma-separated subset of " + ",".join(SYSTEMS))
-    parser.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)))
-    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "rel.json")
-    parser.add_argument("--benchmarks", type=Path, default=ROOT / "BENCHMARKS.md")
     parser.add_argument("--no-train", action="store_true",
                         help="reuse the trained models under --work (training times are kept from --out)")
     parser.add_argument("--override", action="append", default=[], metavar="KEY=VALUE",
@@ -253,11 +200,7 @@ def main() -> None:
     settings = {k: getattr(args, k) for k in ("max_steps", "eval_frequency", "batch_words", "learn_rate",
                                                 "dev_docs", "test_docs", "speed_docs", "batch_size", "encoder", "threads",
                                                 "override")}
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
-    results = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "settings": settings,
-               "machine": {"nproc": len(os.sched_getaffinity(0)), "cpu": cpu, "torch": torch.__version__,
-                           "spacy": spacy.__version__}, "systems": {}, "targets": {},
+    results = {"date": utc_now(), "settings": settings, "machine": machine(), "systems": {}, "targets": {},
                "raw": os.path.relpath(args.out, ROOT)}
     previous = json.loads(args.out.read_text(encoding="utf8")).get("systems", {}) if args.out.exists() else {}
     for name in args.systems.split(","):
@@ -278,7 +221,7 @@ def main() -> None:
             results["targets"][target] = "met" if met else "NOT met"
     args.out.write_text(json.dumps(results, indent=2), encoding="utf8")
     command = "python bench/bench_rel.py " + " ".join(sys.argv[1:])
-    write_section(args.benchmarks, markdown(results, command.strip()))
+    write_section(args.benchmarks, markdown(results, command.strip()), TITLE)
     print(markdown(results, command.strip()))
 
 

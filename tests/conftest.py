@@ -1,12 +1,12 @@
-"""Shared fixtures: a tiny randomly initialised BERT written to disk, and pytest markers."""
-import string
+"""Shared fixtures (a tiny randomly initialised BERT written to disk, the CDR corpus, a blank pipeline, one torch
+thread) and the pytest options for marked tests. Helpers that are not fixtures live in tests/util.py."""
 from pathlib import Path
 
 import pytest
+import spacy
+import torch
 
-CDR_DIR = Path(__file__).resolve().parents[1] / "assets" / "cdr"
-SPECIAL = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-WORDS = ["the", "of", "and", "in", "induced", "patients", "rats", "with", "was", "were", "to", "a"]
+from tests.util import CDR_DIR, write_tiny_bert
 
 
 def pytest_addoption(parser):
@@ -24,29 +24,6 @@ def pytest_collection_modifyitems(config, items):
                 item.add_marker(skip)
 
 
-def write_tiny_bert(folder: Path) -> Path:
-    """Write a 2-layer, 32-wide random BERT with a character-level WordPiece vocab to ``folder``."""
-    from transformers import BertConfig, BertModel, BertTokenizerFast
-
-    chars = string.ascii_letters + string.digits + string.punctuation
-    vocab = list(dict.fromkeys(SPECIAL + WORDS + list(chars) + ["##" + c for c in chars]))
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf8")
-    tokenizer = BertTokenizerFast(vocab_file=str(folder / "vocab.txt"), do_lower_case=False)
-    tokenizer.model_max_length = 512
-    tokenizer.save_pretrained(str(folder))
-    config = BertConfig(
-        vocab_size=len(vocab),
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=37,
-        max_position_embeddings=512,
-    )
-    BertModel(config).save_pretrained(str(folder))
-    return folder
-
-
 @pytest.fixture(scope="session")
 def tiny_bert(tmp_path_factory) -> str:
     """Path of a tiny random BERT checkpoint (config.json, weights, vocab.txt)."""
@@ -57,3 +34,22 @@ def tiny_bert(tmp_path_factory) -> str:
 def cdr_dir() -> Path:
     """The CDR corpus shipped with the project: ``assets/cdr/{train,dev,test}.pubtator.gz``."""
     return CDR_DIR
+
+
+@pytest.fixture
+def nlp():
+    """A blank English pipeline."""
+    return spacy.blank("en")
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """Torch on one thread for a whole module (``pytestmark = pytest.mark.usefixtures("one_torch_thread")``).
+
+    Tiny models run fastest single-threaded (OpenMP spinning on 2 busy cores makes steps 100x slower), and
+    torch's OpenMP pool deadlocks in forked workers (``nlp.pipe(n_process=2)``) otherwise.
+    """
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

@@ -1,34 +1,51 @@
-"""The shipped training configs train end to end on a tiny corpus and a tiny BERT."""
+"""The shipped training configs (configs/*.cfg) load and train a few steps on a tiny DocBin with a tiny BERT."""
 from pathlib import Path
+from typing import Callable, Dict
 
+import pytest
 import spacy
 from spacy.cli.train import train
-from spacy.tokens import DocBin
 
-import spacy_biobert  # noqa: F401
 from spacy_biobert.pipeline.ner import NER_SPANS_KEY
+from spacy_biobert.relations import get_concept_relations
+from tests.util import CONFIGS, biomedical_nlp, set_gold, write_docbin
 
-CONFIGS = Path(__file__).resolve().parents[1] / "configs"
-NER_TEXTS = [
-    ("Famotidine-induced delirium in rats .", [(0, 10, "Chemical"), (19, 27, "Disease")]),
-    ("Patients with cocaine were treated for acute renal failure .", [(14, 21, "Chemical"), (39, 58, "Disease")]),
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+# (text, [(start, end, label, MeSH id)], CID pairs)
+DOCS = [
+    ("Famotidine-induced delirium in rats . Cocaine was also given .",
+     [(0, 10, "Chemical", "D015738"), (19, 27, "Disease", "D003693"), (38, 45, "Chemical", "D003042")],
+     [("D015738", "D003693")]),
+    ("Patients with cocaine were treated . They had acute renal failure .",
+     [(14, 21, "Chemical", "D003042"), (46, 65, "Disease", "D058186")],
+     [("D003042", "D058186")]),
 ]
+#: config file name -> the test that trains it (filled by @trains)
+TRAINING_TESTS: Dict[str, str] = {}
 
 
-def write_ner_docbin(path: Path) -> Path:
-    """A DocBin of the NER_TEXTS, tokenized with the configs' tokenizer."""
-    nlp = spacy.blank("en", config={"nlp": {"tokenizer": {"@tokenizers": "spacy_biobert.Tokenizer.v1"}}})
+def trains(config: str) -> Callable:
+    """Record that the decorated test trains ``configs/<config>``."""
+    def record(test: Callable) -> Callable:
+        TRAINING_TESTS[config] = test.__name__
+        return test
+    return record
+
+
+@pytest.fixture(scope="module")
+def tiny_docbin(tmp_path_factory) -> Path:
+    """The DOCS as converted corpora look: ents with kb ids, the mention span group, CID relations."""
+    nlp = biomedical_nlp()
     docs = []
-    for text, ents in NER_TEXTS:
+    for text, ents, cids in DOCS:
         doc = nlp.make_doc(text)
-        doc.ents = [doc.char_span(start, end, label) for start, end, label in ents]
-        docs.append(doc)
-    DocBin(docs=docs, store_user_data=True).to_disk(path)
-    return path
+        spans = [doc.char_span(s, e, label, kb_id=kb) for s, e, label, kb in ents]
+        docs.append(set_gold(doc, spans, [(h, t, "CID") for h, t in cids]))
+    return write_docbin(tmp_path_factory.mktemp("data") / "tiny.spacy", docs)
 
 
-def test_ner_config_trains(tiny_bert, tmp_path):
-    data = write_ner_docbin(tmp_path / "tiny.spacy")
+def train_config(name: str, data: Path, tiny_bert: str, output: Path) -> spacy.Language:
     overrides = {
         "paths.train": str(data),
         "paths.dev": str(data),
@@ -37,8 +54,13 @@ def test_ner_config_trains(tiny_bert, tmp_path):
         "training.eval_frequency": 2,
         "training.optimizer.learn_rate.warmup_steps": 1,
     }
-    train(CONFIGS / "ner.cfg", tmp_path / "out", overrides=overrides)
-    nlp = spacy.load(tmp_path / "out" / "model-best")
+    train(CONFIGS / name, output, overrides=overrides)
+    return spacy.load(output / "model-best")
+
+
+@trains("ner.cfg")
+def test_ner_config_trains(tiny_docbin, tiny_bert, tmp_path):
+    nlp = train_config("ner.cfg", tiny_docbin, tiny_bert, tmp_path)
     assert nlp.pipe_names == ["transformer", "biobert_ner"]
     assert nlp.get_pipe("biobert_ner").labels == ("Chemical", "Disease")
     doc = nlp("Famotidine-induced delirium in rats .")
@@ -46,3 +68,38 @@ def test_ner_config_trains(tiny_bert, tmp_path):
     assert all(t.ent_iob_ in ("B", "I", "O") for t in doc)
     assert len(doc.spans[NER_SPANS_KEY]) == len(doc.ents)
     assert "ents_per_type" in nlp.meta["performance"]
+
+
+@trains("rel.cfg")
+def test_rel_config_trains_on_gold_entities(tiny_docbin, tiny_bert, tmp_path):
+    nlp = train_config("rel.cfg", tiny_docbin, tiny_bert, tmp_path)
+    assert nlp.pipe_names == ["sentencizer", "transformer", "biobert_rel"]
+    rel = nlp.get_pipe("biobert_rel")
+    assert rel.labels == ("CID",) and rel.type_pairs == {("Chemical", "Disease")}
+    assert nlp.get_pipe("transformer").listening_components == ["biobert_rel"]
+    assert nlp.meta["performance"]["rel_concept_f"] is not None  # scored with the gold entities of the reader
+    doc = nlp.make_doc("Cocaine caused acute renal failure .")
+    doc.ents = [doc.char_span(0, 7, "Chemical", kb_id="D003042"), doc.char_span(15, 34, "Disease", kb_id="D058186")]
+    rel.cfg["threshold"] = 0.0
+    assert list(get_concept_relations(nlp(doc))) == [("D003042", "D058186", "CID")]
+
+
+@trains("joint.cfg")
+def test_joint_config_shares_one_transformer(tiny_docbin, tiny_bert, tmp_path):
+    nlp = train_config("joint.cfg", tiny_docbin, tiny_bert, tmp_path)
+    assert nlp.pipe_names == ["sentencizer", "transformer", "biobert_ner", "biobert_rel"]
+    assert sorted(nlp.get_pipe("transformer").listening_components) == ["biobert_ner", "biobert_rel"]
+    assert nlp.get_pipe("biobert_ner").labels == ("Chemical", "Disease")
+    assert nlp.get_pipe("biobert_rel").labels == ("CID",)
+    assert {"ents_f", "rel_concept_f"} <= set(nlp.meta["performance"])
+    doc = nlp("Cocaine caused acute renal failure .")
+    assert isinstance(get_concept_relations(doc), dict)
+    assert [t.text for t in nlp.make_doc("Famotidine-induced")] == ["Famotidine", "-", "induced"]
+
+
+def test_every_shipped_config_has_a_training_test():
+    shipped = sorted(path.name for path in CONFIGS.glob("*.cfg"))
+    assert shipped, f"no configs found in {CONFIGS}"
+    untested = [name for name in shipped if name not in TRAINING_TESTS]
+    assert not untested, f"configs without a training test in {__file__}: {untested}"
+    assert all(name in globals() for name in TRAINING_TESTS.values())

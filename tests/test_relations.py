@@ -2,28 +2,15 @@
 import pytest
 import spacy
 from spacy.tokens import Doc, DocBin
-from spacy_biobert import Relation, add_relation, concept_ids, get_relations, set_concept_relations
-from spacy_biobert import install_extensions
-from spacy_biobert.extensions import ExtensionConflictError
-from spacy_biobert.relations import CONCEPT_RELATIONS_ATTR, RELATIONS_ATTR
 
-TEXT = "Famotidine caused delirium and acute renal failure in two patients ."
-
-
-@pytest.fixture
-def nlp():
-    return spacy.blank("en")
+from spacy_biobert import Relation, add_relation, set_concept_relations
+from tests.util import ENTITY_TEXT, entity_doc
 
 
 @pytest.fixture
 def doc(nlp):
-    doc = nlp(TEXT)
+    doc = entity_doc(nlp)
     famotidine, delirium, arf, renal = doc[0:1], doc[2:3], doc[4:7], doc[5:6]
-    doc.ents = [
-        spacy.tokens.Span(doc, 0, 1, "Chemical", kb_id="D015738"),
-        spacy.tokens.Span(doc, 2, 3, "Disease", kb_id="D003693"),
-        spacy.tokens.Span(doc, 4, 7, "Disease", kb_id="D058186|D007674"),
-    ]
     # head spans may overlap: "renal" sits inside "acute renal failure"
     doc._.biobert_relations = [
         Relation(famotidine, delirium, "CID", 0.9),
@@ -71,7 +58,7 @@ def _relate(doc: Doc) -> Doc:
 
 def test_survives_multiprocessing(nlp):
     nlp.add_pipe("biobert_test_relate")
-    docs = list(nlp.pipe([TEXT] * 4, n_process=2, batch_size=1))
+    docs = list(nlp.pipe([ENTITY_TEXT] * 4, n_process=2, batch_size=1))
     for doc in docs:
         assert _summary(doc) == ([(0, 1, 2, 3, "CID", 0.5)], {("A", "B", "CID"): 1.0})
 
@@ -93,24 +80,3 @@ def test_invalid_relations_rejected(doc, nlp):
         doc._.biobert_relations = [(doc[0:1], doc[2:3], "")]
     with pytest.raises(ValueError, match="head_id"):
         doc._.biobert_concept_relations = {("D1", "", "CID"): 1.0}
-
-
-def test_concept_ids(doc):
-    assert concept_ids(doc.ents[2]) == ("D058186", "D007674")
-    unnormalised = spacy.tokens.Span(doc, 8, 10, "Disease", kb_id="-1")
-    assert concept_ids(unnormalised) == ("text:two patients",)
-
-
-def test_install_is_idempotent_and_refuses_foreign_attributes():
-    install_extensions()
-    install_extensions()
-    assert Doc.has_extension(RELATIONS_ATTR) and Doc.has_extension(CONCEPT_RELATIONS_ATTR)
-    Doc.remove_extension(RELATIONS_ATTR)
-    Doc.set_extension(RELATIONS_ATTR, default=None)
-    try:
-        with pytest.raises(ExtensionConflictError, match=RELATIONS_ATTR):
-            install_extensions()
-    finally:
-        Doc.remove_extension(RELATIONS_ATTR)
-        install_extensions()
-    assert get_relations is Doc.get_extension(RELATIONS_ATTR)[2]

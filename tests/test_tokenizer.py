@@ -1,24 +1,24 @@
 import spacy
 
-from spacy_biobert.cli.convert import conversion_nlp
+from tests.util import biomedical_nlp
 
 TEXT = "Famotidine-associated (DOX)-induced ergotamine/caffeine GABA(A) Na+/K+ 4 mg/kg e.g. rats."
 
 
 def test_splits_joins_that_cdr_annotates_inside():
-    words = [t.text for t in conversion_nlp()(TEXT)]
+    words = [t.text for t in biomedical_nlp()(TEXT)]
     for word in ["Famotidine", "associated", "DOX", "induced", "ergotamine", "caffeine", "GABA", "Na", "K"]:
         assert word in words
     assert "e.g." in words  # scispaCy's abbreviation handling is kept
 
 
 def test_scispacy_only_mode_keeps_joins():
-    nlp = spacy.blank("en", config={"nlp": {"tokenizer": {"@tokenizers": "spacy_biobert.Tokenizer.v1", "split_joins": False}}})
+    nlp = biomedical_nlp(split_joins=False)
     assert "Famotidine-associated" in [t.text for t in nlp(TEXT)]
 
 
 def test_tokenizer_survives_save_and_load(tmp_path):
-    nlp = conversion_nlp()
+    nlp = biomedical_nlp()
     nlp.to_disk(tmp_path / "nlp")
     loaded = spacy.load(tmp_path / "nlp")
     assert [t.text for t in loaded(TEXT)] == [t.text for t in nlp(TEXT)]

@@ -36,7 +36,7 @@ from thinc.types import Floats2d
 from ..concepts import ConceptsOf, concept_ids, gold_concept_mapper
 from ..models.encoder import INLINE_TOK2VEC
 from ..models.types import RelInstances, RelModel
-from ..relations import install_relation_extensions, set_concept_relations, set_relations
+from ..relations import ConceptKey, install_relation_extensions, set_concept_relations, set_relations
 from ._base import BioBertPipe, TrainingBatch
 from .rel_candidates import CandidateGenerator, PairInfo, build_candidates, gold_labels, labels_and_type_pairs
 
@@ -165,7 +165,7 @@ class BioBertRel(BioBertPipe):
             if self.cfg["level"] == "mention":
                 set_relations(doc, [(info.head, info.tail, label, p) for info, label, p in hits])
                 continue
-            found: Dict[Tuple[str, str, str], float] = {}
+            found: Dict[ConceptKey, float] = {}
             for info, label, p in hits:
                 for key in ((h, t, label) for h in info.head_ids for t in info.tail_ids if h != t):
                     found[key] = max(p, found.get(key, 0.0))

@@ -1,16 +1,12 @@
 """BioC XML conversion: text assembly, mentions, discontinuous policy, relations, CLI, malformed input."""
 import bioc
 import pytest
-from spacy.tokens import DocBin
-from typer.testing import CliRunner
 
-from spacy_biobert.cli import app
-from spacy_biobert.cli.convert import conversion_nlp
-from spacy_biobert.corpus import ConversionStats, CorpusFormatError, build_docs, read_pubtator
+from spacy_biobert.corpus import MENTIONS_KEY, CorpusFormatError, read_pubtator
 from spacy_biobert.corpus.bioc import read_bioc
 from spacy_biobert.corpus.pubtator import read_lines
-from spacy_biobert.corpus import MENTIONS_KEY
 from spacy_biobert.relations import get_concept_relations, get_relations
+from tests.util import convert_with, invoke, read_docbin, relation_triples, write_text
 
 TITLE = "Famotidine-associated delirium."
 ABSTRACT = "Famotidine-induced acute renal failure and delirium in rats."
@@ -69,10 +65,7 @@ def _collection(*documents: str) -> str:
 
 
 def _convert(tmp_path, xml: str, name: str = "cdr.xml"):
-    path = tmp_path / name
-    path.write_text(xml, encoding="utf8")
-    stats = ConversionStats()
-    return build_docs(conversion_nlp(), read_bioc(path), stats), stats
+    return convert_with(read_bioc, write_text(tmp_path / name, xml))
 
 
 def test_text_mentions_and_discontinuous_policy(tmp_path):
@@ -104,23 +97,17 @@ def test_concept_and_mention_relations(tmp_path):
     docs, stats = _convert(tmp_path, _collection(DOC1, DOC2))
     assert get_concept_relations(docs[0]) == {("D015738", "D003693", "CID"): 1.0}
     assert get_relations(docs[0]) == ()
-    relations = [(r.head.text, r.tail.text, r.label) for r in get_relations(docs[1])]
-    assert relations == [("Lithium", "tremor", "Induces")]
+    assert relation_triples(docs[1]) == [("Lithium", "tremor", "Induces")]
     assert docs[1]._.biobert_concept_relations == {}
     assert stats.concept_relations == {"CID": 1} and stats.mention_relations == {"Induces": 1}
 
 
 def test_cli_writes_docbin_that_reloads_with_relations(tmp_path):
-    (tmp_path / "toy.xml").write_text(_collection(DOC1, DOC2), encoding="utf8")
-    args = ["convert", str(tmp_path / "toy.xml"), str(tmp_path / "out"), "--format", "bioc"]
-    result = CliRunner().invoke(app, args)
-    assert result.exit_code == 0, result.output
-    docs = list(DocBin().from_disk(tmp_path / "out" / "toy.spacy").get_docs(conversion_nlp().vocab))
+    invoke("convert", write_text(tmp_path / "toy.xml", _collection(DOC1, DOC2)), tmp_path / "out", "--format", "bioc")
+    docs = read_docbin(tmp_path / "out" / "toy.spacy")
     assert len(docs) == 2
     assert docs[0]._.biobert_concept_relations == {("D015738", "D003693", "CID"): 1.0}
-    assert [(r.head.text, r.tail.text, r.label) for r in docs[1]._.biobert_relations] == [
-        ("Lithium", "tremor", "Induces")
-    ]
+    assert relation_triples(docs[1]) == [("Lithium", "tremor", "Induces")]
     assert len(docs[0].spans[MENTIONS_KEY]) == 6
     assert docs[0].spans[MENTIONS_KEY].attrs["extra"][4][0] == "discontinuous"
 

@@ -1,14 +1,10 @@
 """BRAT standoff conversion: T/R/N/A lines, discontinuous and overlapping spans, CLI, malformed input."""
 import pytest
-from spacy.tokens import DocBin
-from typer.testing import CliRunner
 
-from spacy_biobert.cli import app
-from spacy_biobert.cli.convert import conversion_nlp
-from spacy_biobert.corpus import ConversionStats, CorpusFormatError, build_docs
+from spacy_biobert.corpus import MENTIONS_KEY, CorpusFormatError
 from spacy_biobert.corpus.brat import read_brat
-from spacy_biobert.corpus import MENTIONS_KEY
 from spacy_biobert.relations import get_relations
+from tests.util import convert_with, invoke, read_docbin, relation_triples
 
 TEXT = "Famotidine was given.\nThen acute delirium and renal and hepatic failure began.\n"
 
@@ -51,8 +47,7 @@ def _write(folder, name, text=TEXT, ann=ANN):
 
 
 def _convert(path):
-    stats = ConversionStats()
-    docs = build_docs(conversion_nlp(), read_brat(path), stats)
+    docs, stats = convert_with(read_brat, path)
     assert stats.skipped == {"event": 1}
     return docs, stats
 
@@ -85,8 +80,7 @@ def test_mentions_normalisation_overlaps_and_discontinuous(tmp_path):
 
 def test_relations_cross_sentences(tmp_path):
     docs, stats = _convert(_write(tmp_path, "doc1"))
-    relations = [(r.head.text, r.tail.text, r.label) for r in get_relations(docs[0])]
-    assert relations == RELATIONS
+    assert relation_triples(docs[0]) == RELATIONS
     head, tail = get_relations(docs[0])[0][:2]
     assert "given.\nThen" in docs[0].text[head.start_char:tail.end_char]  # the relation crosses a sentence end
     assert stats.mention_relations == {"Causes": 2}
@@ -107,13 +101,11 @@ def test_folder_pairs_single_files_and_doc_ids(tmp_path):
 
 def test_cli_writes_docbin_that_reloads_with_relations(tmp_path):
     _write(tmp_path / "toy", "doc1")
-    result = CliRunner().invoke(app, ["convert", str(tmp_path / "toy"), str(tmp_path / "out"), "-f", "brat"])
-    assert result.exit_code == 0, result.output
+    result = invoke("convert", tmp_path / "toy", tmp_path / "out", "-f", "brat")
     assert "skipped source lines: event" in result.output and "discontinuous" in result.output
-    docs = list(DocBin().from_disk(tmp_path / "out" / "toy.spacy").get_docs(conversion_nlp().vocab))
+    docs = read_docbin(tmp_path / "out" / "toy.spacy")
     assert len(docs) == 1
-    relations = [(r.head.text, r.tail.text, r.label) for r in docs[0]._.biobert_relations]
-    assert relations == RELATIONS
+    assert relation_triples(docs[0]) == RELATIONS
     assert [e.kb_id_ for e in docs[0].ents] == ["MESH:D015738", "", ""]
     assert len(docs[0].spans[MENTIONS_KEY]) == 5
 

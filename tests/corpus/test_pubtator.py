@@ -1,12 +1,8 @@
-"""PubTator conversion: content, alignment policy, malformed input, official CDR counts."""
+"""PubTator conversion: content, overlaps, malformed input, CLI, official CDR counts."""
 import pytest
-from spacy.tokens import DocBin
-from typer.testing import CliRunner
 
-from spacy_biobert.cli import app
-from spacy_biobert.cli.convert import conversion_nlp
-from spacy_biobert.corpus import ConversionStats, CorpusFormatError, build_docs, read_pubtator
-from spacy_biobert.corpus import MENTIONS_KEY
+from spacy_biobert.corpus import MENTIONS_KEY, CorpusFormatError, read_pubtator
+from tests.util import convert_with, invoke, read_docbin, write_text
 
 TITLE = "Famotidine-associated delirium."
 ABSTRACT = "Famotidine-induced acute renal failure and delirium in rats."
@@ -25,10 +21,7 @@ GOOD = f"""1|t|{TITLE}
 
 
 def _convert(tmp_path, text: str, name: str = "x.pubtator"):
-    path = tmp_path / name
-    path.write_text(text, encoding="utf8")
-    stats = ConversionStats()
-    return build_docs(conversion_nlp(), read_pubtator(path), stats), stats
+    return convert_with(read_pubtator, write_text(tmp_path / name, text))
 
 
 def test_entities_ids_relations_and_overlaps(tmp_path):
@@ -52,15 +45,6 @@ def test_entities_ids_relations_and_overlaps(tmp_path):
     assert stats.not_in_ents == {"overlaps a longer mention": 1}
     assert stats.misaligned == 0
     assert len(docs[1].ents) == 0
-
-
-def test_misaligned_mention_is_expanded_and_counted(tmp_path):
-    text = "1|t|Serum lithium=0.85 mM\n1|a|x\n1\t6\t13\tlithium\tChemical\tD008094\n"
-    docs, stats = _convert(tmp_path, text)
-    assert stats.misaligned == 1
-    assert docs[0].spans[MENTIONS_KEY].attrs["char_offsets"] == ((6, 13),)
-    ent = docs[0].ents[0]
-    assert ent.start_char == 6 and ent.end_char > 13 and ent.kb_id_ == "D008094"
 
 
 @pytest.mark.parametrize(
@@ -96,20 +80,11 @@ def test_empty_file(tmp_path):
 
 
 def test_cli_writes_docbin_and_summary(tmp_path):
-    (tmp_path / "toy.pubtator").write_text(GOOD, encoding="utf8")
-    result = CliRunner().invoke(app, ["convert", str(tmp_path / "toy.pubtator"), str(tmp_path / "out")])
-    assert result.exit_code == 0, result.output
+    result = invoke("convert", write_text(tmp_path / "toy.pubtator", GOOD), tmp_path / "out")
     assert "Chemical" in result.output and "not in doc.ents" in result.output
-    docs = list(DocBin().from_disk(tmp_path / "out" / "toy.spacy").get_docs(conversion_nlp().vocab))
+    docs = read_docbin(tmp_path / "out" / "toy.spacy")
     assert docs[0]._.biobert_concept_relations == {("D015738", "D003693", "CID"): 1.0}
     assert len(docs[0].spans[MENTIONS_KEY]) == 5
-
-
-def test_cli_reports_malformed_input(tmp_path):
-    (tmp_path / "bad.pubtator").write_text("1|t|T\n1|a|A\n1\t0\t1\tX\tChemical\tD1\n", encoding="utf8")
-    result = CliRunner().invoke(app, ["convert", str(tmp_path / "bad.pubtator"), str(tmp_path / "out")])
-    assert result.exit_code == 1
-    assert "bad.pubtator:3" in result.output
 
 
 OFFICIAL = {
@@ -121,10 +96,8 @@ OFFICIAL = {
 
 @pytest.mark.parametrize("split", sorted(OFFICIAL))
 def test_cdr_official_counts(cdr_dir, tmp_path, split):
-    result = CliRunner().invoke(app, ["convert", str(cdr_dir / f"{split}.pubtator.gz"), str(tmp_path)])
-    assert result.exit_code == 0, result.output
-    nlp = conversion_nlp()
-    docs = list(DocBin().from_disk(tmp_path / f"{split}.spacy").get_docs(nlp.vocab))
+    invoke("convert", cdr_dir / f"{split}.pubtator.gz", tmp_path)
+    docs = read_docbin(tmp_path / f"{split}.spacy")
     labels = [s.label_ for d in docs for s in d.spans[MENTIONS_KEY]]
     relations = sum(len(d._.biobert_concept_relations) for d in docs)
     assert (len(docs), labels.count("Chemical"), labels.count("Disease"), relations) == OFFICIAL[split]

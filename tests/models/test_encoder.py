@@ -1,16 +1,20 @@
+"""Encoder names (embedded package, local folder, hub id) and when the transformer weights load."""
+from pathlib import Path
+
 import pytest
-import spacy
+
 from spacy_biobert.models.encoder import EMBEDDED_ENCODER, EncoderNotFoundError, resolve_encoder_name
+from tests.util import transformer_nlp
 
 
 def test_embedded_encoder_resolves_to_checkpoint_folder():
     path = resolve_encoder_name(EMBEDDED_ENCODER)
     assert path.endswith("model")
-    assert (__import__("pathlib").Path(path) / "config.json").is_file()
+    assert (Path(path) / "config.json").is_file()
 
 
 def test_local_folder_and_hub_id(tiny_bert):
-    assert resolve_encoder_name(tiny_bert) == str(__import__("pathlib").Path(tiny_bert).resolve())
+    assert resolve_encoder_name(tiny_bert) == str(Path(tiny_bert).resolve())
     assert resolve_encoder_name("dmis-lab/biobert-base-cased-v1.2") == "dmis-lab/biobert-base-cased-v1.2"
 
 
@@ -28,26 +32,11 @@ def test_folder_without_checkpoint(tmp_path):
         resolve_encoder_name(str(tmp_path))
 
 
-def _transformer_nlp(name):
-    nlp = spacy.blank("en")
-    nlp.add_pipe(
-        "transformer",
-        config={
-            "model": {
-                "@architectures": "spacy_biobert.TransformerModel.v1",
-                "name": name,
-                "get_spans": {"@span_getters": "spacy-transformers.strided_spans.v1", "window": 32, "stride": 24},
-            }
-        },
-    )
-    return nlp
-
-
 def test_weights_load_only_at_initialize(tiny_bert):
-    nlp = _transformer_nlp("pkg:no_such_package_xyz")  # building must not resolve or load anything
+    nlp = transformer_nlp("pkg:no_such_package_xyz")  # building must not resolve or load anything
     with pytest.raises(EncoderNotFoundError, match="no_such_package_xyz"):
         nlp.initialize()
-    nlp = _transformer_nlp(tiny_bert)
+    nlp = transformer_nlp(tiny_bert)
     nlp.initialize()
     doc = nlp("Famotidine-associated delirium.")
     assert doc._.trf_data.tensors[0].shape[-1] == 32
@@ -55,6 +44,6 @@ def test_weights_load_only_at_initialize(tiny_bert):
 
 def test_unknown_hub_id_gives_clear_error(monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    nlp = _transformer_nlp("no-such-org/no-such-model")
+    nlp = transformer_nlp("no-such-org/no-such-model")
     with pytest.raises(EncoderNotFoundError, match="no-such-org/no-such-model"):
         nlp.initialize()

@@ -1,25 +1,12 @@
 """`python -m spacy_biobert evaluate`: gold-entity mode, end-to-end mode, strict character-offset NER."""
 import json
 
-import spacy
-from typer.testing import CliRunner
-
-from spacy_biobert.cli import app
 from spacy_biobert.cli.convert import conversion_nlp
-
-PUBTATOR = """1|t|Famotidine-associated delirium.
-1|a|Famotidine is used in patients.
-1\t0\t10\tFamotidine\tChemical\tD015738
-1\t22\t30\tdelirium\tDisease\tD003693
-1\t32\t42\tFamotidine\tChemical\tD015738
-1\tCID\tD015738\tD003693
-"""
+from tests.util import TOY_PUBTATOR, invoke, write_text
 
 
 def _setup(tmp_path):
-    (tmp_path / "toy.pubtator").write_text(PUBTATOR, encoding="utf8")
-    result = CliRunner().invoke(app, ["convert", str(tmp_path / "toy.pubtator"), str(tmp_path)])
-    assert result.exit_code == 0, result.output
+    invoke("convert", write_text(tmp_path / "toy.pubtator", TOY_PUBTATOR), tmp_path)
     nlp = conversion_nlp()
     ruler = nlp.add_pipe("entity_ruler")
     ruler.add_patterns([{"label": "Chemical", "pattern": "Famotidine"}])  # finds both chemicals, no disease
@@ -29,9 +16,7 @@ def _setup(tmp_path):
 
 def _evaluate(tmp_path, model, *extra):
     out = tmp_path / f"{model}.json"
-    args = ["evaluate", str(tmp_path / model), str(tmp_path / "toy.spacy"), "--output", str(out), *extra]
-    result = CliRunner().invoke(app, args)
-    assert result.exit_code == 0, result.output
+    invoke("evaluate", tmp_path / model, tmp_path / "toy.spacy", "--output", out, *extra)
     return json.loads(out.read_text())
 
 

@@ -1,0 +1,126 @@
+"""What the benchmark scripts share: logged subprocesses, CDR conversion, ``spacy train`` runs, timing, the
+machine description and the BENCHMARKS.md sections.
+
+The scripts run as ``python bench/<script>.py``, so this folder is ``sys.path[0]`` and ``from common import …``
+finds this module.
+"""
+import argparse
+import os
+import platform
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Dict, List, Mapping, Tuple
+
+import spacy
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+SPLITS = ("train", "dev", "test")
+
+
+def log_line(log: Path, text: str) -> None:
+    """Append ``text`` to ``log``, stamped with the UTC time."""
+    with log.open("a", encoding="utf8") as handle:
+        handle.write(f"[{datetime.now(timezone.utc):%H:%M:%S}] {text}\n")
+
+
+def run(cmd: List[str], log: Path) -> float:
+    """Run ``cmd`` in the checkout with its output appended to ``log``; return its wall time in seconds."""
+    start = time.perf_counter()
+    log_line(log, "$ " + " ".join(cmd))
+    with log.open("a", encoding="utf8") as handle:
+        subprocess.run(cmd, check=True, stdout=handle, stderr=subprocess.STDOUT, cwd=ROOT)
+    return time.perf_counter() - start
+
+
+def convert_corpus(cdr: Path, out: Path, log: Path) -> Path:
+    """Convert CDR train/dev/test (``cdr/<split>.pubtator.gz``) into ``out`` with our converter (skipped when there)."""
+    for split in SPLITS:
+        if not (out / f"{split}.spacy").exists():
+            run([sys.executable, "-m", "spacy", "biobert", "convert", str(cdr / f"{split}.pubtator.gz"), str(out)], log)
+    return out
+
+
+def spacy_train(config: Path, output: Path, overrides: Mapping[str, object], log: Path) -> float:
+    """``python -m spacy train config --output output --key value …``; return the wall time in seconds."""
+    cmd = [sys.executable, "-m", "spacy", "train", str(config), "--output", str(output)]
+    for key, value in overrides.items():
+        cmd += [f"--{key}", str(value)]
+    return run(cmd, log)
+
+
+def schedule_overrides(args: argparse.Namespace) -> Dict[str, object]:
+    """The training budget both benchmarks give every system: steps, eval frequency, batch, learning rate."""
+    return {
+        "training.max_steps": args.max_steps,
+        "training.eval_frequency": args.eval_frequency,
+        "training.batcher.size": args.batch_words,
+        "training.optimizer.learn_rate.initial_rate": args.learn_rate,
+        "training.optimizer.learn_rate.warmup_steps": max(1, args.max_steps // 10),
+    }
+
+
+def timed_pipe(nlp, texts: List[str], batch_size: int) -> Tuple[list, float]:
+    """Annotate ``texts``; return (docs, seconds). Runs a short warm-up first."""
+    list(nlp.pipe(texts[:4], batch_size=batch_size))
+    start = time.perf_counter()
+    docs = list(nlp.pipe(texts, batch_size=batch_size))
+    return docs, time.perf_counter() - start
+
+
+def n_cores() -> int:
+    return len(os.sched_getaffinity(0))
+
+
+def machine() -> Dict:
+    """Cores, CPU model and library versions, for the results file."""
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    return {"nproc": n_cores(), "cpu": cpu, "python": platform.python_version(),
+            "spacy": spacy.__version__, "torch": torch.__version__}
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def pct(value) -> str:
+    return "n/a" if value is None else f"{100 * value:.2f}"
+
+
+def machine_line(results: Dict, command: str, threads: int) -> str:
+    """The "Command: … Machine: …" line that opens a BENCHMARKS.md section."""
+    m = results["machine"]
+    return (f"Command: `{command}` — date: {results['date']}. Machine: {m['nproc']} cores ({m['cpu']}), "
+            f"no GPU, torch threads {threads}.")
+
+
+def write_section(path: Path, section: str, title: str) -> None:
+    """Replace (or append) the ``title`` section (e.g. ``"## NER"``) of ``path``, keeping the other sections."""
+    text = path.read_text(encoding="utf8") if path.exists() else "# Benchmarks\n"
+    lines = text.splitlines()
+    start = next((i for i, line in enumerate(lines) if line.strip() == title), None)
+    if start is None:
+        new = text.rstrip("\n") + "\n\n" + section
+    else:
+        end = next((j for j in range(start + 1, len(lines)) if lines[j].startswith("## ")), len(lines))
+        new = "\n".join(lines[:start] + section.splitlines() + [""] + lines[end:]).rstrip("\n") + "\n"
+    path.write_text(new, encoding="utf8")
+
+
+def argument_parser(doc: str, name: str, title: str) -> argparse.ArgumentParser:
+    """A parser with the options both benchmarks take; ``name`` picks ``bench/runs/<name>`` and ``<name>.json``."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cdr", type=Path, default=ROOT / "assets" / "cdr")
+    parser.add_argument("--work", type=Path, default=ROOT / "bench" / "runs" / name)
+    parser.add_argument("--batch-words", type=int, default=2000)
+    parser.add_argument("--learn-rate", type=float, default=1e-4)
+    parser.add_argument("--batch-size", type=int, default=32, help="docs per nlp.pipe batch at inference")
+    parser.add_argument("--threads", type=int, default=n_cores())
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / f"{name}.json")
+    parser.add_argument("--benchmarks", type=Path, default=ROOT / "BENCHMARKS.md",
+                        help=f"file whose {title} section is written")
+    return parser

@@ -1,0 +1,71 @@
+"""What both heads share (pipeline/_base.py): the initialization check, fixed labels, ``head_lr_scale``."""
+import numpy
+import pytest
+import spacy
+from spacy.util import fix_random_seed
+from thinc.api import SGD, Adam
+
+import spacy_biobert  # noqa: F401
+from tests.util import HASH_TOK2VEC, make_rel_nlp, ner_examples, rel_examples
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+
+def hash_ner(head_lr_scale: float = 1.0):
+    """A blank pipeline with biobert_ner on a small hash-embedding tok2vec (no transformer)."""
+    nlp = spacy.blank("en")
+    model = {"@architectures": "spacy_biobert.NERTagger.v1", "tok2vec": HASH_TOK2VEC}
+    ner = nlp.add_pipe("biobert_ner", config={"head_lr_scale": head_lr_scale, "model": model})
+    return nlp, ner
+
+
+@pytest.mark.parametrize(
+    "factory, text",
+    [("biobert_ner", "Famotidine induced delirium."), ("biobert_rel", "Cisplatin caused nephrotoxicity.")],
+    ids=["biobert_ner", "biobert_rel"],
+)
+def test_not_initialized_raises_clear_error(factory, text):
+    nlp = spacy.blank("en")
+    nlp.add_pipe(factory)
+    with pytest.raises(ValueError, match="E109"):
+        nlp(text)
+
+
+def test_labels_are_fixed_after_initialization():
+    nlp, ner = hash_ner()
+    egs = ner_examples(nlp)
+    nlp.initialize(lambda: egs)
+    assert ner.labels == ("Chemical", "Disease")
+    assert ner.add_label("Chemical") == 0
+    with pytest.raises(ValueError, match="E922"):
+        ner.add_label("Gene")
+
+
+def test_ner_head_lr_scale_multiplies_only_the_output_layer_step():
+    deltas = []
+    for scale in (1.0, 20.0):
+        fix_random_seed(0)
+        nlp, ner = hash_ner(scale)
+        egs = ner_examples(nlp)
+        nlp.initialize(lambda: egs)
+        output_layer = ner.model.get_ref("output_layer")
+        before = output_layer.get_param("W").copy()
+        ner.update(egs, sgd=SGD(0.001, L2=0.0, grad_clip=0.0))
+        deltas.append(output_layer.get_param("W") - before)
+    assert numpy.abs(deltas[0]).sum() > 0
+    numpy.testing.assert_allclose(deltas[1], 20 * deltas[0], rtol=1e-4, atol=1e-8)
+
+
+def test_rel_head_lr_scale_speeds_up_the_head_only(tiny_bert):
+    moved = {}
+    for scale in (1.0, 20.0):
+        nlp = make_rel_nlp(tiny_bert, head_lr_scale=scale)
+        egs = rel_examples(nlp)
+        nlp.initialize(lambda: egs)
+        output = nlp.get_pipe("biobert_rel").model.layers[2].layers[-1]
+        before = output.get_param("W").copy()
+        optimizer = Adam(0.0001)
+        for _ in range(3):
+            nlp.update(egs, sgd=optimizer)
+        moved[scale] = float(numpy.abs(output.get_param("W") - before).sum())
+    assert moved[20.0] > 5 * moved[1.0] > 0
