@@ -103,3 +103,20 @@ def test_every_shipped_config_has_a_training_test():
     untested = [name for name in shipped if name not in TRAINING_TESTS]
     assert not untested, f"configs without a training test in {__file__}: {untested}"
     assert all(name in globals() for name in TRAINING_TESTS.values())
+
+
+@trains("quick.cfg")
+def test_quick_config_keeps_relation_gradient_out_of_the_transformer(tiny_docbin, tiny_bert, tmp_path):
+    nlp = train_config("quick.cfg", tiny_docbin, tiny_bert, tmp_path)
+    assert nlp.pipe_names == ["sentencizer", "transformer", "biobert_ner", "biobert_rel"]
+    assert sorted(nlp.get_pipe("transformer").listening_components) == ["biobert_ner", "biobert_rel"]
+    assert nlp.config["components"]["biobert_rel"]["model"]["tok2vec"]["grad_factor"] == 0.0
+    assert nlp.config["corpora"]["train"]["@readers"] == "spacy_biobert.GoldEntsCorpus.v1"
+    assert nlp.config["training"]["annotating_components"] == []
+    rel = nlp.get_pipe("biobert_rel")
+    assert rel.labels == ("CID",) and rel.type_pairs == {("Chemical", "Disease")}
+    assert {"ents_f", "rel_concept_f"} <= set(nlp.meta["performance"])
+    doc = nlp.make_doc("Cocaine caused acute renal failure .")
+    doc.ents = [doc.char_span(0, 7, "Chemical", kb_id="D003042"), doc.char_span(15, 34, "Disease", kb_id="D058186")]
+    ((infos, probs),) = rel.predict([nlp.get_pipe("transformer")(doc)])
+    assert [(i.head_ids, i.tail_ids) for i in infos] == [(("D003042",), ("D058186",))] and probs.shape == (1, 1)
