@@ -80,3 +80,13 @@ def test_packaged_wheel_installs_in_fresh_venv_and_matches(quick_project, tmp_pa
     before = run([sys.executable, str(probe), str(model)], cwd=tmp_path, env=env)
     assert json.loads(installed) == json.loads(before)
     assert installed.strip() == before.strip()
+
+
+def test_every_dependency_of_the_main_job_exists_in_a_fresh_checkout():
+    """The quick workflow's first step reads only what the repository ships (no ../shared, no download)."""
+    from weasel.util import load_project_config
+
+    config = load_project_config(ROOT)
+    commands = {cmd["name"]: cmd for cmd in config["commands"]}
+    first = commands[config["workflows"]["quick"][0]]
+    assert first["deps"] and all((ROOT / dep).exists() for dep in first["deps"]), first["deps"]

@@ -4,7 +4,7 @@ The commands form one Typer group, added to spaCy's CLI as ``spacy biobert`` thr
 entry point (spaCy loads it when its CLI starts), and runnable alone as ``python -m spacy_biobert`` or the
 ``spacy-biobert`` console script.
 """
-from spacy.cli._util import app as spacy_app
+from spacy.cli import app as spacy_app
 
 from ._app import HELP, NAME, app
 from .annotate import annotate_command
