@@ -2,7 +2,8 @@
 
 A head subclasses :class:`BioBertPipe` and provides :meth:`~BioBertPipe.output_layer` (the node whose
 ``nO`` is the number of outputs), :meth:`~BioBertPipe.training_batch` (model input and targets of a batch)
-and :meth:`~BioBertPipe.loss` (loss and gradient of the model's output).
+and :meth:`~BioBertPipe.loss` (loss and gradient of the model's output); it may override
+:meth:`~BioBertPipe.nothing_to_learn` (which batches ``update`` skips).
 """
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
@@ -51,9 +52,13 @@ class BioBertPipe(TrainablePipe):
         """The node whose ``nO`` dimension is the number of outputs; sized at initialization."""
         raise NotImplementedError
 
-    def training_batch(self, examples: List[Example]) -> Optional[TrainingBatch]:
-        """Model input and targets of ``examples``; ``None`` when there is nothing to learn from."""
+    def training_batch(self, examples: List[Example]) -> TrainingBatch:
+        """Model input and targets of ``examples``."""
         raise NotImplementedError
+
+    def nothing_to_learn(self, examples: List[Example]) -> bool:
+        """Whether ``update`` skips this batch (default: when it is empty)."""
+        return not examples
 
     def loss(self, scores: Any, targets: Any) -> Tuple[float, Any]:
         """Loss and gradient of the model output ``scores`` against ``targets``."""
@@ -92,10 +97,7 @@ class BioBertPipe(TrainablePipe):
 
     def get_loss(self, examples: Iterable[Example], scores: Any) -> Tuple[float, Any]:
         """Loss and gradient of ``scores`` (the model's output for ``examples``)."""
-        batch = self.training_batch(list(examples))
-        if batch is None:
-            raise ValueError(Errors.E923.format(name=self.name))
-        return self.loss(scores, batch[1])
+        return self.loss(scores, self.training_batch(list(examples))[1])
 
     def update(
         self,
@@ -119,10 +121,9 @@ class BioBertPipe(TrainablePipe):
         losses.setdefault(self.name, 0.0)
         examples = list(examples)
         validate_examples(examples, f"{type(self).__name__}.update")
-        batch = self.training_batch(examples)
-        if batch is None:
+        if self.nothing_to_learn(examples):
             return losses
-        inputs, targets = batch
+        inputs, targets = self.training_batch(examples)
         set_dropout_rate(self.model, drop)
         scores, backprop = self.model.begin_update(inputs)
         loss, d_scores = self.loss(scores, targets)

@@ -129,10 +129,12 @@ class BioBertNER(BioBertPipe):
             doc.set_ents(spans, default="outside")
             doc.spans[key] = SpanGroup(doc, name=key, spans=spans, attrs={"scores": tuple(c for *_, c in found)})
 
-    def training_batch(self, examples: List[Example]) -> Optional[TrainingBatch]:
-        """The predicted docs, and the gold tag index of each of their tokens (``None`` if no doc has a token)."""
-        if not any(len(eg.predicted) for eg in examples):
-            return None
+    def nothing_to_learn(self, examples: List[Example]) -> bool:
+        """``update`` skips a batch in which no document has a token."""
+        return not any(len(eg.predicted) for eg in examples)
+
+    def training_batch(self, examples: List[Example]) -> TrainingBatch:
+        """The predicted docs, and the gold tag index of each of their tokens."""
         return [eg.predicted for eg in examples], [self._gold_indices(eg) for eg in examples]
 
     def _gold_indices(self, example: Example) -> numpy.ndarray:

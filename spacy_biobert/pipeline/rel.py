@@ -171,14 +171,12 @@ class BioBertRel(BioBertPipe):
                     found[key] = max(p, found.get(key, 0.0))
             set_concept_relations(doc, found)
 
-    def training_batch(self, examples: List[Example]) -> Optional[TrainingBatch]:
+    def training_batch(self, examples: List[Example]) -> TrainingBatch:
         """Docs and candidates of ``examples``, and the 0/1 target of every candidate and label.
 
         Predicted mentions take gold concept ids by the exact-character-span rule
         (:func:`spacy_biobert.concepts.gold_concept_mapper`).
         """
-        if not examples:
-            return None
         instances, truths = [], []
         for eg in examples:
             inst, infos = self._candidates(eg.predicted, gold_concept_mapper(eg.reference))
