@@ -11,6 +11,7 @@ Offsets index into ``title + " " + abstract``. Ids may be ``-1`` or composite (`
 are kept verbatim on ``ent.kb_id_``. Extra columns are kept in the mention span group's ``attrs["extra"]``.
 """
 import gzip
+import re
 from pathlib import Path
 from typing import Iterator, List, Tuple
 
@@ -23,10 +24,12 @@ def read_lines(path: Path) -> List[Line]:
     """Read ``path`` as UTF-8 (gzip-compressed when its name ends in ``.gz``), as ``(line number, text)`` pairs.
 
     Raises:
-        CorpusFormatError: on bytes that are not UTF-8, naming the line; on a corrupt or truncated gzip file.
+        CorpusFormatError: on bytes that are not UTF-8, naming the line; on a corrupt or truncated gzip file; on
+            a last line without its newline (a file cut short: its last value may be cut mid-word).
     """
     lines: List[Line] = []
     opener = gzip.open if Path(path).name.endswith(".gz") else open
+    raw = b"\n"
     try:
         with opener(path, "rb") as handle:
             for number, raw in enumerate(handle, start=1):
@@ -36,6 +39,8 @@ def read_lines(path: Path) -> List[Line]:
                     raise CorpusFormatError(str(path), number, f"not valid UTF-8 ({err.reason})") from err
     except (gzip.BadGzipFile, EOFError) as err:
         raise CorpusFormatError(str(path), len(lines) + 1, f"corrupt or truncated gzip data ({err})") from err
+    if not raw.endswith(b"\n"):
+        raise CorpusFormatError(str(path), len(lines), "last line has no newline: the file looks truncated")
     return lines
 
 
@@ -49,6 +54,10 @@ def _blocks(lines: List[Line]) -> Iterator[List[Line]]:
             block = []
     if block:
         yield block
+
+
+#: A relation line's type column, e.g. ``CID``.
+RELATION_TYPE = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
 
 
 def _int(value: str, what: str, source: str, number: int) -> int:
@@ -96,6 +105,7 @@ def parse_block(block: List[Line], source: str) -> SourceDoc:
     """
     doc_id, text, _ = _text(block, source)
     doc = SourceDoc(doc_id, text)
+    relations: List[Tuple[int, List[str]]] = []
     for number, line in block[2:]:
         fields = line.split("\t")
         if len(fields) < 2:
@@ -104,10 +114,17 @@ def parse_block(block: List[Line], source: str) -> SourceDoc:
             raise CorpusFormatError(source, number, f"line belongs to {fields[0]!r} inside document {doc_id!r}")
         if fields[1].lstrip("-").isdigit():
             doc.mentions.append(_mention(fields, text, source, number))
-        elif len(fields) == 4:
-            doc.concept_relations.append((fields[2], fields[3], fields[1]))
+        elif len(fields) == 4 and RELATION_TYPE.fullmatch(fields[1]):
+            relations.append((number, fields))
         else:
             raise CorpusFormatError(source, number, f"unknown line type: {line[:60]!r}")
+    known = {part for m in doc.mentions for part in m.kb_id.split("|")}
+    for number, fields in relations:
+        missing = [cid for cid in fields[2:4] if cid not in known]
+        if missing:
+            problem = f"{fields[1]} relation names id(s) {missing} that no mention of document {doc_id!r} has"
+            raise CorpusFormatError(source, number, problem)
+        doc.concept_relations.append((fields[2], fields[3], fields[1]))
     return doc
 
 

@@ -52,6 +52,13 @@ stride = {DEFAULT_STRIDE}
 """
 
 
+#: Raised when a pipeline whose encoder was never loaded is run.
+NOT_INITIALIZED = (
+    "The transformer's encoder '{name}' is not loaded: call nlp.initialize() (or train the pipeline with "
+    "`spacy train`) before using it; a trained pipeline is loaded with spacy.load(), weights included."
+)
+
+
 class EncoderNotFoundError(ValueError):
     """The encoder named in the config could not be found or loaded."""
 
@@ -142,6 +149,14 @@ def create_transformer_model(
             ) from err
 
     model.init = init
+    hf_forward = model._func
+
+    def forward(model: Model, docs: List[Doc], is_train: bool):
+        if model.tokenizer is None:  # spacy-transformers would fail with "'NoneType' object is not callable"
+            raise ValueError(NOT_INITIALIZED.format(name=model.attrs["name"]))
+        return hf_forward(model, docs, is_train)
+
+    model._func = forward
     return model
 
 

@@ -59,6 +59,13 @@ def test_entities_ids_relations_and_overlaps(tmp_path):
         ("1|t|Title\n", 1, "truncated"),
         ("1|t|Title\n1|x|Abstract\n", 2, "'PMID|a|...'"),
         ("garbage\n", 1, "'PMID|t|...'"),
+        # a file cut inside its last line: label, kb id, abstract cut mid-word (issue 12)
+        ("1|t|Title\n1|a|Abstract\n1\t0\t5\tTitle\tChemi", 3, "no newline"),
+        ("1|t|Title\n1|a|Abstract\n1\t0\t5\tTitle\tChemical\tD0080", 3, "no newline"),
+        ("1|t|Title\n1|a|Abstr", 2, "no newline"),
+        # a 4-column line is a relation only with a relation type, and only between ids of the document's mentions
+        ("1|t|Title\n1|a|Abstract\n1\tbar|baz|FOO\tD1\tD2\n", 3, "unknown line"),
+        ("1|t|Title\n1|a|Abstract\n1\t0\t5\tTitle\tChemical\tD1\n1\tCID\tD1\tD9\n", 4, r"\['D9'\]"),
     ],
 )
 def test_malformed_input_names_file_and_line(tmp_path, text, line, problem):
@@ -71,6 +78,21 @@ def test_wrong_encoding_names_line(tmp_path):
     path = tmp_path / "latin1.pubtator"
     path.write_bytes("1|t|Title\n1|a|Caf\u00e9\n".encode("latin-1"))
     with pytest.raises(CorpusFormatError, match=r"latin1.pubtator:2: not valid UTF-8"):
+        list(read_pubtator(path))
+
+
+def test_relation_may_precede_its_mentions_and_use_a_composite_id_part(tmp_path):
+    text = "1|t|Title\n1|a|Abstract\n1\tCID\tD1\tD3\n1\t0\t5\tTitle\tChemical\tD1\n1\t6\t14\tAbstract\tDisease\tD2|D3\n"
+    (doc,), _ = _convert(tmp_path, text)
+    assert doc._.biobert_concept_relations == {("D1", "D3", "CID"): 1.0}
+
+
+def test_truncated_gzip_names_the_file(tmp_path):
+    import gzip
+
+    path = tmp_path / "cut.pubtator.gz"
+    path.write_bytes(gzip.compress(GOOD.encode("utf8"))[:-12])
+    with pytest.raises(CorpusFormatError, match=r"cut.pubtator.gz:\d+: corrupt or truncated gzip"):
         list(read_pubtator(path))
 
 

@@ -2,9 +2,11 @@
 from pathlib import Path
 
 import pytest
+import spacy
+from spacy.training import Example
 
 from spacy_biobert.models.encoder import EMBEDDED_ENCODER, EncoderNotFoundError, resolve_encoder_name
-from tests.util import transformer_nlp
+from tests.util import LISTENER, transformer_nlp
 
 
 def test_embedded_encoder_resolves_to_checkpoint_folder():
@@ -47,3 +49,16 @@ def test_unknown_hub_id_gives_clear_error(monkeypatch):
     nlp = transformer_nlp("no-such-org/no-such-model")
     with pytest.raises(EncoderNotFoundError, match="no-such-org/no-such-model"):
         nlp.initialize()
+
+
+def test_pipeline_used_before_initialize_says_what_to_do(tiny_bert):
+    """Issue 12: not spacy-transformers' "'NoneType' object is not callable", but what to call."""
+    nlp = spacy.blank("en")
+    nlp.add_pipe("transformer", config={"model": {"@architectures": "spacy_biobert.TransformerModel.v1", "name": tiny_bert}})
+    nlp.add_pipe("biobert_ner", config={"model": {"tok2vec": LISTENER}})
+    expected = r"not loaded: call nlp\.initialize\(\) \(or train the pipeline with `spacy train`\)"
+    for run in (lambda: nlp("Lithium caused tremor."), lambda: list(nlp.pipe(["Lithium caused tremor."]))):
+        with pytest.raises(ValueError, match=expected):
+            run()
+    nlp.initialize(lambda: [Example.from_dict(nlp.make_doc("Lithium ."), {"entities": [(0, 7, "Chemical")]})])
+    assert len(nlp("Lithium caused tremor.")) == 4
