@@ -4,12 +4,12 @@ Entities with their confidences; the relations the pipeline kept (score at least
 threshold); and every candidate pair the relation head scored, those below its threshold marked, so a
 barely trained pipeline still shows what it is learning.
 """
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import spacy
 import typer
 from spacy.language import Language
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Span
 from wasabi import msg
 
 from ..concepts import concept_ids
@@ -52,16 +52,16 @@ def candidate_lines(doc: Doc, rel: BioBertRel) -> List[str]:
     for ent in doc.ents:
         for cid in concept_ids(ent):
             names.setdefault(cid, ent.text)
+    def side(ids: Tuple[str, ...], mention: Optional[Span]) -> str:
+        """A mention by its text; a concept by its ids and the text of its first mention."""
+        return repr(mention.text) if mention is not None else f"{'|'.join(ids)} ({names.get(ids[0], '?')})"
+
     ((infos, probs),) = rel.predict([doc])
     threshold = float(rel.cfg["threshold"])
     rows = []
     for i, info in enumerate(infos):
-        head = "|".join(info.head_ids) if info.head is None else repr(info.head.text)
-        tail = "|".join(info.tail_ids) if info.tail is None else repr(info.tail.text)
-        head_text = "" if info.head is not None else f" ({names.get(info.head_ids[0], '?')})"
-        tail_text = "" if info.tail is not None else f" ({names.get(info.tail_ids[0], '?')})"
-        for k, label in enumerate(rel.labels):
-            rows.append((float(probs[i, k]), f"{head}{head_text} --{label}--> {tail}{tail_text}"))
+        pair = (side(info.head_ids, info.head), side(info.tail_ids, info.tail))
+        rows += [(float(probs[i, k]), f"{pair[0]} --{label}--> {pair[1]}") for k, label in enumerate(rel.labels)]
     rows.sort(key=lambda row: -row[0])
     return [f"{text}   {score:.3f}{'' if score >= threshold else '  (below threshold)'}" for score, text in rows]
 

@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Callable, List, Optional
 
 from spacy.tokens import Doc
-from spacy_transformers.data_classes import FullTransformerBatch
 from spacy.util import registry
+from spacy_transformers.data_classes import FullTransformerBatch
 from spacy_transformers.layers import TransformerModel, split_trf_batch, trfs2arrays
 from spacy_transformers.span_getters import configure_strided_spans
 from thinc.api import Model, chain
@@ -138,13 +138,13 @@ def create_transformer_model(
         if model.attrs["has_transformer"]:
             return hf_init(model, X=X, Y=Y)
         configured = model.attrs["name"]
-        model.attrs["name"] = resolve_encoder_name(configured)
+        resolved = model.attrs["name"] = resolve_encoder_name(configured)
         try:
             return hf_init(model, X=X, Y=Y)
         except OSError as err:
             model.attrs["name"] = configured
             raise EncoderNotFoundError(
-                f"Could not load encoder '{configured}' (tried '{resolve_encoder_name(configured)}' as a "
+                f"Could not load encoder '{configured}' (tried '{resolved}' as a "
                 f"local folder and as a Hugging Face hub id): {err}"
             ) from err
 

@@ -79,7 +79,7 @@ class BioBertPipe(TrainablePipe):
         return 1
 
     def set_labels(self, labels: Iterable[str]) -> None:
-        """Fix the label set (in this order) and size the output layer.
+        """Fix the label set (in this order); the head then sizes its output layer from it.
 
         Raises:
             ValueError: (E143) if ``labels`` is empty.

@@ -211,7 +211,7 @@ class BioBertRel(BioBertPipe):
             labels: relation labels to use instead of those found in the data (and added with ``add_label``).
             type_pairs: allowed ``(head label, tail label)`` pairs instead of those found in the data.
         Raises:
-            ValueError: (E143) if no relation label is known, or if no entity-label pair is.
+            ValueError: (E143) if no relation label is known; naming ``type_pairs`` if no entity-label pair is.
         """
         validate_get_examples(get_examples, "BioBertRel.initialize")
         found_labels, found_pairs = labels_and_type_pairs(eg.reference for eg in get_examples())
