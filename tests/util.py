@@ -32,8 +32,9 @@ SPECIAL = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 WORDS = ["the", "of", "and", "in", "induced", "patients", "rats", "with", "was", "were", "to", "a"]
 
 
-def write_tiny_bert(folder: Path) -> Path:
-    """Write a 2-layer, 32-wide random BERT with a character-level WordPiece vocab to ``folder``."""
+def write_tiny_bert(folder: Path, seed: int = 0) -> Path:
+    """Write a 2-layer, 32-wide random BERT (weights drawn from ``seed``) with a character-level WordPiece vocab to ``folder``."""
+    import torch
     from transformers import BertConfig, BertModel, BertTokenizerFast
 
     chars = string.ascii_letters + string.digits + string.punctuation
@@ -51,7 +52,9 @@ def write_tiny_bert(folder: Path) -> Path:
         intermediate_size=37,
         max_position_embeddings=512,
     )
-    BertModel(config).save_pretrained(str(folder))
+    with torch.random.fork_rng():  # the same weights in every run, without touching the caller's RNG
+        torch.manual_seed(seed)
+        BertModel(config).save_pretrained(str(folder))
     return folder
 
 
