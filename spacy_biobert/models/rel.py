@@ -27,6 +27,8 @@ from thinc.types import Floats2d
 from .types import RelInput, RelInstances, RelModel, Tok2VecModel
 
 POOLINGS = ("logsumexp", "mean")
+#: Candidate pairs scored at once at inference (their features take PREDICT_CHUNK x 3 x width floats).
+PREDICT_CHUNK = 4096
 
 
 class PairFeatures(torch.nn.Module):
@@ -39,13 +41,21 @@ class PairFeatures(torch.nn.Module):
         self.pooling = pooling
 
     def forward(self, tokvecs, tok_idx, tok_seg, men_idx, men_seg, heads, tails, n_men: int, n_ent: int):
+        entities = self.entities(tokvecs, tok_idx, tok_seg, men_idx, men_seg, n_men, n_ent)
+        return self.pairs(entities, heads, tails)
+
+    def entities(self, tokvecs, tok_idx, tok_seg, men_idx, men_seg, n_men: int, n_ent: int):
+        """Entity embeddings: token vectors -> mention means -> pooled over each entity's mentions."""
         width = tokvecs.shape[1]
         mentions = _segment_mean(tokvecs[tok_idx], tok_seg, n_men, width)
         members = mentions[men_idx]
         if self.pooling == "mean":
-            entities = _segment_mean(members, men_seg, n_ent, width)
-        else:
-            entities = _segment_logsumexp(members, men_seg, n_ent, width)
+            return _segment_mean(members, men_seg, n_ent, width)
+        return _segment_logsumexp(members, men_seg, n_ent, width)
+
+    @staticmethod
+    def pairs(entities, heads, tails):
+        """Pair features ``[h; t; h * t]`` of the given (head, tail) entity rows."""
         head, tail = entities[heads], entities[tails]
         return torch.cat([head, tail, head * tail], dim=1)
 
@@ -70,15 +80,19 @@ def _index_arrays(lengths: List[int], instances: List[RelInstances]) -> Tuple[nu
     tok_off = men_off = ent_off = 0
     for length, inst in zip(lengths, instances):
         for i, (start, end) in enumerate(inst.spans):
-            tok_idx.extend(range(tok_off + start, tok_off + end))
-            tok_seg.extend([men_off + i] * (end - start))
+            tok_idx.append(numpy.arange(tok_off + start, tok_off + end))
+            tok_seg.append(numpy.full(end - start, men_off + i))
         for e, members in enumerate(inst.groups):
-            men_idx.extend(men_off + m for m in members)
-            men_seg.extend([ent_off + e] * len(members))
-        heads.extend(ent_off + h for h, _ in inst.pairs)
-        tails.extend(ent_off + t for _, t in inst.pairs)
+            men_idx.append(men_off + numpy.asarray(members, dtype="int64"))
+            men_seg.append(numpy.full(len(members), ent_off + e))
+        pairs = numpy.asarray(inst.pairs, dtype="int64").reshape(-1, 2)
+        heads.append(ent_off + pairs[:, 0])
+        tails.append(ent_off + pairs[:, 1])
         tok_off, men_off, ent_off = tok_off + length, men_off + len(inst.spans), ent_off + len(inst.groups)
-    arrays = tuple(numpy.asarray(a, dtype="int64") for a in (tok_idx, tok_seg, men_idx, men_seg, heads, tails))
+    arrays = tuple(
+        numpy.concatenate([numpy.zeros(0, dtype="int64")] + parts).astype("int64")
+        for parts in (tok_idx, tok_seg, men_idx, men_seg, heads, tails)
+    )
     return arrays + (men_off, ent_off)
 
 
@@ -167,6 +181,8 @@ def _forward(model: RelModel, X: RelInput, is_train: bool) -> Tuple[Floats2d, Ca
             return bp_tokvecs([model.ops.alloc2f(*vecs.shape) for vecs in tokvecs])
 
         return model.ops.alloc2f(0, model.get_dim("nO")), backprop_empty
+    if not is_train:
+        return _predict_in_chunks(model, tokvecs, instances), lambda d_scores: None
     pairs, bp_pairs = features((tokvecs, instances), is_train)
     scores, bp_scores = mlp(pairs, is_train)
 
@@ -174,3 +190,19 @@ def _forward(model: RelModel, X: RelInput, is_train: bool) -> Tuple[Floats2d, Ca
         return bp_tokvecs(bp_pairs(bp_scores(d_scores)))
 
     return scores, backprop
+
+
+def _predict_in_chunks(model: RelModel, tokvecs: List[Floats2d], instances: List[RelInstances]) -> Floats2d:
+    """Inference: entity embeddings once, then pair features and MLP ``PREDICT_CHUNK`` pairs at a time, so
+    memory grows with the number of entities, not with the number of pairs times the feature width."""
+    _, features, mlp = model.layers
+    module = features.shims[0]._model
+    args = _convert_inputs(features, (tokvecs, instances), False)[0].args
+    flat, tok_idx, tok_seg, men_idx, men_seg, heads, tails, n_men, n_ent = args
+    scores = []
+    with torch.no_grad():
+        entities = module.entities(flat, tok_idx, tok_seg, men_idx, men_seg, n_men, n_ent)
+        for start in range(0, len(heads), PREDICT_CHUNK):
+            chunk = slice(start, start + PREDICT_CHUNK)
+            scores.append(mlp.predict(torch2xp(module.pairs(entities, heads[chunk], tails[chunk]))))
+    return model.ops.xp.concatenate(scores, axis=0)

@@ -2,7 +2,7 @@
 
 The component reads mentions from ``doc.ents`` -- gold ones (see the reader
 ``spacy_biobert.GoldEntsCorpus.v1``) or those predicted by an NER component earlier in the pipeline --
-proposes candidate pairs (``spacy_biobert.candidates.v1``), scores every relation label of every
+proposes candidate pairs (``spacy_biobert.candidates.v2``), scores every relation label of every
 candidate with the shared transformer's token vectors (sigmoid per label: multi-label) and writes the
 pairs scoring at least ``threshold``, with their scores:
 
@@ -23,7 +23,7 @@ or mis-bounded entities cost relations. Labels and allowed (head label, tail lab
 from the training data in ``initialize``.
 """
 from itertools import islice
-from typing import Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import Callable, Iterable, List, Optional, Sequence, Set, Tuple
 
 import numpy
 from spacy.language import Language
@@ -35,14 +35,15 @@ from thinc.types import Floats2d
 
 from ..concepts import ConceptsOf, concept_ids, gold_concept_mapper
 from ..models.encoder import INLINE_TOK2VEC
-from ..models.types import RelInstances, RelModel
-from ..relations import ConceptKey, install_relation_extensions, set_concept_relations, set_relations
+from ..models.types import RelModel
+from ..relations import install_relation_extensions, set_concept_relations, set_relations
 from ._base import BioBertPipe, TrainingBatch
-from .rel_candidates import CandidateGenerator, PairInfo, build_candidates, gold_labels, labels_and_type_pairs
+from .rel_candidates import CandidateGenerator, Candidates, build_candidates, concept_hits
+from .rel_gold import gold_labels, labels_and_type_pairs
 
 LEVELS = ("concept", "mention")
 AGGREGATES = ("entity", "max")
-DocPrediction = Tuple[List[PairInfo], Floats2d]
+DocPrediction = Tuple[Candidates, Floats2d]
 
 DEFAULT_REL_MODEL = """
 [model]
@@ -59,7 +60,7 @@ dropout = 0.1
     requires=["doc.ents"],
     default_config={
         "model": {**Config().from_str(DEFAULT_REL_MODEL)["model"], **Config().from_str(INLINE_TOK2VEC)},
-        "candidates": {"@misc": "spacy_biobert.candidates.v1", "scope": "document", "window": 0},
+        "candidates": {"@misc": "spacy_biobert.candidates.v2", "scope": "document", "window": 0},
         "level": "concept",
         "aggregate": "entity",
         "threshold": 0.5,
@@ -134,7 +135,7 @@ class BioBertRel(BioBertPipe):
         """Whether instances are concept pairs (ATLOP pooling) rather than mention pairs."""
         return self.cfg["level"] == "concept" and self.cfg["aggregate"] == "entity"
 
-    def _candidates(self, doc: Doc, concepts_of: ConceptsOf = concept_ids) -> Tuple[RelInstances, List[PairInfo]]:
+    def _candidates(self, doc: Doc, concepts_of: ConceptsOf = concept_ids) -> Candidates:
         return build_candidates(doc, self.candidates, self.type_pairs, concepts_of, self.by_concept)
 
     def predict(self, docs: Iterable[Doc]) -> List[DocPrediction]:
@@ -143,33 +144,30 @@ class BioBertRel(BioBertPipe):
         Args:
             docs: documents with ``ents`` (and transformer output when the model listens to one).
         Returns:
-            Per doc: the candidates' :class:`PairInfo` and an ``(n_candidates, n_labels)`` probability array.
+            Per doc: its :class:`Candidates` (a sequence of ``PairInfo``) and an ``(n_candidates, n_labels)``
+            probability array.
         """
         self.check_initialized()
         docs = list(docs)
         batch = [self._candidates(doc) for doc in docs]
         n_labels = len(self.labels)
-        if not n_labels or not any(infos for _, infos in batch):
-            return [(infos, numpy.zeros((len(infos), n_labels), dtype="f")) for _, infos in batch]
-        logits = self.model.predict((docs, [inst for inst, _ in batch]))
+        if not n_labels or not any(len(cands) for cands in batch):
+            return [(cands, numpy.zeros((len(cands), n_labels), dtype="f")) for cands in batch]
+        logits = self.model.predict((docs, [cands.instances for cands in batch]))
         probs = self.model.ops.to_numpy(self.model.ops.sigmoid(logits))
-        offsets = numpy.cumsum([0] + [len(infos) for _, infos in batch])
-        return [(infos, probs[offsets[i]:offsets[i + 1]]) for i, (_, infos) in enumerate(batch)]
+        offsets = numpy.cumsum([0] + [len(cands) for cands in batch])
+        return [(cands, probs[offsets[i]:offsets[i + 1]]) for i, cands in enumerate(batch)]
 
     def set_annotations(self, docs: Iterable[Doc], predictions: List[DocPrediction]) -> None:
         """Write the pairs scoring at least ``threshold`` into the relation store (replacing it)."""
         threshold = self.cfg["threshold"]
-        for doc, (infos, probs) in zip(docs, predictions):
-            hits = [(info, label, float(probs[i, k])) for i, info in enumerate(infos)
-                    for k, label in enumerate(self.labels) if probs[i, k] >= threshold]
+        for doc, (cands, probs) in zip(docs, predictions):
             if self.cfg["level"] == "mention":
+                rows, cols = numpy.nonzero(probs >= threshold)  # only the hits become Python objects
+                hits = [(cands[int(i)], self.labels[int(k)], float(probs[i, k])) for i, k in zip(rows, cols)]
                 set_relations(doc, [(info.head, info.tail, label, p) for info, label, p in hits])
-                continue
-            found: Dict[ConceptKey, float] = {}
-            for info, label, p in hits:
-                for key in ((h, t, label) for h in info.head_ids for t in info.tail_ids if h != t):
-                    found[key] = max(p, found.get(key, 0.0))
-            set_concept_relations(doc, found)
+            else:
+                set_concept_relations(doc, concept_hits(cands, probs, self.labels, threshold))
 
     def training_batch(self, examples: List[Example]) -> TrainingBatch:
         """Docs and candidates of ``examples``, and the 0/1 target of every candidate and label.
@@ -179,9 +177,9 @@ class BioBertRel(BioBertPipe):
         """
         instances, truths = [], []
         for eg in examples:
-            inst, infos = self._candidates(eg.predicted, gold_concept_mapper(eg.reference))
-            instances.append(inst)
-            truths.append(gold_labels(eg.reference, infos, self.labels, self.cfg["level"] == "mention"))
+            cands = self._candidates(eg.predicted, gold_concept_mapper(eg.reference))
+            instances.append(cands.instances)
+            truths.append(gold_labels(eg.reference, cands, self.labels, self.cfg["level"] == "mention"))
         docs = [eg.predicted for eg in examples]
         return (docs, instances), (numpy.concatenate(truths, axis=0), len(examples))
 
@@ -225,5 +223,5 @@ class BioBertRel(BioBertPipe):
             )
         self.model.set_dim("nO", len(self.labels))
         sample = [eg.predicted for eg in islice(get_examples(), 10)]
-        self.model.initialize(X=(sample, [self._candidates(doc)[0] for doc in sample]))
+        self.model.initialize(X=(sample, [self._candidates(doc).instances for doc in sample]))
 

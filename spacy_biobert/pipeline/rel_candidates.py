@@ -1,29 +1,34 @@
-"""Candidates for the relation head -- which mention pairs, and which entity pairs, are scored -- and their labels.
+"""Candidates for the relation head -- which mention pairs, and which entity pairs, are scored.
 
-A *candidate generator* (registered as ``spacy_biobert.candidates.v1``) proposes ordered mention pairs by
-position only; :func:`build_candidates` then keeps the pairs whose (head label, tail label) is allowed and
-turns them into model instances, either one per **concept pair** (all mentions of both concepts pooled) or
-one per **mention pair**.
+A *candidate generator* (registered as ``spacy_biobert.candidates.v2``) is given the head-side and tail-side
+mentions of one allowed (head label, tail label) pair and yields **blocks** ``(head indices, tail indices)``:
+every head of a block pairs with every tail of it (a mention never pairs with itself). Blocks keep memory
+bounded: :func:`build_candidates` filters mentions by label *before* pairing, then either
 
-Scopes: ``"document"`` (every pair), ``"sentence"`` (both mentions start in the same sentence; a doc
-without sentence boundaries counts as a single sentence, so add a ``sentencizer`` before the relation
-head) and ``"window"`` (at most ``window`` tokens between the two mentions).
+* (concept pairs) takes the product of the *distinct concepts* of each block's heads and tails, so
+  thousands of mentions of a few concepts cost a few pairs, never a list of mention pairs; or
+* (mention pairs) expands each block into numpy index arrays (8 bytes per pair; no Python object per pair).
+
+Scopes: ``"document"`` (one block), ``"sentence"`` (one block per sentence, by the sentence in which each
+mention starts; a doc without sentence boundaries is one sentence, so add a ``sentencizer`` before the
+relation head) and ``"window"`` (per head, the tails at most ``window`` tokens away, found by bisection).
 """
-from typing import Callable, Dict, Iterable, List, NamedTuple, Optional, Sequence, Set, Tuple
+from bisect import bisect_left, bisect_right
+from typing import Callable, Dict, Iterator, List, NamedTuple, Optional, Sequence, Set, Tuple
 
 import numpy
-
 from spacy.tokens import Doc, Span
 from spacy.util import registry
 
-from ..concepts import ConceptsOf, concept_ids
-from ..corpus.builder import MENTIONS_KEY
+from ..concepts import ConceptsOf
 from ..models.types import RelInstances
-from ..relations import get_concept_relations, get_relations
+from ..relations import ConceptKey
 
 SCOPES = ("document", "sentence", "window")
-MentionPairs = List[Tuple[int, int]]
-CandidateGenerator = Callable[[Doc, Sequence[Span]], MentionPairs]
+Block = Tuple[Sequence[int], Sequence[int]]
+CandidateGenerator = Callable[[Doc, Sequence[Span], Sequence[Span]], Iterator[Block]]
+EntityKey = Tuple[str, str]  # (concept id, entity label)
+PAIR_DTYPE = "int32"  # 8 bytes per candidate pair
 
 
 class PairInfo(NamedTuple):
@@ -42,6 +47,31 @@ class PairInfo(NamedTuple):
     tail: Optional[Span] = None
 
 
+class Candidates:
+    """The candidate pairs of one document: the model's instances plus what each row stands for.
+
+    Behaves as a sequence of :class:`PairInfo` (one per model output row), built on access, so a document
+    with millions of candidate pairs holds them as two integer arrays only.
+    """
+
+    def __init__(self, instances: RelInstances, ids: Sequence[Tuple[str, ...]], mentions: Optional[Sequence[Span]]):
+        self.instances = instances
+        self.ids = ids
+        self.mentions = mentions
+
+    def __len__(self) -> int:
+        return len(self.instances.pairs)
+
+    def __getitem__(self, row: int) -> PairInfo:
+        h, t = (int(x) for x in self.instances.pairs[row])
+        if self.mentions is None:
+            return PairInfo(self.ids[h], self.ids[t])
+        return PairInfo(self.ids[h], self.ids[t], self.mentions[h], self.mentions[t])
+
+    def __iter__(self) -> Iterator[PairInfo]:
+        return (self[row] for row in range(len(self)))
+
+
 def sentence_ids(doc: Doc) -> List[int]:
     """Sentence index of every token; all 0 when ``doc`` has no sentence boundaries."""
     if not doc.has_annotation("SENT_START"):
@@ -53,11 +83,29 @@ def sentence_ids(doc: Doc) -> List[int]:
     return ids
 
 
-def _gap(a: Span, b: Span) -> int:
-    return max(0, max(a.start, b.start) - min(a.end, b.end))
+def _sentence_blocks(doc: Doc, heads: Sequence[Span], tails: Sequence[Span]) -> Iterator[Block]:
+    sent = sentence_ids(doc)
+    by_sentence: Dict[int, Tuple[List[int], List[int]]] = {}
+    for side, mentions in enumerate((heads, tails)):
+        for i, span in enumerate(mentions):
+            by_sentence.setdefault(sent[span.start], ([], []))[side].append(i)
+    yield from (block for _, block in sorted(by_sentence.items()) if block[0] and block[1])
 
 
-@registry.misc("spacy_biobert.candidates.v1")
+def _window_blocks(heads: Sequence[Span], tails: Sequence[Span], window: int) -> Iterator[Block]:
+    # doc.ents do not overlap, so tails sorted by start are sorted by end too.
+    order = sorted(range(len(tails)), key=lambda j: (tails[j].start, tails[j].end))
+    starts = [tails[j].start for j in order]
+    ends = [tails[j].end for j in order]
+    for i, head in enumerate(heads):
+        # gap <= window: a tail after the head starts by head.end + window, one before it ends at head.start - window
+        lo, hi = bisect_left(ends, head.start - window), bisect_right(starts, head.end + window)
+        near = sorted(order[k] for k in range(lo, hi))
+        if near:
+            yield [i], near
+
+
+@registry.misc("spacy_biobert.candidates.v2")
 def make_candidate_generator(scope: str = "document", window: int = 0) -> CandidateGenerator:
     """Build a candidate generator.
 
@@ -65,24 +113,57 @@ def make_candidate_generator(scope: str = "document", window: int = 0) -> Candid
         scope: ``"document"``, ``"sentence"`` or ``"window"``.
         window: for ``"window"``: the largest number of tokens allowed between the two mentions.
     Returns:
-        ``f(doc, mentions) -> [(head index, tail index), ...]``, ordered pairs of distinct mentions.
+        ``f(doc, heads, tails) -> iterator of (head indices, tail indices)`` blocks (see the module docstring).
     """
     if scope not in SCOPES:
         raise ValueError(f"scope must be one of {SCOPES}, got {scope!r}")
     if scope == "window" and window < 0:
         raise ValueError(f"window must be >= 0, got {window}")
 
-    def generate(doc: Doc, mentions: Sequence[Span]) -> MentionPairs:
-        n = len(mentions)
-        pairs = [(i, j) for i in range(n) for j in range(n) if i != j]
+    def generate(doc: Doc, heads: Sequence[Span], tails: Sequence[Span]) -> Iterator[Block]:
+        if not heads or not tails:
+            return iter(())
         if scope == "sentence":
-            sent = sentence_ids(doc)
-            pairs = [(i, j) for i, j in pairs if sent[mentions[i].start] == sent[mentions[j].start]]
-        elif scope == "window":
-            pairs = [(i, j) for i, j in pairs if _gap(mentions[i], mentions[j]) <= window]
-        return pairs
+            return _sentence_blocks(doc, heads, tails)
+        if scope == "window":
+            return _window_blocks(heads, tails, window)
+        return iter([(range(len(heads)), range(len(tails)))])
 
     return generate
+
+
+def _label_blocks(
+    doc: Doc, mentions: List[Span], generator: CandidateGenerator, type_pairs: Set[Tuple[str, str]]
+) -> Iterator[Block]:
+    """Blocks of every allowed label pair, as indices into ``mentions``."""
+    by_label: Dict[str, List[int]] = {}
+    for i, ent in enumerate(mentions):
+        by_label.setdefault(ent.label_, []).append(i)
+    for head_label, tail_label in sorted(type_pairs):
+        heads, tails = by_label.get(head_label, []), by_label.get(tail_label, [])
+        for h, t in generator(doc, [mentions[i] for i in heads], [mentions[j] for j in tails]):
+            yield [heads[i] for i in h], [tails[j] for j in t]
+
+
+def _mention_pairs(blocks: Iterator[Block]) -> numpy.ndarray:
+    """All (head, tail) mention pairs of the blocks, without self pairs or repeats, sorted."""
+    chunks = [numpy.zeros((0, 2), dtype=PAIR_DTYPE)]
+    for heads, tails in blocks:
+        heads, tails = (numpy.asarray(side, dtype=PAIR_DTYPE) for side in (heads, tails))
+        grid = numpy.stack(numpy.meshgrid(heads, tails, indexing="ij"), -1)
+        grid = grid.reshape(-1, 2)
+        chunks.append(grid[grid[:, 0] != grid[:, 1]])
+    return numpy.unique(numpy.concatenate(chunks), axis=0)
+
+
+def _concept_pairs(blocks: Iterator[Block], keys: List[List[EntityKey]]) -> Set[Tuple[EntityKey, EntityKey]]:
+    """Distinct (head concept, tail concept) pairs of the blocks: per block, distinct concepts x distinct concepts."""
+    pairs: Set[Tuple[EntityKey, EntityKey]] = set()
+    for heads, tails in blocks:
+        head_keys = {key for i in heads for key in keys[i]}
+        tail_keys = {key for j in tails for key in keys[j]}
+        pairs.update((a, b) for a in head_keys for b in tail_keys if a[0] != b[0])
+    return pairs
 
 
 def build_candidates(
@@ -91,86 +172,58 @@ def build_candidates(
     type_pairs: Set[Tuple[str, str]],
     concepts_of: ConceptsOf,
     by_concept: bool,
-) -> Tuple[RelInstances, List[PairInfo]]:
+) -> Candidates:
     """Turn ``doc.ents`` into the model's instances for one document.
 
     Args:
         doc: the document; its ``ents`` are the mentions.
-        generator: proposes mention pairs.
+        generator: proposes blocks of mention pairs.
         type_pairs: allowed ``(head label, tail label)`` pairs.
         concepts_of: concept ids of a mention (its own ids, or gold ids while training).
         by_concept: one instance per concept pair (True) or per mention pair (False).
     Returns:
-        The instances and, for each of their pairs, a :class:`PairInfo`.
+        The candidates (instances, and a :class:`PairInfo` per model output row).
     """
     labels = {label for pair in type_pairs for label in pair}
     mentions = [ent for ent in doc.ents if ent.label_ in labels]
     ids = [concepts_of(ent) for ent in mentions]
-    proposed = [
-        (i, j) for i, j in generator(doc, mentions) if (mentions[i].label_, mentions[j].label_) in type_pairs
-    ]
     spans = [(ent.start, ent.end) for ent in mentions]
+    blocks = _label_blocks(doc, mentions, generator, type_pairs)
     if not by_concept:
-        infos = [PairInfo(ids[i], ids[j], mentions[i], mentions[j]) for i, j in proposed]
-        return RelInstances(spans, [[i] for i in range(len(mentions))], proposed), infos
+        pairs = _mention_pairs(blocks)
+        return Candidates(RelInstances(spans, [[i] for i in range(len(mentions))], pairs), ids, mentions)
     keys = [[(cid, ent.label_) for cid in cids] for cids, ent in zip(ids, mentions)]
-    members: Dict[Tuple[str, str], List[int]] = {}
+    members: Dict[EntityKey, List[int]] = {}
     for i, mention_keys in enumerate(keys):
         for key in mention_keys:
             members.setdefault(key, []).append(i)
     entity_keys = sorted(members)
     index = {key: e for e, key in enumerate(entity_keys)}
-    concept_pairs = sorted(
-        {(index[a], index[b]) for i, j in proposed for a in keys[i] for b in keys[j] if a[0] != b[0]}
-    )
-    infos = [PairInfo((entity_keys[h][0],), (entity_keys[t][0],)) for h, t in concept_pairs]
-    return RelInstances(spans, [members[key] for key in entity_keys], concept_pairs), infos
+    found = sorted((index[a], index[b]) for a, b in _concept_pairs(blocks, keys))
+    pairs = numpy.asarray(found, dtype=PAIR_DTYPE).reshape(-1, 2)
+    instances = RelInstances(spans, [members[key] for key in entity_keys], pairs)
+    return Candidates(instances, [(key[0],) for key in entity_keys], None)
 
 
-def gold_labels(reference: Doc, infos: Sequence[PairInfo], labels: Sequence[str], mention_level: bool) -> numpy.ndarray:
-    """The 0/1 target of every candidate and label.
+def concept_hits(cands: Candidates, probs: numpy.ndarray, labels: Sequence[str], threshold: float) -> Dict[ConceptKey, float]:
+    """The concept relations scoring at least ``threshold``: each (head ids, tail ids, label) takes the best
+    probability of its candidate rows (one row per concept pair, or the maximum over mention pairs).
 
-    Args:
-        reference: the gold doc (its relation store).
-        infos: the candidates, with concept ids already mapped to gold ones.
-        labels: the relation labels, in output order.
-        mention_level: use the reference's mention-level relations (matched by character offsets) if it
-            has any; otherwise a candidate is positive when any of its head x tail ids is a gold concept relation.
-    Returns:
-        A float array ``(len(infos), len(labels))``.
+    Rows are grouped in numpy first, so millions of mention pairs of a few concepts cost no Python object each.
     """
-    gold_concepts = set(get_concept_relations(reference))
-    gold_mentions = {(r.head.start_char, r.head.end_char, r.tail.start_char, r.tail.end_char, r.label)
-                     for r in get_relations(reference)}
-    use_mentions = mention_level and bool(gold_mentions)
-    truths = numpy.zeros((len(infos), len(labels)), dtype="f")
-    for i, info in enumerate(infos):
-        for k, label in enumerate(labels):
-            if use_mentions:
-                key = (info.head.start_char, info.head.end_char, info.tail.start_char, info.tail.end_char, label)
-                truths[i, k] = key in gold_mentions
-            else:
-                truths[i, k] = any((h, t, label) in gold_concepts for h in info.head_ids for t in info.tail_ids)
-    return truths
-
-
-def labels_and_type_pairs(docs: Iterable[Doc]) -> Tuple[Set[str], Set[Tuple[str, str]]]:
-    """The relation labels and (head entity label, tail entity label) pairs found in gold ``docs``."""
-    labels: Set[str] = set()
-    pairs: Set[Tuple[str, str]] = set()
-    for doc in docs:
-        # Stored relations address spans by offsets only: take entity labels from the doc's mentions.
-        label_at = {(s.start, s.end): s.label_ for s in list(doc.spans.get(MENTIONS_KEY, [])) + list(doc.ents)}
-        for rel in get_relations(doc):
-            labels.add(rel.label)
-            head, tail = (label_at.get((s.start, s.end)) for s in (rel.head, rel.tail))
-            if head and tail:
-                pairs.add((head, tail))
-        types: Dict[str, Set[str]] = {}
-        for ent in doc.ents:
-            for cid in concept_ids(ent):
-                types.setdefault(cid, set()).add(ent.label_)
-        for head, tail, label in get_concept_relations(doc):
-            labels.add(label)
-            pairs.update((a, b) for a in types.get(head, ()) for b in types.get(tail, ()))
-    return labels, pairs
+    if not len(cands):
+        return {}
+    codes: Dict[Tuple[str, ...], int] = {}
+    entity_code = numpy.asarray([codes.setdefault(ids, len(codes)) for ids in cands.ids], dtype="int64")
+    groups, inverse = numpy.unique(entity_code[cands.instances.pairs], axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    order = numpy.argsort(inverse, kind="stable")
+    starts = numpy.searchsorted(inverse[order], numpy.arange(len(groups)))
+    best = numpy.maximum.reduceat(probs[order], starts, axis=0)
+    id_tuples = list(codes)
+    found: Dict[ConceptKey, float] = {}
+    for g, k in zip(*numpy.nonzero(best >= threshold)):
+        head_ids, tail_ids = id_tuples[groups[g, 0]], id_tuples[groups[g, 1]]
+        for key in ((h, t, labels[k]) for h in head_ids for t in tail_ids if h != t):
+            found[key] = max(float(best[g, k]), found.get(key, 0.0))
+    return found

@@ -45,3 +45,19 @@ def test_index_arrays_offset_documents():
     assert tok_idx.tolist() == [0, 1, 3, 4, 6, 7, 8]
     assert heads.tolist() == [0, 1, 2] and tails.tolist() == [1, 0, 3]
     assert numpy.array_equal(men_seg, [0, 0, 1, 2, 3])
+
+
+def test_inference_in_chunks_equals_one_pass(monkeypatch):
+    from thinc.api import Model, NumpyOps
+
+    import spacy_biobert.models.rel as rel_module
+
+    vectors = [numpy.random.RandomState(0).randn(n, 4).astype("f") for n in (5, 4)]
+    tok2vec = Model("fixed", lambda model, docs, is_train: (vectors, lambda d: d), dims={"nO": 4})
+    model = rel_module.build_relation_model(tok2vec, hidden_width=8, dropout=0.0, nO=2)
+    model.initialize(X=([None, None], INSTANCES))
+    one_pass = model.begin_update(([None, None], INSTANCES))[0]  # the training path: no chunks
+    monkeypatch.setattr(rel_module, "PREDICT_CHUNK", 2)
+    chunked = model.predict(([None, None], INSTANCES))
+    assert chunked.shape == (3, 2) and isinstance(model.ops, NumpyOps)
+    numpy.testing.assert_allclose(chunked, one_pass, rtol=1e-5, atol=1e-6)

@@ -146,7 +146,7 @@ def test_evaluate_reports_concept_scores(trained):
 
 
 def test_max_aggregation_takes_best_mention_pair(tiny_bert):
-    scope = {"@misc": "spacy_biobert.candidates.v1", "scope": "sentence"}
+    scope = {"@misc": "spacy_biobert.candidates.v2", "scope": "sentence"}
     nlp = make_rel_nlp(tiny_bert, aggregate="max", candidates=scope)
     nlp.initialize(lambda: rel_examples(nlp))
     rel = nlp.get_pipe("biobert_rel")
