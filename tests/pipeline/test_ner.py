@@ -1,6 +1,8 @@
 """Tests of the ``biobert_ner`` component on a tiny random BERT."""
 import numpy
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 import spacy
 from spacy.tokens import DocBin
 
@@ -105,3 +107,15 @@ def test_evaluate_reports_per_label_scores(trained):
     assert set(scores["ents_per_type"]) == {"Chemical", "Disease"}
     wrong = ner_examples(nlp, [("Famotidine induced delirium in rats .", [(0, 10, "Disease")])])
     assert nlp.evaluate(wrong)["ents_per_type"]["Disease"]["p"] == 0.0
+
+
+@settings(max_examples=30, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.one_of(st.text(max_size=40), st.sampled_from(["Famotidine", "delirium", " ", "\n", "."])), max_size=30))
+def test_random_unicode_text_keeps_valid_offsets_and_pipe_equals_call(trained, parts):
+    nlp, _, _ = trained
+    texts = ["".join(parts), " ".join(parts)]
+    for text, piped in zip(texts, nlp.pipe(texts, batch_size=2)):
+        doc = nlp(text)
+        assert doc.text == text and ents_of(doc) == ents_of(piped)
+        assert all(0 <= e.start_char < e.end_char <= len(text) and e.text == text[e.start_char:e.end_char] for e in doc.ents)
+        assert [(s.start, s.end) for s in doc.spans[NER_SPANS_KEY]] == [(e.start, e.end) for e in doc.ents]

@@ -160,3 +160,16 @@ def test_max_aggregation_takes_best_mention_pair(tiny_bert):
     assert [(i.head.text, i.tail.text) for i in infos] == [("Lithium", "tremor"), ("lithium", "tremor")]
     assert probs[0, 0] != probs[1, 0]
     assert get_concept_relations(doc) == {("C3", "D3", "CID"): pytest.approx(float(probs[:, 0].max()))}
+
+
+def test_a_document_with_thousands_of_mentions_does_not_stop_the_stream(trained):
+    nlp, egs = trained
+    huge = nlp.make_doc(" ".join(["Cisplatin caused nephrotoxicity ."] * 400))
+    huge.ents = [Span(huge, i + k, i + k + 1, label, kb_id=f"{label[0]}{i}")
+                 for i in range(0, 1600, 4) for k, label in ((0, "Chemical"), (2, "Disease"))]
+    rel = nlp.get_pipe("biobert_rel")
+    (candidates, probs), = rel.predict([nlp.get_pipe("transformer")(huge.copy())])
+    assert len(candidates) == probs.shape[0] == 400 * 400  # every (chemical concept, disease concept) pair
+    docs = list(nlp.pipe([egs[0].predicted.copy(), huge, egs[1].predicted.copy()], batch_size=3))
+    assert [set(get_concept_relations(d)) for d in (docs[0], docs[2])] == [set(gold) for _, _, gold, _ in REL_TOY]
+    assert all(h[0] == "C" and t[0] == "D" for h, t, _ in get_concept_relations(docs[1]))
