@@ -1,7 +1,7 @@
 """The package's import structure: no cycle, and each folder imports only the layers below it.
 
 Layers, bottom to top: ``extensions``/``tokenizer``/``models`` -> ``relations`` -> ``corpus`` -> ``concepts``
--> ``scoring``, ``pipeline`` (never each other) -> ``cli`` (the application layer, imported by nothing).
+-> ``scoring``, ``pipeline`` (never each other) -> ``output`` -> ``cli`` (the application layer, imported by nothing).
 """
 import ast
 from pathlib import Path
@@ -21,7 +21,8 @@ ALLOWED = {
     "concepts": {"corpus"},
     "scoring": {"concepts", "corpus", "relations"},
     "pipeline": {"concepts", "corpus", "extensions", "models", "relations"},
-    "cli": {"concepts", "corpus", "extensions", "models", "pipeline", "relations", "scoring", "tokenizer"},
+    "output": {"concepts", "corpus", "pipeline", "relations"},
+    "cli": {"concepts", "corpus", "extensions", "models", "output", "pipeline", "relations", "scoring", "tokenizer"},
     "__init__": {"concepts", "corpus", "relations"},
     "__main__": {"cli"},
 }
