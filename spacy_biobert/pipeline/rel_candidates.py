@@ -5,8 +5,8 @@ mentions of one allowed (head label, tail label) pair and yields **blocks** ``(h
 every head of a block pairs with every tail of it (a mention never pairs with itself). Blocks keep memory
 bounded: :func:`build_candidates` filters mentions by label *before* pairing, then either
 
-* (concept pairs) takes the product of the *distinct concepts* of each block's heads and tails, so
-  thousands of mentions of a few concepts cost a few pairs, never a list of mention pairs; or
+* (concept pairs) takes the product of the *distinct concepts* of each block's heads and tails (numpy index
+  arrays), so thousands of mentions of a few concepts cost a few pairs, never a list of mention pairs; or
 * (mention pairs) expands each block into numpy index arrays (8 bytes per pair; no Python object per pair).
 
 Scopes: ``"document"`` (one block), ``"sentence"`` (one block per sentence, by the sentence in which each
@@ -156,14 +156,18 @@ def _mention_pairs(blocks: Iterator[Block]) -> numpy.ndarray:
     return numpy.unique(numpy.concatenate(chunks), axis=0)
 
 
-def _concept_pairs(blocks: Iterator[Block], keys: List[List[EntityKey]]) -> Set[Tuple[EntityKey, EntityKey]]:
-    """Distinct (head concept, tail concept) pairs of the blocks: per block, distinct concepts x distinct concepts."""
-    pairs: Set[Tuple[EntityKey, EntityKey]] = set()
+def _concept_pairs(blocks: Iterator[Block], entities_of: List[List[int]], concept_of: numpy.ndarray) -> numpy.ndarray:
+    """Distinct (head entity, tail entity) pairs of the blocks -- per block, its distinct head entities x its
+    distinct tail entities, without pairs of the same concept id -- sorted."""
+    chunks = [numpy.zeros((0, 2), dtype=PAIR_DTYPE)]
     for heads, tails in blocks:
-        head_keys = {key for i in heads for key in keys[i]}
-        tail_keys = {key for j in tails for key in keys[j]}
-        pairs.update((a, b) for a in head_keys for b in tail_keys if a[0] != b[0])
-    return pairs
+        head_ents, tail_ents = (
+            numpy.unique(numpy.asarray([e for i in side for e in entities_of[i]], dtype=PAIR_DTYPE))
+            for side in (heads, tails)
+        )
+        grid = numpy.stack(numpy.meshgrid(head_ents, tail_ents, indexing="ij"), -1).reshape(-1, 2)
+        chunks.append(grid[concept_of[grid[:, 0]] != concept_of[grid[:, 1]]])
+    return numpy.unique(numpy.concatenate(chunks), axis=0)
 
 
 def build_candidates(
@@ -199,8 +203,9 @@ def build_candidates(
             members.setdefault(key, []).append(i)
     entity_keys = sorted(members)
     index = {key: e for e, key in enumerate(entity_keys)}
-    found = sorted((index[a], index[b]) for a, b in _concept_pairs(blocks, keys))
-    pairs = numpy.asarray(found, dtype=PAIR_DTYPE).reshape(-1, 2)
+    codes: Dict[str, int] = {}
+    concept_of = numpy.asarray([codes.setdefault(cid, len(codes)) for cid, _ in entity_keys], dtype=PAIR_DTYPE)
+    pairs = _concept_pairs(blocks, [[index[key] for key in mention_keys] for mention_keys in keys], concept_of)
     instances = RelInstances(spans, [members[key] for key in entity_keys], pairs)
     return Candidates(instances, [(key[0],) for key in entity_keys], None)
 
