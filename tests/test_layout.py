@@ -22,7 +22,8 @@ ALLOWED = {
     "scoring": {"concepts", "corpus", "relations"},
     "pipeline": {"concepts", "corpus", "extensions", "models", "relations"},
     "output": {"concepts", "corpus", "pipeline", "relations"},
-    "cli": {"concepts", "corpus", "extensions", "models", "output", "pipeline", "relations", "scoring", "tokenizer"},
+    "batch": {"corpus", "output"},
+    "cli": {"batch", "concepts", "corpus", "extensions", "models", "output", "pipeline", "relations", "scoring", "tokenizer"},
     "__init__": {"concepts", "corpus", "relations"},
     "__main__": {"cli"},
 }

@@ -1,9 +1,11 @@
 """``spacy biobert annotate MODEL [--text …]``: what a pipeline finds in a text, for a human to read.
+(With INPUT and OUTPUT it annotates a corpus into records: :mod:`spacy_biobert.cli.batch`.)
 
 Entities with their confidences; the relations the pipeline kept (score at least the relation head's
 threshold); and every candidate pair the relation head scored, those below its threshold marked, so a
 barely trained pipeline still shows what it is learning.
 """
+from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
 import spacy
@@ -15,6 +17,7 @@ from wasabi import msg
 from ..concepts import concept_ids
 from ..pipeline.ner import NER_SPANS_KEY
 from ..pipeline.rel import BioBertRel
+from .batch import annotate_corpus_or_exit
 
 SAMPLE_ABSTRACT = (
     "Cisplatin-induced nephrotoxicity and ototoxicity were observed in patients treated for ovarian cancer. "
@@ -80,9 +83,27 @@ def report(doc: Doc, nlp: Optional[Language] = None) -> str:
 
 def annotate_command(
     model: str = typer.Argument(..., help="Pipeline package name or folder."),
-    text: Optional[str] = typer.Option(None, "--text", "-t", help="Text to annotate (default: a sample abstract)."),
+    input_path: Optional[Path] = typer.Argument(
+        None, exists=True, help="Corpus to annotate: .txt file or folder of them, .jsonl, .pubtator or BioC .xml."
+    ),
+    output_path: Optional[Path] = typer.Argument(None, help="Output file: .jsonl, .pubtator or BioC .xml."),
+    text: Optional[str] = typer.Option(None, "--text", "-t", help="Without INPUT: text to annotate (default: a sample)."),
+    input_format: Optional[str] = typer.Option(None, "--input-format", help="text, jsonl, pubtator or bioc."),
+    output_format: Optional[str] = typer.Option(None, "--output-format", help="jsonl, pubtator or bioc."),
+    batch_size: int = typer.Option(32, "--batch-size", "-b", help="Documents per nlp.pipe batch."),
+    gpu_id: int = typer.Option(-1, "--gpu-id", "-g", help="GPU id (-1: CPU)."),
+    skip_bad: bool = typer.Option(False, "--skip-bad", help="Pass over bad input records and list them at the end."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Start OUTPUT over instead of resuming it."),
 ) -> None:
-    """Annotate a text and print entities with confidences and relations with scores."""
+    """Annotate a corpus into records (INPUT OUTPUT), or print what the pipeline finds in one text."""
+    if input_path is not None:
+        if output_path is None:
+            msg.fail("INPUT given without OUTPUT", exits=1)
+        annotate_corpus_or_exit(
+            model, input_path, output_path, input_format=input_format, out_format=output_format,
+            batch_size=batch_size, gpu_id=gpu_id, skip_bad=skip_bad, overwrite=overwrite,
+        )
+        return
     nlp = spacy.load(model)
     doc = nlp(text or SAMPLE_ABSTRACT)
     msg.divider(f"{model}")

@@ -1,0 +1,88 @@
+"""The local backend of ``spacy biobert annotate``: stream documents through ``nlp.pipe`` into a record writer.
+
+Memory stays bounded whatever the input size: input is read lazily, documents go through ``nlp.pipe`` in
+batches and are turned into records at once, and every ``chunk`` documents run inside ``nlp.memory_zone()``
+so the strings they added to the vocabulary are freed. A run resumes a partly written output: the ids already
+there are passed over (see :mod:`spacy_biobert.batch.resume`).
+"""
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import Callable, Iterable, Iterator, List, Optional, Set
+
+from spacy.language import Language
+
+from ..output.record import Record, doc_to_record
+from ..output.writers import RecordWriter
+from .inputs import InputDoc, Item, Skipped
+
+#: Documents per memory zone.
+CHUNK = 1000
+
+
+@dataclass
+class Summary:
+    """What a run did: every input record is written, resumed (already in the output) or skipped."""
+
+    read: int = 0
+    written: int = 0
+    resumed: int = 0
+    skipped: List[Skipped] = field(default_factory=list)
+
+    def accounted(self) -> bool:
+        """Whether records in = written + resumed + skipped."""
+        return self.read == self.written + self.resumed + len(self.skipped)
+
+
+def annotate_docs(nlp: Language, docs: Iterable[InputDoc], batch_size: int = 32) -> Iterator[Record]:
+    """Records of ``docs`` in input order, through ``nlp.pipe`` (one memory zone per :data:`CHUNK` documents)."""
+    docs = iter(docs)
+    while True:
+        chunk = list(islice(docs, CHUNK))
+        if not chunk:
+            return
+        with nlp.memory_zone():
+            pairs = nlp.pipe(((d.text, d.id) for d in chunk), as_tuples=True, batch_size=batch_size)
+            for doc, doc_id in pairs:
+                yield doc_to_record(doc, doc_id)
+
+
+def run_local(
+    nlp: Language,
+    items: Iterable[Item],
+    writer: RecordWriter,
+    done: Optional[Set[str]] = None,
+    batch_size: int = 32,
+    on_record: Optional[Callable[[], None]] = None,
+) -> Summary:
+    """Annotate ``items`` into ``writer``; ids in ``done`` are passed over (resume).
+
+    Args:
+        nlp: the pipeline.
+        items: input documents and skips (from :func:`spacy_biobert.batch.inputs.read_inputs`).
+        writer: an open record writer.
+        done: ids already in the output.
+        batch_size: documents per ``nlp.pipe`` batch.
+        on_record: called once per input record handled (progress).
+    Returns:
+        The :class:`Summary`.
+    """
+    summary, done = Summary(), done or set()
+    tick = on_record or (lambda: None)
+
+    def todo() -> Iterator[InputDoc]:
+        for item in items:
+            summary.read += 1
+            if isinstance(item, Skipped):
+                summary.skipped.append(item)
+                tick()
+            elif item.id in done:
+                summary.resumed += 1
+                tick()
+            else:
+                yield item
+
+    for record in annotate_docs(nlp, todo(), batch_size):
+        writer.write(record)
+        summary.written += 1
+        tick()
+    return summary

@@ -1,0 +1,96 @@
+"""``spacy biobert annotate MODEL INPUT OUTPUT``: corpus in, records out -- formats, resume, bad input, accounting."""
+import json
+
+import pytest
+import spacy
+
+from spacy_biobert.batch.local import CHUNK
+from spacy_biobert.corpus.bioc import read_bioc
+from spacy_biobert.corpus.pubtator import read_pubtator
+from spacy_biobert.output.record import doc_to_record
+from tests.util import invoke, make_ner_nlp, ner_examples, train_ner, write_text
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+TEXTS = {"d1": "Famotidine induced delirium in rats .", "d2": "", "d3": "Patients with cocaine were treated ."}
+
+
+@pytest.fixture(scope="module")
+def model(tiny_bert, tmp_path_factory):
+    nlp = make_ner_nlp(tiny_bert)
+    train_ner(nlp, ner_examples(nlp), steps=30)
+    path = tmp_path_factory.mktemp("model") / "ner"
+    nlp.to_disk(path)
+    return path
+
+
+def said(*args, exit_code=0):
+    """The command's output with wasabi's line wrapping undone."""
+    return " ".join(invoke(*args, exit_code=exit_code).output.split())
+
+
+def jsonl_input(path, texts=TEXTS, extra=""):
+    lines = [json.dumps({"id": i, "text": t}) for i, t in texts.items()]
+    return write_text(path, "\n".join(lines) + "\n" + extra)
+
+
+def read_jsonl(path):
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_jsonl_records_equal_the_pipeline_called_directly(model, tmp_path):
+    assert "3 records written" in said("annotate", model, jsonl_input(tmp_path / "in.jsonl"), tmp_path / "out.jsonl")
+    nlp = spacy.load(model)
+    assert read_jsonl(tmp_path / "out.jsonl") == [doc_to_record(nlp(t), i) for i, t in TEXTS.items()]
+    assert any(r["entities"] for r in read_jsonl(tmp_path / "out.jsonl"))
+
+
+def test_a_partial_output_is_resumed(model, tmp_path):
+    source = jsonl_input(tmp_path / "in.jsonl")
+    invoke("annotate", model, source, tmp_path / "full.jsonl")
+    full = (tmp_path / "full.jsonl").read_text().splitlines()
+    out = write_text(tmp_path / "out.jsonl", full[0] + "\n" + full[1][:10])  # a crash in the second record
+    result = said("annotate", model, source, out)
+    assert "2 records written" in result and "1 already there" in result
+    assert out.read_text().splitlines() == full
+    invoke("annotate", model, source, out, "--overwrite")
+    assert out.read_text().splitlines() == full
+
+
+def test_bad_records_stop_the_run_or_are_skipped_and_listed(model, tmp_path):
+    source = jsonl_input(tmp_path / "in.jsonl", extra='{"id": "d4", "text": 5}\nnot json\n')
+    result = said("annotate", model, source, tmp_path / "out.jsonl", exit_code=1)
+    assert f"{source}:4: 'text' must be a string" in result
+    result = said("annotate", model, source, tmp_path / "skip.jsonl", "--skip-bad")
+    assert "3 records written" in result and "2 skipped, 5 read" in result
+    assert f"skipped {source}:5: malformed JSON" in result
+
+
+def test_pubtator_and_bioc_outputs_read_back(model, tmp_path):
+    source = jsonl_input(tmp_path / "in.jsonl")
+    invoke("annotate", model, source, tmp_path / "out.pubtator")
+    invoke("annotate", model, source, tmp_path / "out.xml")
+    records = read_jsonl(invoke_to(model, source, tmp_path / "out.jsonl"))
+    for docs in (list(read_pubtator(tmp_path / "out.pubtator")), list(read_bioc(tmp_path / "out.xml"))):
+        assert [d.doc_id for d in docs] == list(TEXTS)
+        assert [[(m.start, m.end, m.label) for m in d.mentions] for d in docs] == [
+            [(e["start"], e["end"], e["label"]) for e in r["entities"]] for r in records]
+    assert "cannot be resumed" in said("annotate", model, source, tmp_path / "out.xml", exit_code=1)
+
+
+def invoke_to(model, source, out):
+    invoke("annotate", model, source, out)
+    return out
+
+
+def test_text_folder_and_more_documents_than_a_memory_zone(model, tmp_path, monkeypatch):
+    folder = tmp_path / "texts"
+    folder.mkdir()
+    for i in range(5):
+        write_text(folder / f"doc{i}.txt", f"Famotidine induced delirium {i} .")
+    monkeypatch.setattr("spacy_biobert.batch.local.CHUNK", 2)
+    assert CHUNK == 1000
+    from spacy_biobert.cli.batch import annotate_corpus
+
+    summary = annotate_corpus(str(model), folder, tmp_path / "out.jsonl")
+    assert summary.accounted() and summary.written == 5
+    assert [r["id"] for r in read_jsonl(tmp_path / "out.jsonl")] == [f"doc{i}" for i in range(5)]
