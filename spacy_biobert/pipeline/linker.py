@@ -40,7 +40,7 @@ KB_DIR = "kb"
     requires=["doc.ents"],
     assigns=["token.ent_kb_id", "doc._.biobert_link_candidates"],
     default_config={
-        "threshold": 0.7,
+        "threshold": 0.8,
         "top_k": 5,
         "abbreviations": True,
         "fuzzy": True,
@@ -48,7 +48,7 @@ KB_DIR = "kb"
         "ngram_range": [3, 3],
         "unicode": True,
         "punctuation": True,
-        "plurals": False,
+        "plurals": True,
         "scorer": {"@scorers": "spacy_biobert.linker_scorer.v1"},
     },
     default_score_weights={"linker_doc_f": 1.0, "linker_doc_p": 0.0, "linker_doc_r": 0.0,
@@ -71,15 +71,16 @@ class BioBertLinker(Pipe):
     Settings: ``threshold`` (minimum score of the best candidate for ``kb_id_``), ``top_k`` (candidates kept),
     ``abbreviations`` (resolve short forms defined in the document), ``fuzzy`` (TF-IDF fallback, character
     n-grams in ``ngram_range``), ``consistent`` (one id per string per document), and the normalisation steps
-    ``unicode``, ``punctuation``, ``plurals`` (:class:`spacy_biobert.kb.Normalizer`).
+    ``unicode``, ``punctuation``, ``plurals`` (:class:`spacy_biobert.kb.Normalizer`). The defaults are the
+    settings chosen on CDR dev by ``bench/linker.py`` (threshold 0.8, plural stripping on, 3-grams).
     """
 
     def __init__(self, vocab: Vocab, name: str = "biobert_linker", *, scorer: Optional[Callable] = None,
                  **settings: Any) -> None:
         install_candidate_extension()
         self.vocab, self.name, self.scorer = vocab, name, scorer
-        defaults = {"threshold": 0.7, "top_k": 5, "abbreviations": True, "fuzzy": True, "consistent": True,
-                    "ngram_range": [3, 3], "unicode": True, "punctuation": True, "plurals": False}
+        defaults = {"threshold": 0.8, "top_k": 5, "abbreviations": True, "fuzzy": True, "consistent": True,
+                    "ngram_range": [3, 3], "unicode": True, "punctuation": True, "plurals": True}
         self.cfg: Dict[str, Any] = {**defaults, **settings}
         self.kb: Optional[KnowledgeBase] = None
         self._matcher: Optional[ConceptMatcher] = None
