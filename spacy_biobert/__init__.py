@@ -5,6 +5,7 @@ entry points (see ``setup.cfg``); importing the package installs its ``Doc`` att
 """
 from .concepts import concept_ids
 from .corpus.builder import install_corpus_extensions
+from .kb.candidates import install_candidate_extension
 from .relations import (
     Relation,
     add_relation,
@@ -36,6 +37,7 @@ def install_extensions() -> None:
     """
     install_relation_extensions()
     install_corpus_extensions()
+    install_candidate_extension()
 
 
 install_extensions()

@@ -34,6 +34,11 @@ def text_concept_id(text: str) -> str:
     return TEXT_PREFIX + " ".join(text.lower().split())
 
 
+def split_ids(kb_id: str) -> Tuple[str, ...]:
+    """The concept ids of a ``kb_id`` string: split on ``|``, missing ids (``""``, ``-1``) dropped; may be empty."""
+    return tuple(part for part in kb_id.split("|") if part not in MISSING_IDS)
+
+
 def concept_ids(span: Span) -> Tuple[str, ...]:
     """The concept ids a mention refers to (see the module docstring).
 
@@ -42,8 +47,7 @@ def concept_ids(span: Span) -> Tuple[str, ...]:
     Returns:
         A non-empty tuple of concept ids.
     """
-    ids = tuple(part for part in span.kb_id_.split("|") if part not in MISSING_IDS)
-    return ids or (text_concept_id(span.text),)
+    return split_ids(span.kb_id_) or (text_concept_id(span.text),)
 
 
 def gold_span_ids(reference: Doc) -> Dict[CharSpan, Tuple[str, ...]]:

@@ -1,7 +1,8 @@
 """The package's import structure: no cycle, and each folder imports only the layers below it.
 
 Layers, bottom to top: ``extensions``/``tokenizer``/``models`` -> ``relations`` -> ``corpus`` -> ``concepts``
--> ``scoring``, ``pipeline`` (never each other) -> ``output`` -> ``cli`` (the application layer, imported by nothing).
+-> ``kb`` (knowledge bases: library layer, beside ``corpus``) -> ``scoring``, ``pipeline`` (never each other)
+-> ``output`` (the record and its writers) -> ``batch`` -> ``cli`` (the application layer, imported by nothing).
 """
 import ast
 from pathlib import Path
@@ -19,12 +20,14 @@ ALLOWED = {
     "relations": {"extensions"},
     "corpus": {"extensions", "relations"},
     "concepts": {"corpus"},
+    "kb": {"concepts", "corpus", "extensions"},
     "scoring": {"concepts", "corpus", "relations"},
-    "pipeline": {"concepts", "corpus", "extensions", "models", "relations"},
-    "output": {"concepts", "corpus", "pipeline", "relations"},
+    "pipeline": {"concepts", "corpus", "extensions", "kb", "models", "relations"},
+    "output": {"concepts", "corpus", "kb", "pipeline", "relations"},
     "batch": {"corpus", "output"},
-    "cli": {"batch", "concepts", "corpus", "extensions", "models", "output", "pipeline", "relations", "scoring", "tokenizer"},
-    "__init__": {"concepts", "corpus", "relations"},
+    "cli": {"batch", "concepts", "corpus", "extensions", "kb", "models", "output", "pipeline", "relations", "scoring",
+            "tokenizer"},
+    "__init__": {"concepts", "corpus", "kb", "relations"},
     "__main__": {"cli"},
 }
 

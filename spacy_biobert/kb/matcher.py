@@ -1,0 +1,120 @@
+"""Candidate generation: exact lookup of the normalised string, then character n-gram TF-IDF nearest neighbours.
+
+A candidate is ``(concept id, score)``; the score is the string similarity between the mention and the
+candidate's closest name: ``1.0`` for an exact match of the normalised strings (several ids of one name are
+ranked by how often the name was seen with each), else the cosine similarity of TF-IDF vectors of character
+n-grams (scikit-learn ``TfidfVectorizer(analyzer="char_wb")`` + brute-force cosine ``NearestNeighbors``).
+
+Both steps are restricted to the mention's label where the KB knows the label (some concept carries it):
+then only concepts with that label, or with no label at all, are candidates. A label the KB does not know
+restricts nothing.
+"""
+from collections import Counter, defaultdict
+from typing import Dict, List, Optional, Sequence, Set, Tuple
+
+import numpy
+
+from .base import KnowledgeBase
+from .normalize import Normalizer
+
+Candidate = Tuple[str, float]
+#: (text, label) of a mention to link.
+Query = Tuple[str, str]
+
+
+class _FuzzyIndex:
+    """Nearest-neighbour search over some normalised names, in a shared TF-IDF space."""
+
+    def __init__(self, keys: List[str], vectorizer) -> None:
+        from sklearn.neighbors import NearestNeighbors
+
+        self.keys = keys
+        self.nn = NearestNeighbors(metric="cosine", algorithm="brute")
+        if keys:
+            self.nn.fit(vectorizer.transform(keys))
+
+    def query(self, vectors, n: int) -> List[List[Tuple[str, float]]]:
+        if not self.keys:
+            return [[] for _ in range(vectors.shape[0])]
+        distances, indices = self.nn.kneighbors(vectors, n_neighbors=min(n, len(self.keys)))
+        return [[(self.keys[i], 1.0 - float(d)) for d, i in zip(row_d, row_i) if d < 1.0]
+                for row_d, row_i in zip(distances, indices)]
+
+
+class ConceptMatcher:
+    """Candidates for mention strings from a :class:`~.base.KnowledgeBase` (see the module docstring)."""
+
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        normalizer: Normalizer = Normalizer(),
+        *,
+        fuzzy: bool = True,
+        ngram_range: Tuple[int, int] = (3, 3),
+        top_k: int = 5,
+    ) -> None:
+        self.normalizer, self.fuzzy, self.ngram_range, self.top_k = normalizer, fuzzy, tuple(ngram_range), top_k
+        self.index: Dict[str, Counter] = defaultdict(Counter)
+        self.concept_labels: Dict[str, Set[str]] = {}
+        for concept in kb:
+            self.concept_labels[concept.id] = set(concept.labels)
+            for name, count in concept.names.items():
+                key = normalizer(name)
+                if key:
+                    self.index[key][concept.id] += count
+        self.known_labels = kb.labels
+        self._vectorizer = None
+        self._fuzzy: Dict[Optional[str], _FuzzyIndex] = {}
+
+    def allowed(self, cid: str, label: str) -> bool:
+        """Whether concept ``cid`` may link to a mention labelled ``label``."""
+        labels = self.concept_labels.get(cid, set())
+        return label not in self.known_labels or not labels or label in labels
+
+    def _ranked_ids(self, key: str, label: str) -> List[str]:
+        counts = self.index.get(key, {})
+        return [cid for cid, _ in sorted(counts.items(), key=lambda item: (-item[1], item[0])) if self.allowed(cid, label)]
+
+    def exact(self, key: str, label: str) -> List[Candidate]:
+        """Candidates whose names normalise to ``key`` (score 1.0), most frequent first."""
+        return [(cid, 1.0) for cid in self._ranked_ids(key, label)[: self.top_k]]
+
+    def _fuzzy_index(self, label: str) -> _FuzzyIndex:
+        scope = label if label in self.known_labels else None
+        if scope not in self._fuzzy:
+            if self._vectorizer is None:
+                from sklearn.feature_extraction.text import TfidfVectorizer
+
+                self._vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=self.ngram_range, dtype=numpy.float32)
+                self._vectorizer.fit(list(self.index))
+            keys = [key for key in self.index if scope is None or self._ranked_ids(key, scope)]
+            self._fuzzy[scope] = _FuzzyIndex(keys, self._vectorizer)
+        return self._fuzzy[scope]
+
+    def nearest(self, keys: Sequence[str], label: str) -> List[List[Candidate]]:
+        """TF-IDF candidates for normalised strings ``keys`` of one label: best similarity per id, top k."""
+        if not keys or not self.index:
+            return [[] for _ in keys]
+        index = self._fuzzy_index(label)
+        results = []
+        for neighbours in index.query(self._vectorizer.transform(list(keys)), self.top_k * 3):
+            best: Dict[str, float] = {}
+            for name, similarity in neighbours:
+                for cid in self._ranked_ids(name, label):
+                    best.setdefault(cid, similarity)
+            results.append(sorted(best.items(), key=lambda item: -item[1])[: self.top_k])
+        return results
+
+    def candidates(self, queries: Sequence[Query]) -> List[List[Candidate]]:
+        """Candidates for each ``(text, label)``: exact matches, else (if ``fuzzy``) TF-IDF neighbours."""
+        keys = [self.normalizer(text) for text, _ in queries]
+        results = [self.exact(key, label) if key else [] for key, (_, label) in zip(keys, queries)]
+        if self.fuzzy:
+            pending: Dict[str, List[int]] = defaultdict(list)
+            for i, (key, (_, label)) in enumerate(zip(keys, queries)):
+                if key and not results[i]:
+                    pending[label].append(i)
+            for label, rows in pending.items():
+                for i, found in zip(rows, self.nearest([keys[i] for i in rows], label)):
+                    results[i] = found
+        return results

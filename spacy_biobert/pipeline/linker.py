@@ -1,0 +1,178 @@
+"""The ``biobert_linker`` component: links each entity of ``doc.ents`` to a concept id of a knowledge base.
+
+Place it after the NER (it reads ``doc.ents``, with their labels). For each document it resolves the
+abbreviations the document defines, looks every mention up in the KB (exact normalised string, then
+character n-gram TF-IDF neighbours restricted to the mention's label; :mod:`spacy_biobert.kb.matcher`) and
+gives all mentions of one string the same id (:mod:`spacy_biobert.kb.resolve`). It writes:
+
+* ``ent.kb_id_`` -- the best concept id when its score reaches ``threshold``; otherwise ``""`` (empty, which
+  :func:`spacy_biobert.concepts.concept_ids` treats as "no id", so the relation head falls back to the text);
+* ``doc._.biobert_link_candidates`` -- the top ``top_k`` candidates with scores of every entity, by
+  character span, also below the threshold (:mod:`spacy_biobert.kb.candidates`).
+
+The KB comes from ``initialize()``: ``kb_path`` (a folder from ``spacy biobert kb build``; in a config,
+``[initialize.components.biobert_linker] kb_path = ...``), or else the gold entities of the training
+examples. It is saved inside the pipeline folder (``to_disk``) and read from there (``from_disk``); nothing is
+ever fetched from the network.
+"""
+from pathlib import Path
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, Union
+
+from spacy.errors import Errors
+from spacy.language import Language
+from spacy.pipeline import Pipe
+from spacy.tokens import Doc, Span
+from spacy.training import Example
+from spacy.util import ensure_path
+from spacy.vocab import Vocab
+
+from ..corpus import MENTIONS_KEY
+from ..kb import ConceptMatcher, KnowledgeBase, Normalizer, install_candidate_extension, set_link_candidates
+from ..kb.abbreviations import abbreviation_map
+from ..kb.annotated import add_annotations
+from ..kb.resolve import link_mentions
+
+KB_DIR = "kb"
+
+
+@Language.factory(
+    "biobert_linker",
+    requires=["doc.ents"],
+    assigns=["token.ent_kb_id", "doc._.biobert_link_candidates"],
+    default_config={
+        "threshold": 0.8,
+        "top_k": 5,
+        "abbreviations": True,
+        "fuzzy": True,
+        "consistent": True,
+        "ngram_range": [3, 3],
+        "unicode": True,
+        "punctuation": True,
+        "plurals": True,
+        "scorer": {"@scorers": "spacy_biobert.linker_scorer.v1"},
+    },
+    default_score_weights={"linker_doc_f": 1.0, "linker_doc_p": 0.0, "linker_doc_r": 0.0,
+                           "linker_mention_acc": 0.0, "linker_doc_per_type": None},
+)
+def make_biobert_linker(
+    nlp: Language, name: str, threshold: float, top_k: int, abbreviations: bool, fuzzy: bool, consistent: bool,
+    ngram_range: List[int], unicode: bool, punctuation: bool, plurals: bool, scorer: Optional[Callable],
+) -> "BioBertLinker":
+    """Build the ``biobert_linker`` component (see :class:`BioBertLinker` for the settings)."""
+    settings = {"threshold": threshold, "top_k": top_k, "abbreviations": abbreviations, "fuzzy": fuzzy,
+                "consistent": consistent, "ngram_range": list(ngram_range), "unicode": unicode,
+                "punctuation": punctuation, "plurals": plurals}
+    return BioBertLinker(nlp.vocab, name, scorer=scorer, **settings)
+
+
+class BioBertLinker(Pipe):
+    """Dictionary-based entity linker (no trainable weights).
+
+    Settings: ``threshold`` (minimum score of the best candidate for ``kb_id_``), ``top_k`` (candidates kept),
+    ``abbreviations`` (resolve short forms defined in the document), ``fuzzy`` (TF-IDF fallback, character
+    n-grams in ``ngram_range``), ``consistent`` (one id per string per document), and the normalisation steps
+    ``unicode``, ``punctuation``, ``plurals`` (:class:`spacy_biobert.kb.Normalizer`). The defaults are the
+    settings chosen on CDR dev by ``bench/linker.py`` (threshold 0.8, plural stripping on, 3-grams).
+    """
+
+    def __init__(self, vocab: Vocab, name: str = "biobert_linker", *, scorer: Optional[Callable] = None,
+                 **settings: Any) -> None:
+        install_candidate_extension()
+        self.vocab, self.name, self.scorer = vocab, name, scorer
+        defaults = {"threshold": 0.8, "top_k": 5, "abbreviations": True, "fuzzy": True, "consistent": True,
+                    "ngram_range": [3, 3], "unicode": True, "punctuation": True, "plurals": True}
+        self.cfg: Dict[str, Any] = {**defaults, **settings}
+        self.kb: Optional[KnowledgeBase] = None
+        self._matcher: Optional[ConceptMatcher] = None
+
+    @property
+    def normalizer(self) -> Normalizer:
+        """The normaliser of the settings."""
+        return Normalizer(self.cfg["unicode"], self.cfg["punctuation"], self.cfg["plurals"])
+
+    @property
+    def matcher(self) -> ConceptMatcher:
+        """The candidate generator over :attr:`kb` (built on first use).
+
+        Raises:
+            ValueError: (E109) if no KB was given (``initialize()`` not called, not loaded from disk).
+        """
+        if self.kb is None:
+            raise ValueError(Errors.E109.format(name=self.name) + " The linker needs a knowledge base: "
+                             "nlp.initialize() with [initialize.components.biobert_linker] kb_path, or set_kb().")
+        if self._matcher is None:
+            self._matcher = ConceptMatcher(self.kb, self.normalizer, fuzzy=self.cfg["fuzzy"],
+                                           ngram_range=tuple(self.cfg["ngram_range"]), top_k=self.cfg["top_k"])
+        return self._matcher
+
+    def set_kb(self, kb: KnowledgeBase) -> None:
+        """Use ``kb`` from now on."""
+        self.kb, self._matcher = kb, None
+
+    def initialize(self, get_examples: Optional[Callable[[], Iterable[Example]]] = None, *,
+                   nlp: Optional[Language] = None, kb_path: Optional[Union[str, Path]] = None) -> None:
+        """Load the KB from ``kb_path``, or else build it from the gold entities of ``get_examples()``.
+
+        Raises:
+            ValueError: if neither gives a concept.
+        """
+        if kb_path is not None:
+            kb = KnowledgeBase.from_disk(kb_path)
+        else:
+            kb = add_annotations(KnowledgeBase(), _gold_annotations(get_examples() if get_examples else []))
+        if not len(kb):
+            raise ValueError(f"{self.name}: empty knowledge base; pass kb_path to initialize() or gold kb_ids.")
+        self.set_kb(kb)
+        self.matcher  # noqa: B018 -- build the lookup index now rather than on the first document
+
+    def __call__(self, doc: Doc) -> Doc:
+        """Link the entities of ``doc`` (see the module docstring)."""
+        matcher = self.matcher
+        ents = list(doc.ents)
+        found = self.link(doc, ents, matcher) if ents else []
+        linked, store = [], {}
+        for ent, candidates in zip(ents, found):
+            best = candidates[0][0] if candidates and candidates[0][1] >= self.cfg["threshold"] else ""
+            linked.append(Span(doc, ent.start, ent.end, label=ent.label, kb_id=best))
+            store[(ent.start_char, ent.end_char)] = candidates
+        if linked:
+            doc.set_ents(linked, default="unmodified")
+        set_link_candidates(doc, store)
+        return doc
+
+    def link(self, doc: Doc, ents: List[Span], matcher: ConceptMatcher) -> List[List[Tuple[str, float]]]:
+        """Candidates (best first) for ``ents`` of ``doc``."""
+        abbreviations = abbreviation_map(doc) if self.cfg["abbreviations"] else {}
+        queries = [(ent.text, ent.label_) for ent in ents]
+        return link_mentions(matcher, queries, abbreviations, self.cfg["consistent"])
+
+    def to_bytes(self, *, exclude: Iterable[str] = ()) -> bytes:
+        """The KB as bytes (settings live in the pipeline config)."""
+        return self.kb.to_bytes() if self.kb is not None else b""
+
+    def from_bytes(self, bytes_data: bytes, *, exclude: Iterable[str] = ()) -> "BioBertLinker":
+        """Restore the KB from :meth:`to_bytes` output."""
+        if bytes_data:
+            self.set_kb(KnowledgeBase.from_bytes(bytes_data))
+        return self
+
+    def to_disk(self, path: Union[str, Path], *, exclude: Iterable[str] = ()) -> None:
+        """Save the KB into ``path/kb``."""
+        path = ensure_path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        if self.kb is not None:
+            self.kb.to_disk(path / KB_DIR)
+
+    def from_disk(self, path: Union[str, Path], *, exclude: Iterable[str] = ()) -> "BioBertLinker":
+        """Load the KB saved by :meth:`to_disk`, if any."""
+        folder = ensure_path(path) / KB_DIR
+        if folder.exists():
+            self.set_kb(KnowledgeBase.from_disk(folder))
+        return self
+
+
+def _gold_annotations(examples: Iterable[Example]) -> Iterable[Tuple[str, str, str]]:
+    """(text, label, kb_id) of the gold mentions of ``examples`` (span group, else ``doc.ents``)."""
+    for eg in examples:
+        spans = eg.reference.spans.get(MENTIONS_KEY) or eg.reference.ents
+        yield from ((span.text, span.label_, span.kb_id_) for span in spans)

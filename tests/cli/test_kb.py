@@ -1,0 +1,28 @@
+"""``spacy biobert kb build``: sources merged into one folder, errors reported with file and line."""
+from spacy_biobert.kb import KnowledgeBase
+from tests.util import TOY_PUBTATOR, invoke, write_text
+
+
+def test_build_from_corpus_tsv_and_jsonl(tmp_path):
+    corpus = write_text(tmp_path / "toy.pubtator", TOY_PUBTATOR)
+    tsv = write_text(tmp_path / "v.tsv", "D015738\tPepcid\t\tChemical\nX1\tthing\n")
+    jsonl = write_text(tmp_path / "v.jsonl", '{"id": "X2", "name": "other thing"}\n')
+    result = invoke("kb", "build", tmp_path / "kb", "--corpus", corpus, "--tsv", tsv, "--jsonl", jsonl)
+    assert "Wrote 4 concepts" in result.output
+    kb = KnowledgeBase.from_disk(tmp_path / "kb")
+    assert set(kb.get("D015738").names) == {"Famotidine", "Pepcid"} and "X2" in kb
+
+
+def test_mesh_xml_and_mesh_lite(tmp_path):
+    from tests.kb.test_mesh_xml import DESC
+
+    xml = write_text(tmp_path / "desc.xml", DESC)
+    invoke("kb", "build", tmp_path / "kb", "--mesh-xml", xml)
+    assert len(KnowledgeBase.from_disk(tmp_path / "kb")) == 2
+
+
+def test_no_source_and_malformed_source(tmp_path):
+    assert "No source" in invoke("kb", "build", tmp_path / "kb", exit_code=1).output
+    bad = write_text(tmp_path / "bad.tsv", "D1\n")
+    assert "bad.tsv:1" in invoke("kb", "build", tmp_path / "kb", "--tsv", bad, exit_code=1).output
+    assert not (tmp_path / "kb").exists()

