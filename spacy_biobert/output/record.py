@@ -11,8 +11,11 @@ of ``text``)::
       "entities": [                        # doc.ents, in order; ids "T0", "T1", ...
         {"id": "T0", "label": "Chemical", "start": 0, "end": 9, "text": "Cisplatin",
          "confidence": 0.98,               # the NER head's probability, None when no head stored one
-         "concepts": [{"id": "D002945", "score": None}]}   # the entity's ids (kb_id_ split on "|"); an
-      ],                                                      # entity without one: "text:<its lower-cased text>"
+         "concepts": [{"id": "D002945", "score": 0.93}],  # the entity's ids (kb_id_ split on "|"), with the
+                                                          # linker's score if it linked them; an entity without
+                                                          # an id: "text:<its lower-cased text>", score None
+         "candidates": [{"id": "D002945", "score": 0.93}, ...]}  # the linker's top candidates, best first
+      ],                                                         # (also below its threshold); [] without a linker
       "relations": [{"head": "T0", "tail": "T1", "label": "CID", "score": 0.9}],        # mention level
       "concept_relations": [{"head": "D002945", "tail": "D007674", "label": "CID", "score": 0.8}]
     }
@@ -26,6 +29,7 @@ from spacy.tokens import Doc, Span
 
 from ..concepts import concept_ids
 from ..corpus.builder import DOC_ID_ATTR
+from ..kb.candidates import get_link_candidates
 from ..pipeline.ner import NER_SPANS_KEY
 from ..relations import get_concept_relations, get_relations
 
@@ -41,14 +45,14 @@ def _ner_scores(doc: Doc) -> Dict[Tuple[int, int, str], float]:
     return {(s.start, s.end, s.label_): float(p) for s, p in zip(group, group.attrs["scores"])}
 
 
-def _concepts(span: Span) -> List[Dict[str, Any]]:
-    return [{"id": cid, "score": None} for cid in concept_ids(span)]
-
-
-def _entity(span: Span, index: int, confidence: Optional[float]) -> Dict[str, Any]:
+def _entity(span: Span, index: int, confidence: Optional[float], linked: Dict) -> Dict[str, Any]:
+    candidates = [{"id": cid, "score": score} for cid, score in linked.get((span.start_char, span.end_char), ())]
+    score_of = {c["id"]: c["score"] for c in candidates}
     return {
         "id": f"T{index}", "label": span.label_, "start": span.start_char, "end": span.end_char,
-        "text": span.text, "confidence": confidence, "concepts": _concepts(span),
+        "text": span.text, "confidence": confidence,
+        "concepts": [{"id": cid, "score": score_of.get(cid)} for cid in concept_ids(span)],
+        "candidates": candidates,
     }
 
 
@@ -61,7 +65,7 @@ def doc_to_record(doc: Doc, doc_id: Optional[str] = None) -> Record:
     Returns:
         A dict of JSON types only.
     """
-    scores = _ner_scores(doc)
+    scores, linked = _ner_scores(doc), get_link_candidates(doc)
     entities: List[Dict[str, Any]] = []
     ids: Dict[Tuple[int, int], str] = {}
 
@@ -69,7 +73,7 @@ def doc_to_record(doc: Doc, doc_id: Optional[str] = None) -> Record:
         key = (span.start, span.end)
         if key not in ids:
             ids[key] = f"T{len(entities)}"
-            entities.append(_entity(span, len(entities), confidence))
+            entities.append(_entity(span, len(entities), confidence, linked))
         return ids[key]
 
     for ent in doc.ents:
