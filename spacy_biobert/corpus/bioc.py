@@ -7,16 +7,19 @@ Parsing is done by the ``bioc`` package; this module maps its objects to :class:
   abstract at ``len(title) + 1``, the same text as the PubTator release). Overlapping passages are an error.
 * **Annotations** -- from the document, its passages and sentences. Label = infon ``type``; kb id = infon
   ``identifier`` (or ``Identifier`` / ``MESH``), kept verbatim (``-1`` and composite ``D1|D2`` included);
-  ``Mention.key`` = annotation id; every other infon is kept as ``"key=value"`` in ``Mention.extra``.
-  The annotation text must equal the document text at its location.
+  ``Mention.key`` = annotation id; every other infon is kept as ``"key=value"`` in ``Mention.extra`` (sorted
+  by key). The annotation text must equal the document text at its location.
 * **Discontinuous annotations** (several locations) are not dropped: they become one mention covering
   ``min(start)..max(end)`` with ``"discontinuous"`` and ``"fragments=s-e,s-e"`` appended to ``extra``
   (kept in the span group's ``attrs["extra"]``). Their text must equal either the fragments joined by
-  one space (the BRAT convention) or the covering text.
+  one space (the BRAT convention) or the covering text. Overlapping locations are an error.
 * **Relations** -- with two nodes: mention relation ``(first refid, second refid, label)``; label = infon
   ``type``, else ``relation``. Without nodes (CDR: ``Chemical``, ``Disease``, ``relation=CID``): concept
   relation whose head and tail ids are the first two infon values other than ``type``/``relation``, in
-  document order. Relations with one or more than two nodes are an error (n-ary relations are not supported).
+  key order (CDR: ``Chemical``, ``Disease``; BioRED: ``entity1``, ``entity2``), so that the order of the
+  ``<infon>`` elements does not matter. Relations with one or more than two nodes are an error (n-ary
+  relations are not supported), and so are two relations with the same id.
+* **Documents** -- two documents with the same id are an error.
 
 Errors raise :class:`CorpusFormatError` naming the file; XML syntax errors carry the line from lxml,
 content errors name the document and annotation/relation id (``bioc`` keeps no line numbers).
@@ -99,11 +102,14 @@ def _fragments(ann: bioc.BioCAnnotation, text: str, where: str, source: str) -> 
     if not ann.locations:
         raise CorpusFormatError(source, None, f"{where} has no <location>")
     fragments = sorted((loc.offset, loc.offset + loc.length) for loc in ann.locations)
-    for start, end in fragments:
+    for number, (start, end) in enumerate(fragments):
         if not 0 <= start < end <= len(text):
             raise CorpusFormatError(
                 source, None, f"{where}: location {start}-{end} outside the document text (length {len(text)})"
             )
+        if number and start < fragments[number - 1][1]:
+            problem = f"locations {fragments[number - 1]} and {(start, end)} overlap"
+            raise CorpusFormatError(source, None, f"{where}: {problem}")
     return fragments
 
 
@@ -117,7 +123,7 @@ def _mention(ann: bioc.BioCAnnotation, text: str, doc_id: str, source: str) -> M
     fragments = _fragments(ann, text, where, source)
     start, end = fragments[0][0], max(e for _, e in fragments)
     found = [text[start:end]]
-    extra = tuple(f"{k}={v}" for k, v in ann.infons.items() if k != "type" and k not in KB_KEYS)
+    extra = tuple(f"{k}={v}" for k, v in sorted(ann.infons.items()) if k != "type" and k not in KB_KEYS)
     if len(fragments) > 1:
         found.insert(0, " ".join(text[s:e] for s, e in fragments))
         extra += ("discontinuous", "fragments=" + ",".join(f"{s}-{e}" for s, e in fragments))
@@ -138,7 +144,7 @@ def _relation(rel: bioc.BioCRelation, doc: SourceDoc, source: str) -> None:
             raise CorpusFormatError(source, None, f"{where} has {len(rel.nodes)} nodes; only binary relations")
         doc.mention_relations.append((rel.nodes[0].refid, rel.nodes[1].refid, label))
         return
-    ids = [v for k, v in rel.infons.items() if k not in LABEL_KEYS and v]
+    ids = [v for k, v in sorted(rel.infons.items()) if k not in LABEL_KEYS and v]
     if len(ids) < 2:
         raise CorpusFormatError(source, None, f"{where} has neither two nodes nor two argument infons")
     doc.concept_relations.append((ids[0], ids[1], label))
@@ -153,7 +159,8 @@ def convert_document(document: bioc.BioCDocument, source: str) -> SourceDoc:
     Returns:
         The document with mentions, mention relations and concept relations.
     Raises:
-        CorpusFormatError: on missing fields, bad offsets, text mismatches, duplicate or unknown ids.
+        CorpusFormatError: on missing fields, bad or overlapping offsets, text mismatches, duplicate or unknown
+            ids.
     """
     if not document.id:
         raise CorpusFormatError(source, None, "a <document> has no <id>")
@@ -163,7 +170,11 @@ def convert_document(document: bioc.BioCDocument, source: str) -> SourceDoc:
             problem = f"missing or duplicate annotation id {ann.id!r}"
             raise CorpusFormatError(source, None, f"document {doc.doc_id}: {problem}")
         doc.mentions.append(_mention(ann, doc.text, doc.doc_id, source))
+    relation_ids = set()
     for rel in _all(document, "relations"):
+        if rel.id and rel.id in relation_ids:
+            raise CorpusFormatError(source, None, f"document {doc.doc_id}: duplicate relation id {rel.id!r}")
+        relation_ids.add(rel.id)
         _relation(rel, doc, source)
     keys = {m.key for m in doc.mentions}
     for head, tail, label in doc.mention_relations:
@@ -182,11 +193,16 @@ def read_bioc(path: Path) -> Iterator[SourceDoc]:
     Yields:
         :class:`SourceDoc` per ``<document>``.
     Raises:
-        CorpusFormatError: on malformed XML or BioC content, naming the file (and line for XML errors).
+        CorpusFormatError: on malformed XML or BioC content, naming the file (and line for XML errors); on
+            two documents with the same id.
     """
     source = str(path)
     collection = _load(Path(path))
     if not collection.documents:
         raise CorpusFormatError(source, None, "no <document> in the collection")
-    for document in collection.documents:
+    seen = set()
+    for number, document in enumerate(collection.documents, start=1):
+        if document.id and document.id in seen:
+            raise CorpusFormatError(source, None, f"document {number} repeats the id {document.id!r}")
+        seen.add(document.id)
         yield convert_document(document, source)

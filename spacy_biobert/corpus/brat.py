@@ -14,10 +14,12 @@
   several normalisations of one mention are joined with ``|`` (as CDR's composite ids).
 * ``A1<TAB>Negated T1`` / ``A2<TAB>Confidence T1 High`` (and old-style ``M``) on a mention -- appended to its
   ``extra`` as ``Negated`` / ``Confidence=High``.
-* ``#`` annotator notes are ignored. ``E`` events, ``*`` equivalences and attributes of non-mentions are
+* ``#`` annotator notes are ignored. ``E`` events, ``*`` equivalences and attributes of events are
   skipped and counted in ``SourceDoc.skipped``, which the converter summary prints (event triggers are
   ``T`` lines, so they are kept).
-* Any other line type raises :class:`CorpusFormatError`. Every error names the ``.ann`` file and line.
+* Any other line type raises :class:`CorpusFormatError`, and so do a line with more or fewer tab-separated
+  columns than its type has (two lines joined by a lost newline), an id used twice (a repeated line) and an
+  attribute of an unknown id. Every error names the ``.ann`` file and line.
 """
 import warnings
 from pathlib import Path
@@ -27,7 +29,11 @@ from .builder import CorpusFormatError, Mention, SourceDoc
 from .pubtator import Line, read_lines
 
 Fragment = Tuple[int, int]
-SKIPPED = {"E": "event", "*": "equivalence", "A": "attribute of a non-mention", "M": "attribute of a non-mention"}
+SKIPPED = {"E": "event", "*": "equivalence", "A": "attribute of an event", "M": "attribute of an event"}
+#: line types whose id must be unique in a file (``*`` lines all have the id ``*``; notes are ignored)
+ID_KINDS = ("T", "R", "N", "A", "M", "E")
+#: line type -> allowed numbers of tab-separated columns
+COLUMNS = {"T": (3,), "R": (2,), "N": (2, 3), "A": (2,), "M": (2,), "E": (2,), "*": (2,), "#": (2, 3)}
 
 
 def read_text(path: Path) -> str:
@@ -40,8 +46,8 @@ def read_text(path: Path) -> str:
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as err:
-        read_lines(Path(path))  # raises with the line number
-        raise CorpusFormatError(str(path), None, f"not valid UTF-8 ({err.reason})") from err
+        line = raw[: err.start].count(b"\n") + 1
+        raise CorpusFormatError(str(path), line, f"not valid UTF-8 ({err.reason})") from err
 
 
 def find_pairs(path: Path) -> List[Tuple[Path, Path, str]]:
@@ -127,12 +133,16 @@ def _normalise(fields: List[str], by_key: Dict[str, Mention], source: str, numbe
     mention.kb_id = f"{mention.kb_id}|{parts[2]}" if mention.kb_id else parts[2]
 
 
-def _attribute(fields: List[str], by_key: Dict[str, Mention], source: str, number: int) -> bool:
+def _attribute(
+    fields: List[str], by_key: Dict[str, Mention], events: Dict[str, int], source: str, number: int
+) -> bool:
+    """Append an attribute to its mention's ``extra``; return False for an attribute of an event (skipped)."""
     parts = fields[1].split() if len(fields) > 1 else []
     if len(parts) not in (2, 3):
         raise CorpusFormatError(source, number, "attribute line is not 'A<id><TAB>Name T1 [value]'")
-    if parts[1] not in by_key:
+    if parts[1] in events:
         return False
+    _mention_of(parts[1], by_key, source, number)
     by_key[parts[1]].extra += ("=".join((parts[0], *parts[2:])),)
     return True
 
@@ -153,19 +163,27 @@ def parse_ann(lines: List[Line], text: str, doc_id: str, source: str) -> SourceD
     doc = SourceDoc(doc_id, text)
     by_key: Dict[str, Mention] = {}
     rows = [(n, line.split("\t")) for n, line in lines if line.strip()]
+    ids: Dict[str, int] = {}
     for number, fields in rows:
-        if fields[0].startswith("T"):
-            if fields[0] in by_key:
-                raise CorpusFormatError(source, number, f"duplicate entity id {fields[0]!r}")
+        kind = fields[0][:1]
+        if kind in COLUMNS and len(fields) not in COLUMNS[kind]:
+            allowed = " or ".join(map(str, COLUMNS[kind]))
+            problem = f"{len(fields)} tab-separated columns, a {kind!r} line has {allowed} (two lines joined?)"
+            raise CorpusFormatError(source, number, problem)
+        if kind in ID_KINDS and fields[0] in ids:
+            raise CorpusFormatError(source, number, f"duplicate id {fields[0]!r} (first at line {ids[fields[0]]})")
+        ids[fields[0]] = number
+        if kind == "T":
             by_key[fields[0]] = _mention(fields, text, source, number)
             doc.mentions.append(by_key[fields[0]])
+    events = {key: number for key, number in ids.items() if key.startswith("E")}
     for number, fields in rows:
         kind = fields[0][:1]
         if kind == "R":
             doc.mention_relations.append(_relation(fields, by_key, source, number))
         elif kind == "N":
             _normalise(fields, by_key, source, number)
-        elif kind in ("A", "M") and _attribute(fields, by_key, source, number):
+        elif kind in ("A", "M") and _attribute(fields, by_key, events, source, number):
             continue
         elif kind in SKIPPED:
             doc.skipped[SKIPPED[kind]] += 1

@@ -4,16 +4,23 @@ A document is a block of lines, blocks separated by blank lines::
 
     PMID|t|title
     PMID|a|abstract
-    PMID<TAB>start<TAB>end<TAB>text<TAB>type<TAB>id(s)[<TAB>extra columns...]
+    PMID<TAB>start<TAB>end<TAB>text<TAB>type<TAB>id(s)[<TAB>extra column]
     PMID<TAB>CID<TAB>chemical id<TAB>disease id
 
 Offsets index into ``title + " " + abstract``. Ids may be ``-1`` or composite (``D008750|D007022``); they
-are kept verbatim on ``ent.kb_id_``. Extra columns are kept in the mention span group's ``attrs["extra"]``.
+are kept verbatim on ``ent.kb_id_``. The extra column (CDR: the parts of a composite mention) is kept in the
+mention span group's ``attrs["extra"]``.
+
+A file is read exactly or refused (:class:`CorpusFormatError` naming file and line): besides malformed lines,
+the reader refuses control characters (a stray CR, NUL...), a tab in a title/abstract and a mention line with
+more than 7 columns (both: two lines joined by a lost newline), a repeated annotation line, a repeated
+document id, and a last line without newline (a truncated file). A UTF-8 byte order mark is skipped.
 """
 import gzip
 import re
+import zlib
 from pathlib import Path
-from typing import Iterator, List, Tuple
+from typing import Dict, Iterator, List, Tuple
 
 from .builder import CorpusFormatError, Mention, SourceDoc
 
@@ -23,9 +30,12 @@ Line = Tuple[int, str]
 def read_lines(path: Path) -> List[Line]:
     """Read ``path`` as UTF-8 (gzip-compressed when its name ends in ``.gz``), as ``(line number, text)`` pairs.
 
+    A UTF-8 byte order mark at the start of the file is skipped.
+
     Raises:
-        CorpusFormatError: on bytes that are not UTF-8, naming the line; on a corrupt or truncated gzip file; on
-            a last line without its newline (a file cut short: its last value may be cut mid-word).
+        CorpusFormatError: on bytes that are not UTF-8 and on control characters other than tab (a CR is
+            allowed only before the newline), naming the line; on a corrupt or truncated gzip file; on a last
+            line without its newline (a file cut short: its last value may be cut mid-word).
     """
     lines: List[Line] = []
     opener = gzip.open if Path(path).name.endswith(".gz") else open
@@ -34,10 +44,15 @@ def read_lines(path: Path) -> List[Line]:
         with opener(path, "rb") as handle:
             for number, raw in enumerate(handle, start=1):
                 try:
-                    lines.append((number, raw.decode("utf-8").rstrip("\r\n")))
+                    text = raw.decode("utf-8-sig" if number == 1 else "utf-8").rstrip("\r\n")
                 except UnicodeDecodeError as err:
                     raise CorpusFormatError(str(path), number, f"not valid UTF-8 ({err.reason})") from err
-    except (gzip.BadGzipFile, EOFError) as err:
+                control = CONTROL.search(text)
+                if control:
+                    problem = f"control character {control.group()!r} at column {control.start() + 1}"
+                    raise CorpusFormatError(str(path), number, problem)
+                lines.append((number, text))
+    except (OSError, EOFError, zlib.error) as err:  # gzip.BadGzipFile is an OSError
         raise CorpusFormatError(str(path), len(lines) + 1, f"corrupt or truncated gzip data ({err})") from err
     if not raw.endswith(b"\n"):
         raise CorpusFormatError(str(path), len(lines), "last line has no newline: the file looks truncated")
@@ -56,6 +71,11 @@ def _blocks(lines: List[Line]) -> Iterator[List[Line]]:
         yield block
 
 
+#: Characters refused in a line: C0/C1 controls except tab (``\r`` mid-line: line endings mixed or a lost newline).
+CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
+#: Most columns of a mention line: 6 + one extra column (CDR composite mentions).
+MAX_MENTION_COLUMNS = 7
+
 #: A relation line's type column, e.g. ``CID``.
 RELATION_TYPE = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
 
@@ -68,8 +88,10 @@ def _int(value: str, what: str, source: str, number: int) -> int:
 
 
 def _mention(fields: List[str], text: str, source: str, number: int) -> Mention:
-    if len(fields) < 5:
-        raise CorpusFormatError(source, number, f"mention line has {len(fields)} columns, expected at least 5")
+    if not 5 <= len(fields) <= MAX_MENTION_COLUMNS:
+        problem = f"mention line has {len(fields)} columns, expected 5 to {MAX_MENTION_COLUMNS}"
+        problem += " (two lines joined?)" if len(fields) > MAX_MENTION_COLUMNS else ""
+        raise CorpusFormatError(source, number, problem)
     start = _int(fields[1], "start", source, number)
     end = _int(fields[2], "end", source, number)
     if not 0 <= start < end <= len(text):
@@ -91,6 +113,9 @@ def _text(block: List[Line], source: str) -> Tuple[str, str, int]:
             raise CorpusFormatError(source, number, f"expected a 'PMID|{kind}|...' line")
     if len(heads) < 2:
         raise CorpusFormatError(source, block[0][0], "document has a title but no abstract line (truncated?)")
+    for number, parts in heads:
+        if "\t" in parts[2]:
+            raise CorpusFormatError(source, number, "tab in a title/abstract line (two lines joined?)")
     (n_title, (doc_id, _, title)), (n_abs, (abs_id, _, abstract)) = heads
     if abs_id != doc_id:
         raise CorpusFormatError(source, n_abs, f"abstract id {abs_id!r} differs from title id {doc_id!r}")
@@ -106,7 +131,11 @@ def parse_block(block: List[Line], source: str) -> SourceDoc:
     doc_id, text, _ = _text(block, source)
     doc = SourceDoc(doc_id, text)
     relations: List[Tuple[int, List[str]]] = []
+    seen: Dict[str, int] = {}
     for number, line in block[2:]:
+        if line in seen:
+            raise CorpusFormatError(source, number, f"repeats line {seen[line]} of document {doc_id!r}")
+        seen[line] = number
         fields = line.split("\t")
         if len(fields) < 2:
             raise CorpusFormatError(source, number, f"unknown line type: {line[:60]!r}")
@@ -136,11 +165,17 @@ def read_pubtator(path: Path) -> Iterator[SourceDoc]:
     Yields:
         :class:`SourceDoc` per document.
     Raises:
-        CorpusFormatError: on malformed input, naming file and line.
+        CorpusFormatError: on malformed input, naming file and line; on a document id read before.
     """
     source = str(path)
     lines = read_lines(Path(path))
     if not lines:
         raise CorpusFormatError(source, None, "file is empty")
+    first_line: Dict[str, int] = {}
     for block in _blocks(lines):
-        yield parse_block(block, source)
+        doc = parse_block(block, source)
+        if doc.doc_id in first_line:
+            problem = f"document {doc.doc_id!r} already read at line {first_line[doc.doc_id]}"
+            raise CorpusFormatError(source, block[0][0], problem)
+        first_line[doc.doc_id] = block[0][0]
+        yield doc

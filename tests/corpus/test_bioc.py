@@ -239,3 +239,25 @@ def test_cdr_as_bioc_matches_pubtator(cdr_dir, tmp_path):
     ours, theirs = _roundtrip(tmp_path, cdr_dir / "test.pubtator.gz")
     assert len(theirs) == 500
     _same(ours, theirs)
+
+
+# silent changes found by the mutation tests (tests/corpus/test_mutations_bioc_brat.py)
+def test_repeated_document_relation_or_location_is_refused(tmp_path):
+    twice = DOC1.replace('<location offset="51" length="5"/>', '<location offset="51" length="5"/>' * 2)
+    for xml, problem in [
+        (_collection(DOC1, DOC2, DOC1), "bad.xml: document 3 repeats the id '1'"),
+        (_collection(DOC1.replace("</relation>", "</relation>" + DOC1[DOC1.index("<relation"):-11])),
+         "bad.xml: document 1: duplicate relation id 'R0'"),
+        (_collection(twice), "bad.xml: document 1, annotation '4': locations (51, 56) and (51, 56) overlap"),
+    ]:
+        with pytest.raises(CorpusFormatError) as info:
+            _convert(tmp_path, xml, name="bad.xml")
+        assert problem in str(info.value)
+
+
+def test_order_of_infons_does_not_matter(tmp_path):
+    swapped = DOC1.replace('<infon key="Chemical">D015738</infon><infon key="Disease">D003693</infon>',
+                           '<infon key="Disease">D003693</infon><infon key="Chemical">D015738</infon>')
+    assert swapped != DOC1
+    (doc,) = read_bioc(write_text(tmp_path / "s.xml", _collection(swapped)))
+    assert doc.concept_relations == [("D015738", "D003693", "CID")]

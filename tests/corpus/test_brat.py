@@ -118,7 +118,7 @@ MALFORMED = [
     (GOOD + "T2\tChemical 8 13\tharm\n", 2, "entity text 'harm' differs"),
     (GOOD + "T2\tChemical 0 3;8 13\tAsp harm\n", 2, "entity text 'Asp harm' differs from document text 'Asp har"),
     (GOOD + "T2\tChemical\tAspirin\n", 2, "entity line"),
-    (GOOD + "T1\tChemical 8 13\tharms\n", 2, "duplicate entity id 'T1'"),
+    (GOOD + "T1\tChemical 8 13\tharms\n", 2, "duplicate id 'T1'"),
     (GOOD + "R1\tCauses Arg1:T1 Arg2:T9\n", 2, "unknown entity id 'T9'"),
     (GOOD + "R1\tCauses Arg1:T1\n", 2, "relation line"),
     (GOOD + "N1\tReference T7 MESH:D1\tx\n", 2, "unknown entity id 'T7'"),
@@ -160,3 +160,27 @@ def test_wrong_encoding_names_file_and_line(tmp_path):
     (tmp_path / "txt" / "d.txt").write_bytes("Aspirin harms.\nCaf\u00e9.\n".encode("latin-1"))
     with pytest.raises(CorpusFormatError, match=r"d.txt:2: not valid UTF-8"):
         list(read_brat(tmp_path / "txt"))
+
+
+# silent changes found by the mutation tests (tests/corpus/test_mutations_bioc_brat.py): now refused
+JOINED = [
+    (GOOD[:-1] + "\tT2\tChemical 8 13\tharms\n", 1, "6 tab-separated columns, a 'T' line has 3"),  # T2 was dropped
+    (GOOD + "N1\tReference T1 MESH:D1\tAspirin\tN2\tReference T1 MESH:D2\tx\n", 2, "a 'N' line has 2 or 3"),
+    (GOOD + "R1\tCauses Arg1:T1 Arg2:T1\nR1\tCauses Arg1:T1 Arg2:T1\n", 3, "duplicate id 'R1' \\(first at line 2\\)"),
+    (GOOD + "N1\tReference T1 MESH:D1\tx\nN1\tReference T1 MESH:D1\tx\n", 3, "duplicate id 'N1'"),  # was kb 'D1|D1'
+    (GOOD + "A1\tNegated T7\n", 2, "unknown entity id 'T7'"),  # was skipped as an attribute of a non-mention
+]
+
+
+@pytest.mark.parametrize("ann, line, problem", JOINED)
+def test_mutations_once_read_silently_are_refused(tmp_path, ann, line, problem):
+    path = _write(tmp_path, "bad", text="Aspirin harms.", ann=ann)
+    with pytest.raises(CorpusFormatError, match=problem) as info:
+        list(read_brat(path))
+    assert f"bad.ann:{line}: " in str(info.value)
+
+
+def test_attribute_of_an_event_is_skipped(tmp_path):
+    ann = GOOD + "E1\tTreatment:T1\nA1\tNegated E1\n"
+    (doc,) = read_brat(_write(tmp_path, "ev", text="Aspirin harms.", ann=ann))
+    assert doc.skipped == {"event": 1, "attribute of an event": 1} and doc.mentions[0].extra == ()

@@ -123,3 +123,43 @@ def test_cdr_official_counts(cdr_dir, tmp_path, split):
     labels = [s.label_ for d in docs for s in d.spans[MENTIONS_KEY]]
     relations = sum(len(d._.biobert_concept_relations) for d in docs)
     assert (len(docs), labels.count("Chemical"), labels.count("Disease"), relations) == OFFICIAL[split]
+
+
+# silent changes found by the mutation tests (tests/corpus/test_mutations.py): each is now refused or exact
+JOINED = [
+    # a lost newline: the next mention became extra columns of this one
+    (GOOD.replace("D003693\n1\t32", "D003693X1\t32"), 4, "11 columns.*two lines joined"),
+    # a lost newline: the first mention line became part of the abstract
+    (GOOD.replace("rats.\n1\t0", "rats.X1\t0"), 2, "tab in a title/abstract line"),
+    # a lost newline in CR-LF... or a stray CR: two lines in one, the second inside the kb id
+    (GOOD.replace("D015738\n1\t22", "D015738\r1\t22"), 3, r"control character '\\r'"),
+    (GOOD.replace("Chemical\tD015738\n1\t22", "Chem\x00ical\tD015738\n1\t22"), 3, "control character"),
+    (GOOD + "\n" + GOOD.split("\n\n")[0] + "\n", 13, "document '1' already read at line 1"),
+    (GOOD.replace("1\tCID\tD015738\tD003693\n", "1\tCID\tD015738\tD003693\n" * 2), 9, "repeats line 8"),
+    (GOOD.replace("1\t0\t10\tFamotidine\tChemical\tD015738\n", "1\t0\t10\tFamotidine\tChemical\tD015738\n" * 2),
+     4, "repeats line 3"),
+]
+
+
+@pytest.mark.parametrize("text, line, problem", JOINED)
+def test_mutations_once_read_silently_are_refused(tmp_path, text, line, problem):
+    with pytest.raises(CorpusFormatError, match=problem) as info:
+        _convert(tmp_path, text, name="bad.pubtator")
+    assert f"bad.pubtator:{line}:" in str(info.value)
+
+
+def test_byte_order_mark_is_skipped(tmp_path):
+    path = tmp_path / "bom.pubtator"
+    path.write_bytes(b"\xef\xbb\xbf" + GOOD.encode("utf8"))
+    assert [d.doc_id for d in read_pubtator(path)] == ["1", "2"]
+
+
+def test_corrupt_gzip_data_names_the_file(tmp_path):
+    import gzip
+
+    packed = bytearray(gzip.compress(GOOD.encode("utf8"), mtime=0))
+    packed[30] ^= 0xFF  # inside the deflate stream: zlib.error, no longer let through
+    path = tmp_path / "bad.pubtator.gz"
+    path.write_bytes(bytes(packed))
+    with pytest.raises(CorpusFormatError, match=r"bad.pubtator.gz:\d+: "):
+        list(read_pubtator(path))
