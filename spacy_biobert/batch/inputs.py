@@ -19,7 +19,7 @@ from typing import Dict, Iterator, NamedTuple, Union
 
 from ..corpus.bioc import read_bioc
 from ..corpus.builder import CorpusFormatError
-from ..corpus.pubtator import _blocks, parse_block, read_lines
+from ..corpus.pubtator import document_blocks, parse_block, read_lines
 
 FORMATS = ("text", "jsonl", "pubtator", "bioc")
 SUFFIXES = {".txt": "text", ".jsonl": "jsonl", ".pubtator": "pubtator", ".xml": "bioc", ".bioc": "bioc"}
@@ -97,7 +97,7 @@ def _jsonl(path: Path) -> Iterator[Item]:
 
 
 def _pubtator(path: Path) -> Iterator[Item]:
-    for block in _blocks(read_lines(path)):
+    for block in document_blocks(read_lines(path)):
         try:
             doc = parse_block(block, str(path))
         except CorpusFormatError as err:

@@ -59,7 +59,8 @@ def read_lines(path: Path) -> List[Line]:
     return lines
 
 
-def _blocks(lines: List[Line]) -> Iterator[List[Line]]:
+def document_blocks(lines: List[Line]) -> Iterator[List[Line]]:
+    """The document blocks of a PubTator file's lines (separated by blank lines)."""
     block: List[Line] = []
     for number, text in lines:
         if text.strip():
@@ -172,7 +173,7 @@ def read_pubtator(path: Path) -> Iterator[SourceDoc]:
     if not lines:
         raise CorpusFormatError(source, None, "file is empty")
     first_line: Dict[str, int] = {}
-    for block in _blocks(lines):
+    for block in document_blocks(lines):
         doc = parse_block(block, source)
         if doc.doc_id in first_line:
             problem = f"document {doc.doc_id!r} already read at line {first_line[doc.doc_id]}"
