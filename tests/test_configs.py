@@ -87,7 +87,7 @@ def test_rel_config_trains_on_gold_entities(tiny_docbin, tiny_bert, tmp_path):
 @trains("joint.cfg")
 def test_joint_config_shares_one_transformer(tiny_docbin, tiny_bert, tmp_path):
     nlp = train_config("joint.cfg", tiny_docbin, tiny_bert, tmp_path)
-    assert nlp.pipe_names == ["sentencizer", "transformer", "biobert_ner", "biobert_rel"]
+    assert nlp.pipe_names == ["sentencizer", "transformer", "biobert_ner", "biobert_linker", "biobert_rel"]
     assert sorted(nlp.get_pipe("transformer").listening_components) == ["biobert_ner", "biobert_rel"]
     assert nlp.get_pipe("biobert_ner").labels == ("Chemical", "Disease")
     assert nlp.get_pipe("biobert_rel").labels == ("CID",)
@@ -108,15 +108,17 @@ def test_every_shipped_config_has_a_training_test():
 @trains("quick.cfg")
 def test_quick_config_keeps_relation_gradient_out_of_the_transformer(tiny_docbin, tiny_bert, tmp_path):
     nlp = train_config("quick.cfg", tiny_docbin, tiny_bert, tmp_path)
-    assert nlp.pipe_names == ["sentencizer", "transformer", "biobert_ner", "biobert_rel"]
+    assert nlp.pipe_names == ["sentencizer", "transformer", "biobert_ner", "biobert_linker", "biobert_rel"]
     assert sorted(nlp.get_pipe("transformer").listening_components) == ["biobert_ner", "biobert_rel"]
     assert nlp.config["components"]["biobert_rel"]["model"]["tok2vec"]["grad_factor"] == 0.0
     assert nlp.config["corpora"]["train"]["@readers"] == "spacy_biobert.GoldEntsCorpus.v1"
     assert nlp.config["training"]["annotating_components"] == []
     rel = nlp.get_pipe("biobert_rel")
     assert rel.labels == ("CID",) and rel.type_pairs == {("Chemical", "Disease")}
-    assert {"ents_f", "rel_concept_f"} <= set(nlp.meta["performance"])
+    assert {"ents_f", "rel_concept_f", "rel_concept_oracle_f", "linker_doc_f"} <= set(nlp.meta["performance"])
     doc = nlp.make_doc("Cocaine caused acute renal failure .")
-    doc.ents = [doc.char_span(0, 7, "Chemical", kb_id="D003042"), doc.char_span(15, 34, "Disease", kb_id="D058186")]
+    doc.ents = [doc.char_span(0, 7, "Chemical"), doc.char_span(15, 34, "Disease")]
+    doc = nlp.get_pipe("biobert_linker")(doc)  # its KB: the training data's gold mentions
+    assert [e.kb_id_ for e in doc.ents] == ["D003042", "D058186"]
     ((infos, probs),) = rel.predict([nlp.get_pipe("transformer")(doc)])
     assert [(i.head_ids, i.tail_ids) for i in infos] == [(("D003042",), ("D058186",))] and probs.shape == (1, 1)

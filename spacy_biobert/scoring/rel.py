@@ -1,9 +1,13 @@
 """Scoring relation extraction (``spacy_biobert.rel_scorer.v1``), at mention and concept level.
 
-Predicted mentions are mapped to gold concepts by the exact-character-span rule of
-:mod:`spacy_biobert.concepts`: a predicted concept (all predicted mentions sharing a concept id) maps to
-the union of the gold ids of its matched mentions, or stays itself if none of its mentions match. Hence,
-end to end, missed or mis-bounded entities cost recall and precision.
+Concept level, two ways:
+
+* ``rel_concept_*`` (honest): predicted concept relations are scored with the ids the pipeline itself gave its
+  entities (``ent.kb_id_`` from a linker or the corpus; ``text:...`` for unlinked ones, which no gold relation
+  uses). End to end, this is the CDR task: wrong or missing ids cost recall and precision.
+* ``rel_concept_oracle_*`` (diagnostic, "oracle linking"): each predicted concept is replaced by the gold ids
+  of its mentions that match a gold mention's exact character span (see :mod:`spacy_biobert.concepts`) -- what
+  the relations would score with a perfect linker. With gold entities both are the same.
 """
 from collections import defaultdict
 from typing import Callable, Dict, Iterable, Optional, Set, Tuple
@@ -19,9 +23,12 @@ from ..relations import ConceptKey, get_concept_relations, get_relations
 MentionKey = Tuple[int, int, int, int, str]
 
 
-def predicted_concept_keys(predicted: Doc, reference: Doc, threshold: float = 0.0) -> Set[ConceptKey]:
-    """The predicted concept relations of ``predicted`` (score >= ``threshold``), in gold concept ids."""
-    translation = concept_translation(predicted, reference)
+def predicted_concept_keys(
+    predicted: Doc, reference: Doc, threshold: float = 0.0, oracle: bool = False
+) -> Set[ConceptKey]:
+    """The predicted concept relations of ``predicted`` (score >= ``threshold``): with their own ids, or with
+    ``oracle`` in the gold ids of exactly matching mentions."""
+    translation = concept_translation(predicted, reference) if oracle else {}
     keys: Set[ConceptKey] = set()
     for (head, tail, label), score in get_concept_relations(predicted).items():
         if score < threshold:
@@ -65,17 +72,24 @@ def score_relations(examples: Iterable[Example], *, threshold: float = 0.0, **kw
         threshold: predictions scoring below it are ignored (the pipe passes its own threshold).
         **kwargs: other settings of the pipe, ignored.
     Returns:
-        ``rel_mention_p/r/f``, ``rel_mention_per_type``, ``rel_concept_p/r/f``, ``rel_concept_per_type``;
-        a level without any gold or predicted relation scores ``None``.
+        ``rel_mention_p/r/f``, ``rel_mention_per_type``, ``rel_concept_p/r/f``, ``rel_concept_per_type`` and
+        the same for ``rel_concept_oracle``; a level without any gold or predicted relation scores ``None``.
     """
-    mention, concept = PRFScore(), PRFScore()
-    mention_types: Dict[str, PRFScore] = defaultdict(PRFScore)
-    concept_types: Dict[str, PRFScore] = defaultdict(PRFScore)
+    scores = {"rel_mention": PRFScore(), "rel_concept": PRFScore(), "rel_concept_oracle": PRFScore()}
+    per_type: Dict[str, Dict[str, PRFScore]] = {key: defaultdict(PRFScore) for key in scores}
     for eg in examples:
-        _add(mention, mention_types, _mention_keys(eg.predicted, threshold), _mention_keys(eg.reference, 0.0))
         gold = set(get_concept_relations(eg.reference))
-        _add(concept, concept_types, predicted_concept_keys(eg.predicted, eg.reference, threshold), gold)
-    return {**_results("rel_mention", mention, mention_types), **_results("rel_concept", concept, concept_types)}
+        found = {
+            "rel_mention": (_mention_keys(eg.predicted, threshold), _mention_keys(eg.reference, 0.0)),
+            "rel_concept": (predicted_concept_keys(eg.predicted, eg.reference, threshold), gold),
+            "rel_concept_oracle": (predicted_concept_keys(eg.predicted, eg.reference, threshold, oracle=True), gold),
+        }
+        for key, (cand, truth) in found.items():
+            _add(scores[key], per_type[key], cand, truth)
+    results: Dict[str, object] = {}
+    for key, total in scores.items():
+        results.update(_results(key, total, per_type[key]))
+    return results
 
 
 @registry.scorers("spacy_biobert.rel_scorer.v1")
