@@ -11,11 +11,12 @@ Alignment policy (the same for every format):
 """
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span, SpanGroup
 
+from ..errors import FileFormatError
 from ..extensions import install_extension
 from ..relations import Relation, set_concept_relations, set_relations
 
@@ -30,13 +31,13 @@ def install_corpus_extensions() -> None:
     install_extension(DOC_ID_ATTR, default=None)
 
 
-class CorpusFormatError(ValueError):
-    """Malformed corpus input. The message names the file and line."""
+class CorpusFormatError(FileFormatError):
+    """Malformed corpus input. The message names the file and line (``line``: None when the format has none)."""
 
-    def __init__(self, source: str, line: Optional[int], problem: str):
-        where = f"{source}:{line}" if line is not None else source
-        super().__init__(f"{where}: {problem}")
-        self.source, self.line, self.problem = source, line, problem
+    @property
+    def line(self) -> Optional[Union[int, str]]:
+        """The line (or record) of the problem."""
+        return self.where
 
 
 @dataclass

@@ -20,18 +20,15 @@ from typing import Dict, Iterable, Iterator, List, Mapping, Optional, Set, Union
 
 import srsly
 
+from ..errors import FileFormatError
+
 FORMAT_VERSION = 1
 DATA_FILE = "kb.msgpack"
 META_FILE = "meta.json"
 
 
-class KBFormatError(ValueError):
+class KBFormatError(FileFormatError):
     """Malformed knowledge-base input. The message names the file and the line or record."""
-
-    def __init__(self, source: str, where: Optional[Union[int, str]], problem: str):
-        place = f"{source}:{where}" if where is not None else source
-        super().__init__(f"{place}: {problem}")
-        self.source, self.where, self.problem = source, where, problem
 
 
 @dataclass

@@ -69,6 +69,11 @@ def test_entities_ids_relations_and_overlaps(tmp_path):
     ],
 )
 def test_malformed_input_names_file_and_line(tmp_path, text, line, problem):
+    assert_refused(tmp_path, text, line, problem)
+
+
+def assert_refused(tmp_path, text, line, problem):
+    """Converting ``text`` raises a CorpusFormatError matching ``problem`` that names bad.pubtator:``line``."""
     with pytest.raises(CorpusFormatError, match=problem) as info:
         _convert(tmp_path, text, name="bad.pubtator")
     assert f"bad.pubtator:{line}:" in str(info.value)
@@ -143,9 +148,7 @@ JOINED = [
 
 @pytest.mark.parametrize("text, line, problem", JOINED)
 def test_mutations_once_read_silently_are_refused(tmp_path, text, line, problem):
-    with pytest.raises(CorpusFormatError, match=problem) as info:
-        _convert(tmp_path, text, name="bad.pubtator")
-    assert f"bad.pubtator:{line}:" in str(info.value)
+    assert_refused(tmp_path, text, line, problem)
 
 
 def test_byte_order_mark_is_skipped(tmp_path):
