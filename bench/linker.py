@@ -8,6 +8,8 @@ chain only if it raises dev F; the TF-IDF threshold and n-gram range are chosen 
 train, test runs a KB from train+dev; each chain is run with the corpus KB alone and with MeSH-lite added.
 Then, in a fresh process: KB build time, size on disk, load time and RSS with MeSH loaded. Results go to
 ``bench/results/linker.json`` and the "Entity linking" section of BENCHMARKS.md.
+
+``python bench/linker.py --ner MODEL`` links the mentions MODEL's NER predicts on CDR test instead (end to end).
 """
 import json
 import resource
@@ -144,7 +146,51 @@ def resources(folder: Path) -> Dict:
             "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
+E2E_TITLE = "## Entity linking end to end (CDR test, our NER's mentions)"
+
+
+def end_to_end(ner_path: Path) -> Dict:
+    """Our NER's mentions on CDR test, linked by the exact lower-cased baseline and by the final chain (KB
+    train+dev+MeSH-lite, settings of the last kept step), scored against gold; linker time vs NER pipeline time."""
+    saved = json.loads(RESULTS.read_text())
+    final = [row for row in saved["chains"]["corpus + MeSH-lite"] if row["kept"]][-1]["settings"]
+    test, kb = gold_docs("test"), build_kb(("train", "dev"), mesh=True)
+    ner = spacy.load(ner_path, exclude=["biobert_linker", "biobert_rel"])
+    start = time.perf_counter()
+    predicted = list(ner.pipe(doc.text for doc in test))
+    ner_s = time.perf_counter() - start
+    rows = {}
+    for name, settings in (("exact lower-cased match (baseline)", BASE), ("final chain", final)):
+        docs, per_doc = link(kb, settings, predicted)
+        scores = scores_at(docs, test, settings["threshold"])
+        rows[name] = {**summary(scores), "ms_per_doc": 1000 * per_doc,
+                      "share_of_pipeline": per_doc * len(test) / (ner_s + per_doc * len(test))}
+    return {"date": utc_now(), "machine": machine(), "ner_model": str(ner_path), "ner_s_per_doc": ner_s / len(test),
+            "settings": final, "rows": rows}
+
+
+def e2e_section(results: Dict, command: str) -> str:
+    """The BENCHMARKS.md section of :func:`end_to_end`."""
+    m = results["machine"]
+    lines = [E2E_TITLE, "", f"Command: `{command}` — date: {results['date']}. Machine: {m['nproc']} cores ({m['cpu']}), "
+             f"no GPU. Mentions: the NER of `{results['ner_model']}` on CDR test "
+             f"({1000 * results['ner_s_per_doc']:.0f} ms/doc); KB train+dev+MeSH-lite; document-level normalisation "
+             "against gold (wrong or missed mentions cost recall and precision).", "",
+             "| linker | P | R | F | F Chemical | F Disease | ms/doc | share of pipeline time |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for name, r in results["rows"].items():
+        lines.append(f"| {name} | {pct(r['p'])} | {pct(r['r'])} | {pct(r['f'])} | {pct(r.get('f_Chemical'))} | "
+                     f"{pct(r.get('f_Disease'))} | {r['ms_per_doc']:.2f} | {100 * r['share_of_pipeline']:.1f} % |")
+    return "\n".join(lines) + "\n"
+
+
 def main() -> None:
+    if sys.argv[1:2] == ["--ner"]:  # end to end with the NER of a trained pipeline
+        results = end_to_end(Path(sys.argv[2]))
+        (ROOT / "bench" / "results" / "linker_e2e.json").write_text(json.dumps(results, indent=2), encoding="utf8")
+        write_section(ROOT / "BENCHMARKS.md", e2e_section(results, f"python bench/linker.py --ner {sys.argv[2]}"),
+                      E2E_TITLE)
+        return
     if sys.argv[1:2] == ["--section-only"]:  # rewrite the BENCHMARKS.md section from the saved results
         write_section(ROOT / "BENCHMARKS.md", section(json.loads(RESULTS.read_text())), "## Entity linking (CDR, gold mentions)")
         return

@@ -20,7 +20,8 @@ out = []
 for doc in nlp.pipe([SAMPLE_ABSTRACT, "Lithium-induced tremor.", ""]):
     group = doc.spans.get("biobert_ner")
     out.append({
-        "ents": [(e.start_char, e.end_char, e.label_) for e in doc.ents],
+        "ents": [(e.start_char, e.end_char, e.label_, e.kb_id_) for e in doc.ents],
+        "links": sorted([list(k), [list(c) for c in v]] for k, v in doc._.biobert_link_candidates.items()),
         "scores": [float(s) for s in group.attrs["scores"]] if group is not None else None,
         "concept": sorted([list(k) + [v] for k, v in doc._.biobert_concept_relations.items()]),
         "mention": [(r.head.start, r.tail.start, r.label, r.score) for r in doc._.biobert_relations],
@@ -56,6 +57,7 @@ def test_quick_workflow_prints_entities_and_relations(quick_project):
 
 @pytest.mark.slow
 def test_packaged_wheel_installs_in_fresh_venv_and_matches(quick_project, tmp_path):
+    """The wheel (linker KB inside) installs offline-loadable and gives identical entities, ids and relations."""
     work, _ = quick_project
     model = work / "training" / "quick" / "model-last"
     packages = tmp_path / "packages"
