@@ -148,6 +148,7 @@ def build_relation_model(
         ``Model[(docs, instances), Floats2d]``: one row of label logits per candidate pair, in order.
     """
     features = PyTorchWrapper_v2(PairFeatures(pooling), convert_inputs=_convert_inputs)
+    # inference splits this first layer's weights by input block (see _predict_in_chunks)
     mlp = chain(Relu(nO=hidden_width, dropout=dropout), Linear(nO=nO))
     return Model(
         "biobert_relation",
@@ -193,16 +194,26 @@ def _forward(model: RelModel, X: RelInput, is_train: bool) -> Tuple[Floats2d, Ca
 
 
 def _predict_in_chunks(model: RelModel, tokvecs: List[Floats2d], instances: List[RelInstances]) -> Floats2d:
-    """Inference: entity embeddings once, then pair features and MLP ``PREDICT_CHUNK`` pairs at a time, so
-    memory grows with the number of entities, not with the number of pairs times the feature width."""
+    """Inference: entity embeddings once, then ``PREDICT_CHUNK`` pairs at a time, so memory grows with the number
+    of entities, not with the number of pairs times the feature width.
+
+    The first MLP layer is split: ``W [h; t; h*t] = W_h h + W_t t + W_ht (h*t)``, and ``W_h h``, ``W_t t`` are
+    computed once per entity, so a pair costs a third of the first layer's multiplications.
+    """
     _, features, mlp = model.layers
     module = features.shims[0]._model
     args = _convert_inputs(features, (tokvecs, instances), False)[0].args
     flat, tok_idx, tok_seg, men_idx, men_seg, heads, tails, n_men, n_ent = args
+    first, rest = mlp.layers
+    relu = next(node for node in first.walk() if node.name == "relu")
+    W, b = (xp2torch(relu.get_param(name)).to(flat.dtype) for name in ("W", "b"))
     scores = []
     with torch.no_grad():
         entities = module.entities(flat, tok_idx, tok_seg, men_idx, men_seg, n_men, n_ent)
+        width = entities.shape[1]
+        as_head, as_tail = entities @ W[:, :width].T, entities @ W[:, width:2 * width].T
         for start in range(0, len(heads), PREDICT_CHUNK):
-            chunk = slice(start, start + PREDICT_CHUNK)
-            scores.append(mlp.predict(torch2xp(module.pairs(entities, heads[chunk], tails[chunk]))))
+            h, t = heads[start:start + PREDICT_CHUNK], tails[start:start + PREDICT_CHUNK]
+            hidden = torch.relu(as_head[h] + as_tail[t] + (entities[h] * entities[t]) @ W[:, 2 * width:].T + b)
+            scores.append(rest.predict(torch2xp(hidden)))
     return model.ops.xp.concatenate(scores, axis=0)
