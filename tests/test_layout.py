@@ -1,7 +1,8 @@
 """The package's import structure: no cycle, and each folder imports only the layers below it.
 
 Layers, bottom to top: ``extensions``/``tokenizer``/``models`` -> ``relations`` -> ``corpus`` -> ``concepts``
--> ``scoring``, ``pipeline`` (never each other) -> ``output`` -> ``cli`` (the application layer, imported by nothing).
+-> ``scoring``, ``pipeline`` (never each other) -> ``output`` -> ``serving`` -> ``cli`` (``serving`` and ``cli``:
+the application layer, imported by no library module).
 """
 import ast
 from pathlib import Path
@@ -22,7 +23,9 @@ ALLOWED = {
     "scoring": {"concepts", "corpus", "relations"},
     "pipeline": {"concepts", "corpus", "extensions", "models", "relations"},
     "output": {"concepts", "corpus", "pipeline", "relations"},
-    "cli": {"concepts", "corpus", "extensions", "models", "output", "pipeline", "relations", "scoring", "tokenizer"},
+    "serving": {"concepts", "corpus", "extensions", "models", "output", "pipeline", "relations", "scoring", "tokenizer"},
+    "cli": {"concepts", "corpus", "extensions", "models", "output", "pipeline", "relations", "scoring", "serving",
+            "tokenizer"},
     "__init__": {"concepts", "corpus", "relations"},
     "__main__": {"cli"},
 }
