@@ -16,6 +16,7 @@ import re
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from spacy import displacy
+from spacy.displacy.render import DependencyRenderer
 
 from .record import Record
 
@@ -131,7 +132,20 @@ def render_relations(record: Record) -> str:
         dep_arcs.append({"start": start, "end": end, "label": _esc(label),
                          "dir": "right" if index[head] < index[tail] else "left"})
     parsed = {"words": [{"text": e["text"], "tag": _esc(e.get("label", ""))} for e in words], "arcs": dep_arcs}
-    return displacy.render(parsed, style="dep", manual=True, options=DEP_OPTIONS, page=False, jupyter=False)
+    renderer = DependencyRenderer(options=DEP_OPTIONS)
+    return _crop_top(renderer.render([parsed], page=False, minify=False).strip(), renderer)
+
+
+def _crop_top(svg: str, renderer: DependencyRenderer) -> str:
+    """Cut the empty band displaCy leaves above compact arcs (its height is sized for round arcs, three
+    times as tall) with a ``viewBox``, so the arcs sit right above the words."""
+    top = renderer.offset_y - renderer.highest_level * renderer.distance / 6 - 10
+    if top <= 0:
+        return svg
+    height = renderer.height - top
+    old = f'height="{renderer.height}"'
+    new = f'height="{height}" viewBox="0 {top} {renderer.width} {height}"'
+    return svg.replace(old, new, 1).replace(f"height: {renderer.height}px", f"height: {height}px", 1)
 
 
 def render_record(record: Record, title: Optional[str] = None) -> str:

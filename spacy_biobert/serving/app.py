@@ -152,8 +152,11 @@ def create_app(model_path: str, settings: Optional[ServerSettings] = None) -> Fa
 
     @app.post("/v1/render", response_class=HTMLResponse, tags=["annotate"])
     async def render(request: AnnotateRequest) -> HTMLResponse:
-        """Annotate documents and return them as HTML: entities highlighted, relations as labelled arcs."""
-        return HTMLResponse("\n".join(render_record(record) for record in await records(request)))
+        """Annotate documents and return them as HTML: entities highlighted, relations as labelled arcs (each
+        document headed by its id when there are several)."""
+        found = await records(request)
+        title = None if len(found) > 1 else ""  # one document: no heading
+        return HTMLResponse("\n".join(render_record(record, title) for record in found))
 
     @app.get("/v1/model", response_model=ModelInfo, tags=["model"])
     async def model_info() -> dict:

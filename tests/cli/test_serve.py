@@ -9,7 +9,7 @@ import time
 import pytest
 
 from spacy_biobert.serving.settings import MODEL_ENV, SETTINGS_ENV, ServerSettings, settings_from_env
-from tests.serving.test_app import free_port
+from tests.serving.helpers import free_port
 from tests.util import REL_TOY, ROOT, invoke
 
 

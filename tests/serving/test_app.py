@@ -1,7 +1,6 @@
 """The REST server (``create_app``): every endpoint and every refusal, through FastAPI's TestClient; a real
 uvicorn on a free loopback port with concurrent httpx clients."""
 import json
-import socket
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -11,12 +10,12 @@ import pytest
 pytest.importorskip("fastapi", reason="the serve extra (fastapi) is not installed")
 httpx = pytest.importorskip("httpx", reason="httpx is not installed")
 import spacy  # noqa: E402
-import uvicorn  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
 
 from spacy_biobert.output.record import SCHEMA, doc_to_record  # noqa: E402
 from spacy_biobert.serving.app import create_app  # noqa: E402
 from spacy_biobert.serving.settings import ServerSettings  # noqa: E402
+from tests.serving.helpers import running_server  # noqa: E402
 from tests.util import REL_TOY  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -194,12 +193,15 @@ def test_openapi_and_docs(client):
 
 def test_render_escapes_user_text(client):
     text = "<script>alert(1)</script> " + TEXT
-    res = client.post("/v1/render", json={"documents": [{"id": "<b>id</b>", "text": text}], "options": {"threshold": 0}})
+    documents = [{"id": "<b>id</b>", "text": text}, {"text": "x"}]  # several: each headed by its id
+    res = client.post("/v1/render", json={"documents": documents, "options": {"threshold": 0}})
     assert res.status_code == 200 and res.headers["content-type"].startswith("text/html")
     # the toy model may tag "<", "script" and ">" as entities, so the escaped text can be split among marks
     assert "<script" not in res.text and "alert(1)&lt;/script&gt;" in res.text and "&lt;b&gt;id&lt;/b&gt;" in res.text
     assert "<mark" in res.text and "<svg" in res.text and "CID " in res.text
     assert client.post("/v1/render", json={"documents": [{"text": "x"}] * 5}).status_code == 413
+    single = client.post("/v1/render", json={"documents": [{"id": "one", "text": "x"}]}).text
+    assert "<h3>" not in single
 
 
 def test_viewer_page_is_self_contained(client):
@@ -226,30 +228,8 @@ def test_too_many_waiting_requests_are_503(joint_model):
             assert first.result(timeout=30).status_code == 200
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_real_uvicorn_with_concurrent_clients(joint_model):
-    port = free_port()
-    config = uvicorn.Config(create_app(joint_model, SETTINGS), host="127.0.0.1", port=port, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 120
-        while time.time() < deadline:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=5).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
-        else:
-            pytest.fail("the server did not become ready")
+    with running_server(create_app(joint_model, SETTINGS)) as base:
         texts = [row[0] for row in REL_TOY] * 8
 
         def call(i: int) -> dict:
@@ -265,6 +245,3 @@ def test_real_uvicorn_with_concurrent_clients(joint_model):
         assert all(same[i] == same[i % 2] for i in range(len(texts)))  # same text, same answer under load
         assert httpx.post(f"{base}/v1/annotate", content=b"{", timeout=10).status_code == 422
         assert httpx.get(f"{base}/healthz", timeout=10).status_code == 200
-    finally:
-        server.should_exit = True
-        thread.join(30)
