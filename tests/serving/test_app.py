@@ -1,6 +1,7 @@
 """The REST server (``create_app``): every endpoint and every refusal, through FastAPI's TestClient; a real
 uvicorn on a free loopback port with concurrent httpx clients."""
 import json
+import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -245,3 +246,12 @@ def test_real_uvicorn_with_concurrent_clients(joint_model):
         assert all(same[i] == same[i % 2] for i in range(len(texts)))  # same text, same answer under load
         assert httpx.post(f"{base}/v1/annotate", content=b"{", timeout=10).status_code == 422
         assert httpx.get(f"{base}/healthz", timeout=10).status_code == 200
+
+
+def test_the_readme_curl_example_is_a_valid_request(client):
+    from tests.test_readme import README
+
+    section = README.read_text(encoding="utf8").split("## Serving", 1)[1]
+    body = re.search(r"-d '(\{.*?\})'", section).group(1)
+    res = client.post("/v1/annotate", content=body, headers={"content-type": "application/json"})
+    assert res.status_code == 200 and res.json()["records"][0]["id"] == "1"
