@@ -6,7 +6,7 @@ import pytest
 import spacy
 import torch
 
-from tests.util import CDR_DIR, write_tiny_bert
+from tests.util import CDR_DIR, make_joint_nlp, train_joint, write_tiny_bert
 
 
 def pytest_addoption(parser):
@@ -53,3 +53,17 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="session")
+def joint_model(tiny_bert, tmp_path_factory) -> str:
+    """Folder of a small NER + relation pipeline on the tiny BERT, trained on the toy relation corpus (seconds)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        nlp = train_joint(make_joint_nlp(tiny_bert))
+    finally:
+        torch.set_num_threads(threads)
+    path = tmp_path_factory.mktemp("joint_model") / "model"
+    nlp.to_disk(path)
+    return str(path)

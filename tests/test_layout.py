@@ -2,7 +2,8 @@
 
 Layers, bottom to top: ``extensions``/``tokenizer``/``models`` -> ``relations`` -> ``corpus`` -> ``concepts``
 -> ``kb`` (knowledge bases: library layer, beside ``corpus``) -> ``scoring``, ``pipeline`` (never each other)
--> ``output`` (the record and its writers) -> ``batch`` -> ``cli`` (the application layer, imported by nothing).
+-> ``output`` (the record and its writers) -> ``batch``, ``serving`` -> ``cli`` (``batch``, ``serving`` and ``cli``:
+the application layer, imported by no library module).
 """
 import ast
 from pathlib import Path
@@ -26,8 +27,10 @@ ALLOWED = {
     "pipeline": {"concepts", "corpus", "extensions", "kb", "models", "relations"},
     "output": {"concepts", "corpus", "kb", "pipeline", "relations"},
     "batch": {"corpus", "output"},
+    "serving": {"concepts", "corpus", "extensions", "kb", "models", "output", "pipeline", "relations", "scoring",
+                "tokenizer"},
     "cli": {"batch", "concepts", "corpus", "extensions", "kb", "models", "output", "pipeline", "relations", "scoring",
-            "tokenizer"},
+            "serving", "tokenizer"},
     "__init__": {"concepts", "corpus", "kb", "relations"},
     "__main__": {"cli"},
 }

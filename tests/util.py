@@ -249,3 +249,24 @@ def invoke(*args, exit_code: int = 0):
 def relation_triples(doc: Doc) -> List[Tuple[str, str, str]]:
     """``(head text, tail text, label)`` of each mention-level relation of ``doc``."""
     return [(r.head.text, r.tail.text, r.label) for r in doc._.biobert_relations]
+
+
+# --- a small joint pipeline saved to disk (serving tests) ---------------------------------------------------
+
+def make_joint_nlp(tiny_bert: str) -> Language:
+    """sentencizer + transformer + biobert_ner + biobert_rel, both heads on listeners of one transformer."""
+    nlp = make_rel_nlp(tiny_bert)
+    model = {"@architectures": "spacy_biobert.NERTagger.v1", "tok2vec": LISTENER}
+    nlp.add_pipe("biobert_ner", before="biobert_rel", config={"model": model, "head_lr_scale": 1.0})
+    return nlp
+
+
+def train_joint(nlp: Language, steps: int = 60, learn_rate: float = 0.01) -> Language:
+    """Train both heads on ``REL_TOY`` (seeded; the relation head learns from the gold entities); return ``nlp``."""
+    fix_random_seed(0)
+    egs = rel_examples(nlp)
+    optimizer = nlp.initialize(lambda: egs)
+    optimizer.learn_rate = learn_rate
+    for _ in range(steps):
+        nlp.update(egs, sgd=optimizer)
+    return nlp

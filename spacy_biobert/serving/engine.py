@@ -1,0 +1,171 @@
+"""The inference engine behind the server: one pipeline, one inference thread, records out.
+
+:class:`Annotator` loads the pipeline and runs every call on a single worker thread, so requests never run
+the (not thread-safe) pipeline concurrently and never oversubscribe the cores: torch's intra-op threads are
+set once to :meth:`ServerSettings.threads`. It imports neither FastAPI nor uvicorn, so it is usable and
+testable on its own.
+
+A per-request relation ``threshold`` never touches the loaded component: a shallow copy of the relation
+component with its own ``cfg`` (same model, same labels) writes that request's relations.
+"""
+import copy
+import importlib.metadata
+import logging
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, Callable, Dict, List, Optional, Sequence
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from ..output.record import Record, doc_to_record
+from ..pipeline.rel import BioBertRel
+from .settings import ServerSettings
+
+logger = logging.getLogger("spacy_biobert.serving")
+WARMUP_TEXT = "Lithium-induced tremor."
+
+
+def relation_components(nlp: Language) -> List[str]:
+    """Names of the relation components (``biobert_rel`` and any other :class:`BioBertRel`) of ``nlp``."""
+    return [name for name, proc in nlp.pipeline if isinstance(proc, BioBertRel)]
+
+
+def with_threshold(pipe: BioBertRel, threshold: float) -> BioBertRel:
+    """A shallow copy of ``pipe`` that keeps relations scoring at least ``threshold``; ``pipe`` is unchanged."""
+    view = copy.copy(pipe)
+    view.cfg = {**pipe.cfg, "threshold": float(threshold)}
+    return view
+
+
+def annotate_docs(
+    nlp: Language, texts: Sequence[str], *, relations: bool = True, threshold: Optional[float] = None,
+    batch_size: int = 8,
+) -> List[Doc]:
+    """Run ``nlp`` over ``texts``, component by component in pipeline order.
+
+    Args:
+        nlp: the pipeline.
+        texts: the documents' texts.
+        relations: False skips every relation component.
+        threshold: keep relations scoring at least this instead of each relation component's own threshold.
+        batch_size: documents per batch.
+    Returns:
+        The annotated docs, in the order of ``texts``.
+    """
+    rel_names = set(relation_components(nlp))
+    docs = [nlp.make_doc(text) for text in texts]
+    for name, proc in nlp.pipeline:
+        if name in rel_names:
+            if not relations:
+                continue
+            if threshold is not None:
+                proc = with_threshold(proc, threshold)
+        if hasattr(proc, "pipe"):
+            docs = list(proc.pipe(docs, batch_size=batch_size))
+        else:
+            docs = [proc(doc) for doc in docs]
+    return docs
+
+
+def package_version() -> Optional[str]:
+    """The installed spacy-biobert version (None when run from a source tree that is not installed)."""
+    try:
+        return importlib.metadata.version("spacy-biobert")
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def component_labels(nlp: Language) -> Dict[str, List[str]]:
+    """The labels of each component that has any (NER labels, relation labels, ...)."""
+    found = {}
+    for name, proc in nlp.pipeline:
+        labels = getattr(proc, "labels", None)
+        if labels:
+            found[name] = [str(label) for label in labels]
+    return found
+
+
+class Annotator:
+    """A pipeline loaded from ``model`` behind a single inference thread.
+
+    Args:
+        model: a pipeline folder or installed package name (as for ``spacy.load``).
+        settings: the server settings (threads, batch size).
+    """
+
+    def __init__(self, model: str, settings: ServerSettings) -> None:
+        self.model = str(model)
+        self.settings = settings
+        self.nlp: Optional[Language] = None
+        self.error: Optional[str] = None
+        self._loaded = threading.Event()
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="biobert-inference")
+
+    @property
+    def ready(self) -> bool:
+        """Whether the pipeline is loaded and requests can be served."""
+        return self._loaded.is_set() and self.nlp is not None
+
+    def submit(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Future:
+        """Run ``fn(*args, **kwargs)`` on the inference thread (after everything submitted before it)."""
+        return self._executor.submit(fn, *args, **kwargs)
+
+    def load(self) -> None:
+        """Set torch's threads, load the pipeline and warm it up; on failure keep the error in ``error``.
+
+        Run it on the inference thread (``submit(self.load)``) so loading never blocks the event loop.
+        """
+        import spacy
+        import torch
+
+        try:
+            torch.set_num_threads(self.settings.threads())
+            logger.info("loading %s (torch threads: %d)", self.model, torch.get_num_threads())
+            nlp = spacy.load(self.model)
+            if self.settings.warmup:
+                annotate_docs(nlp, [WARMUP_TEXT])
+            self.nlp = nlp
+            logger.info("ready: %s", " > ".join(nlp.pipe_names))
+        except Exception as err:  # the server stays up and says why in /readyz
+            self.error = f"{type(err).__name__}: {err}"
+            logger.exception("could not load %s", self.model)
+        finally:
+            self._loaded.set()
+
+    def wait(self, timeout: Optional[float] = None) -> bool:
+        """Wait until loading finished (well or not); return whether the pipeline is ready."""
+        self._loaded.wait(timeout)
+        return self.ready
+
+    def annotate(
+        self, texts: Sequence[str], ids: Sequence[Optional[str]], *, relations: bool = True,
+        threshold: Optional[float] = None,
+    ) -> List[Record]:
+        """The records of ``texts`` (call it on the inference thread, see :meth:`submit`)."""
+        if self.nlp is None:
+            raise RuntimeError("the pipeline is not loaded")
+        docs = annotate_docs(self.nlp, texts, relations=relations, threshold=threshold,
+                             batch_size=self.settings.batch_size)
+        return [doc_to_record(doc, doc_id) for doc, doc_id in zip(docs, ids)]
+
+    def info(self) -> Dict[str, Any]:
+        """What ``GET /v1/model`` reports: pipeline, labels, thresholds, model meta, versions and limits."""
+        if self.nlp is None:
+            raise RuntimeError("the pipeline is not loaded")
+        meta = self.nlp.meta
+        return {
+            "pipeline": list(self.nlp.pipe_names),
+            "labels": component_labels(self.nlp),
+            "relation_thresholds": {
+                name: float(self.nlp.get_pipe(name).cfg["threshold"]) for name in relation_components(self.nlp)
+            },
+            "model": {"name": meta.get("name"), "version": meta.get("version"), "lang": self.nlp.lang,
+                      "spacy_version": meta.get("spacy_version"), "path": self.model},
+            "spacy_biobert_version": package_version(),
+            "limits": self.settings.limits(),
+        }
+
+    def close(self) -> None:
+        """Stop the inference thread (queued calls are cancelled)."""
+        self._executor.shutdown(wait=False, cancel_futures=True)
