@@ -24,6 +24,7 @@ from spacy.tokens import Doc, Span
 from common import ROOT, convert_corpus, machine, utc_now, write_section
 
 TITLE = "## Memory: the relation head on huge documents"
+RESULTS_DIR = ROOT / "bench" / "results"
 SENTENCE = "Aspirin caused fever ."
 # name -> (text kind, number of units, concept ids, relation aggregate)
 SCENARIOS: Dict[str, Tuple[str, int, str, str]] = {
@@ -126,12 +127,15 @@ def section(results: Dict, command: str) -> str:
         "scores 4,096 pairs at a time; time per scored pair does not grow with the number of pairs (µs per pair column; the "
         "1-pair row is fixed overhead). What remains grows with pairs scored and relations written (an untrained "
         "head writes many: last row). The NER part's own peak on the 20,000-word text (1.9 GB) is the transformer's.",
-        "",
-        "This table predates commit 3b03a81 (the first MLP layer split per entity). Re-run after it, one row "
-        "(`python bench/bench_memory.py --scenario \"1,000 mentions, 1,000 concepts (concept pairs)\"`, same machine, "
-        "2026-11-23): 250,000 pairs in 6.31 s instead of 14.3 s (25 µs per pair), the same 66,539 relations written, "
-        "extra peak RSS 0 MB.",
     ]
+    rerun = RESULTS_DIR / "memory_after_split.json"
+    if rerun.exists():
+        after = json.loads(rerun.read_text())
+        r = after["row"]
+        lines += ["", f"This table predates commit {after['commit_after']} (the first MLP layer split per entity). Re-run "
+                  f"after it, one row (`{after['command']}`, same machine, {after['date']}): {r['candidate_pairs']:,} "
+                  f"pairs in {r['rel_s']} s ({1e6 * r['rel_s'] / r['candidate_pairs']:.0f} µs per pair), "
+                  f"{r['relations_written']:,} relations written, extra peak RSS {r['rel_extra_peak_mb']} MB."]
     return "\n".join(lines) + "\n"
 
 
