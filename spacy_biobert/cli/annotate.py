@@ -14,6 +14,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 from wasabi import msg
 
+from ..batch.ray_backend import RayOptions
 from ..concepts import concept_ids
 from ..pipeline.ner import NER_SPANS_KEY
 from ..pipeline.rel import BioBertRel
@@ -88,12 +89,21 @@ def annotate_command(
     ),
     output_path: Optional[Path] = typer.Argument(None, help="Output file: .jsonl, .pubtator or BioC .xml."),
     text: Optional[str] = typer.Option(None, "--text", "-t", help="Without INPUT: text to annotate (default: a sample)."),
-    input_format: Optional[str] = typer.Option(None, "--input-format", help="text, jsonl, pubtator or bioc."),
-    output_format: Optional[str] = typer.Option(None, "--output-format", help="jsonl, pubtator or bioc."),
+    input_format: Optional[str] = typer.Option(
+        None, "--input-format", help="text, jsonl, pubtator or bioc (--backend ray: also parquet)."),
+    output_format: Optional[str] = typer.Option(
+        None, "--output-format", help="jsonl, pubtator or bioc (--backend ray: also jsonl-shards, parquet)."),
     batch_size: int = typer.Option(32, "--batch-size", "-b", help="Documents per nlp.pipe batch."),
     gpu_id: int = typer.Option(-1, "--gpu-id", "-g", help="GPU id (-1: CPU)."),
     skip_bad: bool = typer.Option(False, "--skip-bad", help="Pass over bad input records and list them at the end."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Start OUTPUT over instead of resuming it."),
+    backend: str = typer.Option("local", "--backend", help="local (this process) or ray (a Ray cluster)."),
+    ray_address: Optional[str] = typer.Option(
+        None, "--ray-address", help="Ray: default a local cluster; 'auto' (ray start --head here) or ray://HOST:10001."),
+    actors: int = typer.Option(2, "--actors", help="Ray: pipeline copies (actor pool size)."),
+    num_gpus: float = typer.Option(0.0, "--num-gpus", help="Ray: GPUs per actor (default 1 with --gpu-id, else 0)."),
+    cpus_per_actor: float = typer.Option(1.0, "--cpus-per-actor", help="Ray: CPUs reserved per actor."),
+    torch_threads: int = typer.Option(1, "--torch-threads", help="Ray: torch threads per actor."),
 ) -> None:
     """Annotate a corpus into records (INPUT OUTPUT), or print what the pipeline finds in one text."""
     if input_path is not None:
@@ -101,7 +111,9 @@ def annotate_command(
             msg.fail("INPUT given without OUTPUT", exits=1)
         annotate_corpus_or_exit(
             model, input_path, output_path, input_format=input_format, out_format=output_format,
-            batch_size=batch_size, gpu_id=gpu_id, skip_bad=skip_bad, overwrite=overwrite,
+            batch_size=batch_size, gpu_id=gpu_id, skip_bad=skip_bad, overwrite=overwrite, backend=backend,
+            ray_options=RayOptions(address=ray_address, actors=actors, cpus_per_actor=cpus_per_actor,
+                                   gpus_per_actor=num_gpus, torch_threads=torch_threads),
         )
         return
     nlp = spacy.load(model)

@@ -15,19 +15,38 @@ from wasabi import msg
 
 from ..batch.inputs import BadInput, guess_format, read_inputs
 from ..batch.local import Summary, run_local
+from ..batch.ray_backend import RayOptions, run_ray
 from ..batch.resume import done_ids
 from ..corpus.builder import CorpusFormatError
 from ..output.writers import WRITERS
 
 OUTPUT_SUFFIXES = {".jsonl": "jsonl", ".pubtator": "pubtator", ".xml": "bioc"}
+#: Folder outputs of the Ray backend (written by the cluster): no suffix -> JSONL shards, .parquet -> Parquet.
+SHARD_SUFFIXES = {"": "jsonl-shards", ".parquet": "parquet"}
+BACKENDS = ("local", "ray")
 
 
-def output_format(path: Path, given: Optional[str]) -> str:
-    """The output format: ``given``, else from the suffix of ``path``."""
-    fmt = given or OUTPUT_SUFFIXES.get(path.suffix.lower())
-    if fmt not in WRITERS:
-        raise ValueError(f"{path}: unknown output format {fmt!r}; use .jsonl, .pubtator or .xml, or --output-format")
+def output_format(path: Path, given: Optional[str], backend: str = "local") -> str:
+    """The output format: ``given``, else from the suffix of ``path`` (with Ray, a folder: shards)."""
+    suffixes = {**OUTPUT_SUFFIXES, **(SHARD_SUFFIXES if backend == "ray" else {})}
+    fmt = given or suffixes.get(path.suffix.lower())
+    if fmt not in set(suffixes.values()):
+        shards = ", a folder (JSONL shards) or .parquet folder" if backend == "ray" else ""
+        raise ValueError(f"{path}: unknown output format {fmt!r}; use .jsonl, .pubtator or .xml{shards}, "
+                         "or --output-format")
     return fmt
+
+
+def resolve_input_format(path: Path, given: Optional[str], backend: str = "local") -> str:
+    """The input format: ``given``, else from the suffix (with Ray: ``.parquet`` too, and a folder of JSONL shards)."""
+    if given:
+        return given
+    if backend == "ray":
+        if path.suffix.lower() == ".parquet" or (path.is_dir() and any(path.glob("*.parquet"))):
+            return "parquet"
+        if path.is_dir() and any(path.glob("*.jsonl*")) and not any(path.glob("*.txt")):
+            return "jsonl"
+    return guess_format(path)
 
 
 def count_inputs(path: Path, fmt: str) -> Optional[int]:
@@ -60,10 +79,17 @@ def annotate_corpus(
     gpu_id: int = -1,
     skip_bad: bool = False,
     overwrite: bool = False,
+    backend: str = "local",
+    ray_options: Optional[RayOptions] = None,
 ) -> Summary:
     """Annotate ``input_path`` with ``model`` into ``output_path`` (the command's work; see the module docstring)."""
-    in_fmt = input_format or guess_format(input_path)
-    out_fmt = output_format(output_path, out_format)
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}; expected one of {BACKENDS}")
+    in_fmt = resolve_input_format(input_path, input_format, backend)
+    out_fmt = output_format(output_path, out_format, backend)
+    if backend == "ray":
+        return annotate_on_ray(model, input_path, output_path, in_fmt, out_fmt, batch_size, gpu_id, skip_bad,
+                               overwrite, ray_options or RayOptions())
     if overwrite and output_path.exists():
         output_path.unlink()
     done = done_ids(output_path, out_fmt)
@@ -81,11 +107,25 @@ def annotate_corpus(
     return summary
 
 
+def annotate_on_ray(model: str, input_path: Path, output_path: Path, in_fmt: str, out_fmt: str, batch_size: int,
+                    gpu_id: int, skip_bad: bool, overwrite: bool, options: RayOptions) -> Summary:
+    """:func:`annotate_corpus` with ``--backend ray`` (``--gpu-id`` >= 0: one GPU per actor unless set)."""
+    if gpu_id >= 0 and not options.gpus_per_actor:
+        options.gpus_per_actor = 1.0
+    bar = tqdm(total=count_inputs(input_path, in_fmt) if input_path.is_file() or in_fmt == "text" else None,
+               unit="doc", file=sys.stderr, mininterval=2.0, desc="annotate (ray)")
+    summary, lossy = run_ray(model, input_path, output_path, in_fmt, out_fmt, options, batch_size, skip_bad,
+                             overwrite, on_record=lambda: bar.update(1))
+    bar.close()
+    print_summary(summary, output_path, lossy)
+    return summary
+
+
 def annotate_corpus_or_exit(model: str, input_path: Path, output_path: Path, **options) -> None:
     """:func:`annotate_corpus`, turning bad input into a one-line error and exit code 1."""
     try:
         summary = annotate_corpus(model, input_path, output_path, **options)
-    except (BadInput, CorpusFormatError, ValueError, OSError) as err:
+    except (BadInput, CorpusFormatError, ValueError, OSError, ImportError) as err:
         msg.fail(str(err), exits=1)
     if not summary.accounted():
         msg.fail(f"{summary.read} records read but {summary.written + summary.resumed + len(summary.skipped)} "
