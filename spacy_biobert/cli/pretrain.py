@@ -6,7 +6,7 @@ OUTPUT_DIR``). The work is done by :func:`spacy_biobert.pretraining.pretrain_mlm
 """
 import logging
 from pathlib import Path
-from typing import List
+from typing import List, Optional
 
 import typer
 from wasabi import msg
@@ -14,6 +14,7 @@ from wasabi import msg
 from ..models.encoder import EMBEDDED_ENCODER, EncoderNotFoundError
 from ..pretraining import MLMConfig, PretrainingInputError, pretrain_mlm
 from ..pretraining.mlm import LOG_FILE
+from ..pretraining.texts import FORMATS
 
 
 def pretrain_mlm_command(
@@ -28,10 +29,13 @@ def pretrain_mlm_command(
     steps: int = typer.Option(500, "--steps", help="Optimizer steps."),
     batch_size: int = typer.Option(16, "--batch-size", help="Blocks per step."),
     max_length: int = typer.Option(128, "--max-length", help="Block length in wordpieces (special tokens included)."),
-    learn_rate: float = typer.Option(5e-5, "--learn-rate", help="Peak AdamW learning rate (linear warm-up/decay)."),
+    learn_rate: float = typer.Option(1e-4, "--learn-rate", help="Peak AdamW learning rate (linear warm-up/decay)."),
     mlm_probability: float = typer.Option(0.15, "--mlm-probability", help="Share of wordpieces masked."),
     seed: int = typer.Option(0, "--seed", help="Random seed (head initialisation, masking, block order)."),
     gpu_id: int = typer.Option(-1, "--gpu-id", "-g", help="GPU id, -1 for CPU."),
+    file_format: Optional[str] = typer.Option(
+        None, "--format", "-f", help=f"Input format of every TEXT_PATH ({', '.join(FORMATS)}); default: by suffix."
+    ),
 ) -> None:
     """Continue masked-LM training of an encoder on in-domain text and save it (model + tokenizer +
     pretrain_log.json) to OUTPUT_DIR, for use as [components.transformer.model] name = OUTPUT_DIR."""
@@ -46,7 +50,7 @@ def pretrain_mlm_command(
 
     msg.info(f"Masked-LM pretraining of {base} on {', '.join(map(str, text_paths))}")
     try:
-        result = pretrain_mlm(text_paths, base, output_dir, config, progress=progress)
+        result = pretrain_mlm(text_paths, base, output_dir, config, progress=progress, fmt=file_format)
     except (PretrainingInputError, EncoderNotFoundError, ValueError, FloatingPointError) as err:
         msg.fail(str(err), exits=1)
     msg.good(f"Saved the encoder to {output_dir} ({result.seconds:.0f} s); log: {output_dir / LOG_FILE}")

@@ -33,7 +33,7 @@ class MLMConfig:
     steps: int = 500
     batch_size: int = 16
     max_length: int = 128
-    learn_rate: float = 5e-5
+    learn_rate: float = 1e-4
     mlm_probability: float = 0.15
     seed: int = 0
     warmup: float = 0.06  # share of the steps spent warming up linearly
@@ -130,6 +130,7 @@ def pretrain_mlm(
     config: Optional[MLMConfig] = None,
     progress: Optional[Callable[[int, float], None]] = None,
     from_paths: bool = True,
+    fmt: Optional[str] = None,
 ) -> PretrainResult:
     """Continue masked-LM training of ``base`` on ``texts`` and save the checkpoint to ``output_dir``.
 
@@ -141,6 +142,7 @@ def pretrain_mlm(
         config: run settings (default :class:`MLMConfig`).
         progress: called as ``progress(step, loss)`` after every step.
         from_paths: whether ``texts`` are paths (default) or documents.
+        fmt: input format of the paths (default: guessed from each suffix; see ``read_texts``).
     Returns:
         The :class:`PretrainResult`, also written to ``output_dir/pretrain_log.json``.
     Raises:
@@ -152,7 +154,7 @@ def pretrain_mlm(
 
     config = config or MLMConfig()
     config.check()
-    docs = read_texts(texts) if from_paths else [t for t in texts if t.strip()]
+    docs = read_texts(texts, fmt) if from_paths else [t for t in texts if t.strip()]
     if not docs:
         raise PretrainingInputError("no text to pretrain on")
     torch.manual_seed(config.seed)

@@ -6,17 +6,21 @@ Accepted inputs (any number of them, read in the order given):
 * a ``.txt`` file: one document;
 * a ``.jsonl`` file: one ``{"text": ...}`` object per line (other keys ignored; blank lines skipped);
 * a PubTator file (``.pubtator``, ``.pubtator.gz``, any other ``.gz``): title + " " + abstract of each document,
-  read by :func:`spacy_biobert.corpus.pubtator.read_pubtator` (annotations are ignored).
+  read by :func:`spacy_biobert.corpus.pubtator.read_pubtator` (annotations are ignored);
+* a BioC XML file (``.xml``, ``.bioc``): the text of each document, read by our BioC reader.
+
+``fmt`` overrides the guess: ``text`` (a folder of ``.txt`` or one file), ``jsonl``, or a corpus format of
+:data:`spacy_biobert.corpus.READERS` (``pubtator``, ``bioc``, ``brat`` -- a BRAT folder).
 
 Problems (a missing path, a folder without ``.txt`` files, a malformed line, no text at all) raise
 :class:`PretrainingInputError` naming the path.
 """
 import json
 from pathlib import Path
-from typing import Iterable, Iterator, List, Sequence, Union
+from typing import Iterable, Iterator, List, Optional, Sequence, Union
 
+from ..corpus import READERS
 from ..corpus.builder import CorpusFormatError
-from ..corpus.pubtator import read_pubtator
 
 PathLike = Union[str, Path]
 
@@ -27,16 +31,17 @@ class PretrainingInputError(ValueError):
 
 def _kind(path: Path) -> str:
     name = path.name.lower()
-    if path.is_dir():
-        return "folder"
+    if path.is_dir() or name.endswith(".txt"):
+        return "text"
     if name.endswith(".jsonl"):
         return "jsonl"
-    if name.endswith(".txt"):
-        return "text"
     if name.endswith((".pubtator", ".gz")):
         return "pubtator"
+    if name.endswith((".xml", ".bioc")):
+        return "bioc"
     raise PretrainingInputError(
-        f"{path}: unknown input type; give a folder of .txt files, a .txt, .jsonl, .pubtator or .pubtator.gz file"
+        f"{path}: unknown input type; give a folder of .txt files, a .txt, .jsonl, .pubtator(.gz) or BioC .xml "
+        f"file (or name the format: {', '.join(FORMATS)})"
     )
 
 
@@ -62,11 +67,13 @@ def _read_jsonl(path: Path) -> Iterator[str]:
             yield text
 
 
-def _read_one(path: Path) -> Iterator[str]:
+def _read_one(path: Path, fmt: Optional[str]) -> Iterator[str]:
     if not path.exists():
         raise PretrainingInputError(f"{path}: no such file or folder")
-    kind = _kind(path)
-    if kind == "folder":
+    kind = fmt or _kind(path)
+    if kind not in FORMATS:
+        raise PretrainingInputError(f"unknown input format {kind!r}; choose one of {', '.join(FORMATS)}")
+    if kind == "text" and path.is_dir():
         files = sorted(path.glob("*.txt"))
         if not files:
             raise PretrainingInputError(f"{path}: the folder has no .txt files")
@@ -78,14 +85,22 @@ def _read_one(path: Path) -> Iterator[str]:
         yield from _read_jsonl(path)
     else:
         try:
-            for doc in read_pubtator(path):
+            for doc in READERS[kind](path):
                 yield doc.text
         except CorpusFormatError as err:
             raise PretrainingInputError(str(err)) from err
 
 
-def read_texts(paths: Union[PathLike, Sequence[PathLike]]) -> List[str]:
+#: Input formats: plain text, JSONL, and the corpus formats.
+FORMATS = ("text", "jsonl", *READERS)
+
+
+def read_texts(paths: Union[PathLike, Sequence[PathLike]], fmt: Optional[str] = None) -> List[str]:
     """The documents of ``paths`` (one path or several), blank documents left out.
+
+    Args:
+        paths: input files or folders.
+        fmt: one of :data:`FORMATS` for every path; default: guessed per path from its suffix.
 
     Raises:
         PretrainingInputError: a path is missing, unreadable or of unknown type, or there is no text at all.
@@ -93,7 +108,7 @@ def read_texts(paths: Union[PathLike, Sequence[PathLike]]) -> List[str]:
     paths = [paths] if isinstance(paths, (str, Path)) else list(paths)
     if not paths:
         raise PretrainingInputError("no input path given")
-    texts = [text for path in paths for text in _read_one(Path(path)) if text.strip()]
+    texts = [text for path in paths for text in _read_one(Path(path), fmt) if text.strip()]
     if not texts:
         raise PretrainingInputError(f"no text in {', '.join(str(p) for p in paths)}")
     return texts

@@ -115,3 +115,10 @@ def test_bad_settings(tiny_bert, tmp_path):
         pretrain_mlm([TEXT], tiny_bert, tmp_path / "o", MLMConfig(mlm_probability=0.0), from_paths=False)
     with pytest.raises(ValueError, match="exceeds"):
         pretrain_mlm([TEXT], tiny_bert, tmp_path / "o", MLMConfig(max_length=1024), from_paths=False)
+
+
+def test_format_can_be_named(tmp_path):
+    data = write_text(tmp_path / "corpus.data", TOY_PUBTATOR)
+    assert read_texts(data, "pubtator") == ["Famotidine-associated delirium. Famotidine is used in patients."]
+    with pytest.raises(PretrainingInputError, match="unknown input format 'csv'"):
+        read_texts(data, "csv")
