@@ -154,7 +154,10 @@ def pretrain_mlm(
 
     config = config or MLMConfig()
     config.check()
-    docs = read_texts(texts, fmt) if from_paths else [t for t in texts if t.strip()]
+    if from_paths:
+        docs = read_texts(texts, fmt)
+    else:
+        docs = [t for t in ([texts] if isinstance(texts, str) else texts) if t.strip()]
     if not docs:
         raise PretrainingInputError("no text to pretrain on")
     torch.manual_seed(config.seed)
