@@ -1,7 +1,8 @@
 """The package's import structure: no cycle, and each folder imports only the layers below it.
 
 Layers, bottom to top: ``extensions``/``tokenizer``/``models`` -> ``relations`` -> ``corpus`` -> ``concepts``
--> ``kb`` (knowledge bases: library layer, beside ``corpus``) -> ``scoring``, ``pipeline`` (never each other)
+-> ``kb`` (knowledge bases: library layer, beside ``corpus``), ``pretraining`` (masked-LM pretraining of the encoder:
+``corpus`` and ``models`` only) -> ``scoring``, ``pipeline`` (never each other)
 -> ``output`` (the record and its writers) -> ``batch``, ``serving`` -> ``cli`` (``batch``, ``serving`` and ``cli``:
 the application layer, imported by no library module).
 """
@@ -23,14 +24,15 @@ ALLOWED = {
     "corpus": {"errors", "extensions", "relations"},
     "concepts": {"corpus"},
     "kb": {"concepts", "corpus", "errors", "extensions"},
+    "pretraining": {"corpus", "models"},
     "scoring": {"concepts", "corpus", "relations"},
     "pipeline": {"concepts", "corpus", "extensions", "kb", "models", "relations"},
     "output": {"concepts", "corpus", "kb", "pipeline", "relations"},
     "batch": {"corpus", "output"},
     "serving": {"concepts", "corpus", "extensions", "kb", "models", "output", "pipeline", "relations", "scoring",
                 "tokenizer"},
-    "cli": {"batch", "concepts", "corpus", "extensions", "kb", "models", "output", "pipeline", "relations", "scoring",
-            "serving", "tokenizer"},
+    "cli": {"batch", "concepts", "corpus", "extensions", "kb", "models", "output", "pipeline", "pretraining", "relations",
+            "scoring", "serving", "tokenizer"},
     "__init__": {"concepts", "corpus", "kb", "relations"},
     "__main__": {"cli"},
 }

@@ -92,3 +92,19 @@ def test_every_dependency_of_the_main_job_exists_in_a_fresh_checkout():
     commands = {cmd["name"]: cmd for cmd in config["commands"]}
     first = commands[config["workflows"]["quick"][0]]
     assert first["deps"] and all((ROOT / dep).exists() for dep in first["deps"]), first["deps"]
+
+
+def test_tapt_pretrains_on_train_and_dev_text_only_and_ner_tapt_trains_from_it():
+    """Task-adaptive pretraining never sees the test set; the NER of the ner-tapt workflow starts from its output."""
+    from weasel.util import load_project_config
+
+    config = load_project_config(ROOT)
+    commands = {cmd["name"]: cmd for cmd in config["commands"]}
+    tapt = " ".join(commands["tapt"]["script"])
+    variables = config["vars"]
+    assert "pretrain-mlm" in tapt and variables["train_file"] in tapt and variables["dev_file"] in tapt
+    assert variables["test_file"] not in tapt and "test" not in tapt.replace("tapt", "")
+    assert commands["tapt"]["outputs"] == ["training/tapt_encoder"]
+    train = " ".join(commands["train-ner-tapt"]["script"])
+    assert "configs/ner.cfg" in train and "--components.transformer.model.name training/tapt_encoder" in train
+    assert config["workflows"]["ner-tapt"] == ["convert", "tapt", "train-ner-tapt", "evaluate-ner-tapt"]

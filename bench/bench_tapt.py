@@ -1,0 +1,77 @@
+"""Domain-adaptive pretraining on CDR: NER trained from the original encoder against NER trained from the same
+encoder after task-adaptive masked-LM pretraining (TAPT) on the CDR train + dev text (never test).
+
+Both NER runs use ``configs/ner.cfg`` with the same reduced budget; dev and test F1 of ``model-last`` are scored
+with ``spacy evaluate`` (training-time evaluation uses only the first 20 dev documents, to save time). Writes
+``bench/results/tapt.json``; the BENCHMARKS.md section is written by hand from it.
+
+Usage (heavy: wrap in the shared CPU lock):
+    flock /tmp/spacy_biobert_cpu.lock python bench/bench_tapt.py --tapt-steps 400 --ner-steps 150
+"""
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import spacy
+from spacy.tokens import DocBin
+
+from common import ROOT, convert_corpus, machine, run, spacy_train, utc_now
+
+from spacy_biobert.models.encoder import EMBEDDED_ENCODER
+
+
+def evaluate(model: Path, data: Path, out: Path, log: Path) -> dict:
+    """``spacy evaluate`` scores (ents_p/r/f, per type) of ``model`` on ``data``, with the wall time."""
+    seconds = run([sys.executable, "-m", "spacy", "evaluate", str(model), str(data), "--output", str(out)], log)
+    scores = json.loads(out.read_text(encoding="utf8"))
+    keep = {k: scores[k] for k in ("ents_p", "ents_r", "ents_f", "ents_per_type") if k in scores}
+    return {**keep, "seconds": round(seconds, 1)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cdr", type=Path, default=ROOT / "assets" / "cdr")
+    parser.add_argument("--work", type=Path, default=ROOT / "bench" / "runs" / "tapt")
+    parser.add_argument("--base", default=EMBEDDED_ENCODER)
+    parser.add_argument("--tapt-steps", type=int, default=400)
+    parser.add_argument("--tapt-learn-rate", type=float, default=1e-4)
+    parser.add_argument("--ner-steps", type=int, default=150)
+    parser.add_argument("--ner-learn-rate", type=float, default=1e-4)
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "tapt.json")
+    args = parser.parse_args()
+    args.work.mkdir(parents=True, exist_ok=True)
+    log = args.work / "log.txt"
+    corpus = convert_corpus(args.cdr, args.work / "corpus", log)
+    dev20 = corpus / "dev20.spacy"
+    if not dev20.exists():
+        docs = list(DocBin().from_disk(corpus / "dev.spacy").get_docs(spacy.blank("en").vocab))[:20]
+        DocBin(docs=docs, store_user_data=True).to_disk(dev20)
+    encoder = args.work / "tapt_encoder"
+    tapt_cmd = [sys.executable, "-m", "spacy", "biobert", "pretrain-mlm", str(args.cdr / "train.pubtator.gz"),
+                str(args.cdr / "dev.pubtator.gz"), str(encoder), "--base", args.base, "--steps", str(args.tapt_steps),
+                "--learn-rate", str(args.tapt_learn_rate)]
+    tapt_seconds = run(tapt_cmd, log)
+    pretrain_log = json.loads((encoder / "pretrain_log.json").read_text(encoding="utf8"))
+    results = {"date": utc_now(), "machine": machine(), "args": {k: str(v) for k, v in vars(args).items()},
+               "tapt": {"command": " ".join(tapt_cmd[1:]), "wall_seconds": round(tapt_seconds, 1), **pretrain_log},
+               "ner": {}}
+    for arm, name in (("original", args.base), ("tapt", str(encoder))):
+        output = args.work / f"ner_{arm}"
+        overrides = {"paths.train": corpus / "train.spacy", "paths.dev": dev20,
+                     "components.transformer.model.name": name, "training.max_steps": args.ner_steps,
+                     "training.eval_frequency": args.ner_steps,
+                     "training.optimizer.learn_rate.initial_rate": args.ner_learn_rate,
+                     "training.optimizer.learn_rate.warmup_steps": max(1, args.ner_steps // 10)}
+        train_seconds = spacy_train(ROOT / "configs" / "ner.cfg", output, overrides, log)
+        results["ner"][arm] = {
+            "encoder": name, "train_seconds": round(train_seconds, 1),
+            "dev": evaluate(output / "model-last", corpus / "dev.spacy", args.work / f"{arm}_dev.json", log),
+            "test": evaluate(output / "model-last", corpus / "test.spacy", args.work / f"{arm}_test.json", log),
+        }
+        args.out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf8")
+    print(json.dumps({arm: (r["dev"]["ents_f"], r["test"]["ents_f"]) for arm, r in results["ner"].items()}))
+
+
+if __name__ == "__main__":
+    main()
