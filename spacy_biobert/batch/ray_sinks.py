@@ -24,6 +24,7 @@ def record_schema():
     entity = pa.struct([
         ("id", pa.string()), ("label", pa.string()), ("start", pa.int64()), ("end", pa.int64()),
         ("text", pa.string()), ("confidence", pa.float64()), ("concepts", pa.list_(concept)),
+        ("candidates", pa.list_(concept)),
     ])
     relation = pa.struct([("head", pa.string()), ("tail", pa.string()), ("label", pa.string()),
                           ("score", pa.float64())])
