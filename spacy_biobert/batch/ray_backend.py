@@ -33,8 +33,9 @@ from .ray_sinks import SHARD_FORMATS, shard_sink
 from .ray_sources import IO_CPUS, cluster_dataset, driver_datasets
 
 RAY_MISSING = "the Ray backend needs Ray Data: pip install 'spacy-biobert[ray]' (or 'ray[data]')"
-#: Input rows per ``map_batches`` call (an actor runs ``nlp.pipe`` over them in ``batch_size`` batches).
-ROWS_PER_CALL = 256
+#: Input rows per ``map_batches`` call (an actor runs ``nlp.pipe`` over them in ``batch_size`` batches). Small, so
+#: that work spreads evenly over the actors: Ray Data hands a call's rows to one actor.
+ROWS_PER_CALL = 64
 CLUSTER_FORMATS = ("jsonl", "parquet")
 
 

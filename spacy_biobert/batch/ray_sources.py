@@ -27,8 +27,9 @@ DRIVER_CHUNK = 50_000
 #: CPUs Ray reserves per read/check task: none, so that an actor pool holding every CPU does not starve the
 #: (light, I/O-bound) tasks that feed it.
 IO_CPUS = 0.0
-#: Rows per block built by a JSONL read task (bounds a read task's memory on a large shard).
-READ_BLOCK_ROWS = 2_000
+#: Rows per block built by a JSONL read task: bounds a read task's memory on a large shard, and small blocks
+#: spread over the actors (Ray Data gives a whole block to one actor call).
+READ_BLOCK_ROWS = 64
 ROW_FIELDS = ("id", "text", "where", "problem")
 
 
