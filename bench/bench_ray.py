@@ -18,7 +18,8 @@ from typing import Dict, List
 
 import torch
 
-from common import ROOT, machine, run, utc_now, write_section
+from bench_memory import build_pipeline
+from common import ROOT, machine, utc_now, write_section
 
 TITLE = "## Ray backend"
 PUBMED = 36_000_000
@@ -32,24 +33,6 @@ CONFIGS = {
     "Ray, 1 actor × 2 threads": ("ray", 2, 1),
     "Ray, 1 actor × 1 thread": ("ray", 1, 1),
 }
-
-
-def build_pipeline(work: Path) -> Path:
-    """configs/quick.cfg initialised (untrained) on CDR dev, saved to ``work/pipeline``."""
-    from spacy.training.initialize import init_nlp
-    from spacy.util import load_config
-
-    out = work / "pipeline"
-    if out.exists():
-        return out
-    work.mkdir(parents=True, exist_ok=True)
-    dev = work / "corpus" / "dev.spacy"
-    if not dev.exists():
-        run([sys.executable, "-m", "spacy", "biobert", "convert", str(ROOT / "assets/cdr/dev.pubtator.gz"),
-             str(dev.parent)], work / "log.txt")
-    config = load_config(ROOT / "configs" / "quick.cfg", overrides={"paths.train": str(dev), "paths.dev": str(dev)})
-    init_nlp(config).to_disk(out)
-    return out
 
 
 def test_jsonl(work: Path) -> Path:
