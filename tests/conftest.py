@@ -6,7 +6,7 @@ import pytest
 import spacy
 import torch
 
-from tests.util import CDR_DIR, make_joint_nlp, train_joint, write_tiny_bert
+from tests.util import CDR_DIR, make_joint_nlp, make_ner_nlp, ner_examples, train_joint, train_ner, write_tiny_bert
 
 
 def pytest_addoption(parser):
@@ -28,6 +28,16 @@ def pytest_collection_modifyitems(config, items):
 def tiny_bert(tmp_path_factory) -> str:
     """Path of a tiny random BERT checkpoint (config.json, weights, vocab.txt)."""
     return str(write_tiny_bert(tmp_path_factory.mktemp("tiny_bert")))
+
+
+@pytest.fixture(scope="session")
+def saved_ner_model(tiny_bert, tmp_path_factory) -> Path:
+    """A tiny transformer + biobert_ner pipeline, trained 30 steps on the toy NER data, saved to disk."""
+    nlp = make_ner_nlp(tiny_bert)
+    train_ner(nlp, ner_examples(nlp), steps=30)
+    path = tmp_path_factory.mktemp("model") / "ner"
+    nlp.to_disk(path)
+    return path
 
 
 @pytest.fixture(scope="session")

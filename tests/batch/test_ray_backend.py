@@ -10,7 +10,7 @@ import pytest
 
 from spacy_biobert.batch.inputs import BadInput
 from spacy_biobert.batch.local import Summary
-from tests.util import invoke, make_ner_nlp, ner_examples, train_ner, write_text
+from tests.util import invoke, write_text
 
 ray = pytest.importorskip("ray", reason="the Ray extra is not installed")
 pytest.importorskip("ray.data")
@@ -26,12 +26,8 @@ ONE_ACTOR = RayOptions(actors=1, torch_threads=1)
 
 
 @pytest.fixture(scope="module")
-def model(tiny_bert, tmp_path_factory):
-    nlp = make_ner_nlp(tiny_bert)
-    train_ner(nlp, ner_examples(nlp), steps=30)
-    path = tmp_path_factory.mktemp("model") / "ner"
-    nlp.to_disk(path)
-    return path
+def model(saved_ner_model):
+    return saved_ner_model
 
 
 @pytest.fixture(scope="module")

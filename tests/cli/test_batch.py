@@ -8,19 +8,15 @@ from spacy_biobert.batch.local import CHUNK
 from spacy_biobert.corpus.bioc import read_bioc
 from spacy_biobert.corpus.pubtator import read_pubtator
 from spacy_biobert.output.record import doc_to_record
-from tests.util import invoke, make_ner_nlp, ner_examples, train_ner, write_text
+from tests.util import invoke, write_text
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 TEXTS = {"d1": "Famotidine induced delirium in rats .", "d2": "", "d3": "Patients with cocaine were treated ."}
 
 
 @pytest.fixture(scope="module")
-def model(tiny_bert, tmp_path_factory):
-    nlp = make_ner_nlp(tiny_bert)
-    train_ner(nlp, ner_examples(nlp), steps=30)
-    path = tmp_path_factory.mktemp("model") / "ner"
-    nlp.to_disk(path)
-    return path
+def model(saved_ner_model):
+    return saved_ner_model
 
 
 def said(*args, exit_code=0):
