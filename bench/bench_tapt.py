@@ -6,7 +6,7 @@ with ``spacy evaluate`` (training-time evaluation uses only the first 20 dev doc
 ``bench/results/tapt.json``; the BENCHMARKS.md section is written by hand from it.
 
 Usage (heavy: wrap in the shared CPU lock):
-    flock /tmp/spacy_biobert_cpu.lock python bench/bench_tapt.py --tapt-steps 400 --ner-steps 150
+    flock /tmp/spacy_biobert_cpu.lock python bench/bench_tapt.py --tapt-steps 200 --tapt-batch-size 8 --ner-steps 150
 """
 import argparse
 import json
@@ -34,8 +34,9 @@ def main() -> None:
     parser.add_argument("--cdr", type=Path, default=ROOT / "assets" / "cdr")
     parser.add_argument("--work", type=Path, default=ROOT / "bench" / "runs" / "tapt")
     parser.add_argument("--base", default=EMBEDDED_ENCODER)
-    parser.add_argument("--tapt-steps", type=int, default=400)
+    parser.add_argument("--tapt-steps", type=int, default=200)
     parser.add_argument("--tapt-learn-rate", type=float, default=1e-4)
+    parser.add_argument("--tapt-batch-size", type=int, default=8)
     parser.add_argument("--ner-steps", type=int, default=150)
     parser.add_argument("--ner-learn-rate", type=float, default=1e-4)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "tapt.json")
@@ -50,7 +51,7 @@ def main() -> None:
     encoder = args.work / "tapt_encoder"
     tapt_cmd = [sys.executable, "-m", "spacy", "biobert", "pretrain-mlm", str(args.cdr / "train.pubtator.gz"),
                 str(args.cdr / "dev.pubtator.gz"), str(encoder), "--base", args.base, "--steps", str(args.tapt_steps),
-                "--learn-rate", str(args.tapt_learn_rate)]
+                "--batch-size", str(args.tapt_batch_size), "--learn-rate", str(args.tapt_learn_rate)]
     tapt_seconds = run(tapt_cmd, log)
     pretrain_log = json.loads((encoder / "pretrain_log.json").read_text(encoding="utf8"))
     results = {"date": utc_now(), "machine": machine(), "args": {k: str(v) for k, v in vars(args).items()},
