@@ -8,7 +8,6 @@ the scenario's mentions are set as ``doc.ents`` (an untrained NER finds arbitrar
 
 Usage: python bench/bench_memory.py [--work bench/runs/memory] [--out bench/results/memory.json]
 """
-import argparse
 import json
 import resource
 import subprocess
@@ -21,7 +20,7 @@ import spacy
 import torch
 from spacy.tokens import Doc, Span
 
-from common import ROOT, convert_corpus, machine, utc_now, write_section
+from common import ROOT, convert_corpus, machine, results_parser, utc_now, write_section
 
 TITLE = "## Memory: the relation head on huge documents"
 RESULTS_DIR = ROOT / "bench" / "results"
@@ -140,12 +139,7 @@ def section(results: Dict, command: str) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--work", type=Path, default=ROOT / "bench" / "runs" / "memory")
-    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "memory.json")
-    parser.add_argument("--benchmarks", type=Path, default=ROOT / "BENCHMARKS.md")
-    parser.add_argument("--scenario", help=argparse.SUPPRESS)  # internal: run one scenario, print JSON
-    parser.add_argument("--section-only", action="store_true", help="rewrite the BENCHMARKS.md section from --out")
+    parser = results_parser(__doc__, "memory", "scenario")
     args = parser.parse_args()
     if args.section_only:
         results = json.loads(args.out.read_text())

@@ -8,7 +8,6 @@ pipeline per actor, reading, annotating, writing). Every Ray output is checked t
 
 Usage: python bench/bench_ray.py [--work bench/runs/ray] [--out bench/results/ray.json] [--section-only]
 """
-import argparse
 import json
 import subprocess
 import sys
@@ -19,7 +18,7 @@ from typing import Dict, List
 import torch
 
 from bench_memory import build_pipeline
-from common import ROOT, machine, utc_now, write_section
+from common import ROOT, machine, results_parser, utc_now, write_section
 
 TITLE = "## Ray backend"
 PUBMED = 36_000_000
@@ -117,12 +116,7 @@ def estimate(rows: List[Dict], base: Dict) -> List[str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--work", type=Path, default=ROOT / "bench" / "runs" / "ray")
-    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "ray.json")
-    parser.add_argument("--benchmarks", type=Path, default=ROOT / "BENCHMARKS.md")
-    parser.add_argument("--config", help=argparse.SUPPRESS)  # internal: run one configuration, print JSON
-    parser.add_argument("--section-only", action="store_true", help="rewrite the BENCHMARKS.md section from --out")
+    parser = results_parser(__doc__, "ray", "config")
     args = parser.parse_args()
     command = "python bench/bench_ray.py"
     if args.section_only:

@@ -124,3 +124,16 @@ def argument_parser(doc: str, name: str, title: str) -> argparse.ArgumentParser:
     parser.add_argument("--benchmarks", type=Path, default=ROOT / "BENCHMARKS.md",
                         help=f"file whose {title} section is written")
     return parser
+
+
+def results_parser(doc: str, name: str, internal: str) -> argparse.ArgumentParser:
+    """The options of the benchmarks that run one case per fresh process and keep a results file: ``--work``
+    (``bench/runs/<name>``), ``--out`` (``bench/results/<name>.json``), ``--benchmarks``, ``--section-only``, and
+    the hidden ``--<internal>`` that runs one case and prints its JSON."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--work", type=Path, default=ROOT / "bench" / "runs" / name)
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / f"{name}.json")
+    parser.add_argument("--benchmarks", type=Path, default=ROOT / "BENCHMARKS.md")
+    parser.add_argument(f"--{internal}", help=argparse.SUPPRESS)
+    parser.add_argument("--section-only", action="store_true", help="rewrite the BENCHMARKS.md section from --out")
+    return parser

@@ -17,6 +17,7 @@ from wasabi import msg
 from ..batch.ray_backend import RayOptions
 from ..concepts import concept_ids
 from ..pipeline.ner import NER_SPANS_KEY
+from ..output.record import ner_scores
 from ..pipeline.rel import BioBertRel
 from .batch import annotate_corpus_or_exit
 
@@ -29,10 +30,7 @@ SAMPLE_ABSTRACT = (
 
 def entity_lines(doc: Doc, span_key: str = NER_SPANS_KEY) -> List[str]:
     """One line per entity: text, label, confidence (when the NER head stored one) and character offsets."""
-    group = doc.spans.get(span_key)
-    scores = {}
-    if group is not None and "scores" in group.attrs:
-        scores = {(s.start, s.end, s.label_): float(p) for s, p in zip(group, group.attrs["scores"])}
+    scores = ner_scores(doc, span_key)
     lines = []
     for ent in doc.ents:
         score = scores.get((ent.start, ent.end, ent.label_))

@@ -20,7 +20,7 @@ from ..batch.resume import done_ids
 from ..corpus.builder import CorpusFormatError
 from ..output.writers import WRITERS
 
-OUTPUT_SUFFIXES = {".jsonl": "jsonl", ".pubtator": "pubtator", ".xml": "bioc"}
+OUTPUT_SUFFIXES = {writer.suffix: name for name, writer in WRITERS.items()}
 #: Folder outputs of the Ray backend (written by the cluster): no suffix -> JSONL shards, .parquet -> Parquet.
 SHARD_SUFFIXES = {"": "jsonl-shards", ".parquet": "parquet"}
 BACKENDS = ("local", "ray")

@@ -38,8 +38,9 @@ SCHEMA_VERSION = 1
 Record = Dict[str, Any]
 
 
-def _ner_scores(doc: Doc) -> Dict[Tuple[int, int, str], float]:
-    group = doc.spans.get(NER_SPANS_KEY)
+def ner_scores(doc: Doc, span_key: str = NER_SPANS_KEY) -> Dict[Tuple[int, int, str], float]:
+    """The NER head's probability of each entity it stored in ``doc.spans[span_key]``, by (start, end, label)."""
+    group = doc.spans.get(span_key)
     if group is None or "scores" not in group.attrs:
         return {}
     return {(s.start, s.end, s.label_): float(p) for s, p in zip(group, group.attrs["scores"])}
@@ -65,7 +66,7 @@ def doc_to_record(doc: Doc, doc_id: Optional[str] = None) -> Record:
     Returns:
         A dict of JSON types only.
     """
-    scores, linked = _ner_scores(doc), get_link_candidates(doc)
+    scores, linked = ner_scores(doc), get_link_candidates(doc)
     entities: List[Dict[str, Any]] = []
     ids: Dict[Tuple[int, int], str] = {}
 

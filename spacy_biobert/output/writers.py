@@ -34,7 +34,8 @@ def concept_field(entity: Dict) -> str:
 
 
 class RecordWriter:
-    """Base class: opens ``path`` (appending when ``append``), counts ``written`` and ``lossy``."""
+    """Base class: opens ``path`` (appending when ``append``), counts ``written`` and ``lossy``; ``suffix`` is
+    the file suffix that selects the writer's format (``spacy biobert annotate``)."""
 
     suffix = ""
 
