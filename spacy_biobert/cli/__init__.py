@@ -11,6 +11,7 @@ from .annotate import annotate_command
 from .convert import convert_command
 from .evaluate import evaluate_command
 from .kb import kb_app
+from .optimize import optimize_command
 from .pretrain import pretrain_mlm_command
 from .serve import serve_command
 
@@ -20,6 +21,7 @@ app.command("evaluate")(evaluate_command)
 app.command("pretrain-mlm")(pretrain_mlm_command)
 app.add_typer(kb_app, name="kb")
 app.command("serve")(serve_command)
+app.command("optimize")(optimize_command)
 spacy_app.add_typer(app, name=NAME, help=HELP, no_args_is_help=True)
 
 

@@ -2,6 +2,8 @@
 
 * ``spacy_biobert.TransformerModel.v1`` -- spacy-transformers' ``TransformerModel`` (for a shared
   ``transformer`` component) accepting our encoder names;
+* ``spacy_biobert.TransformerModel.v2`` -- v1 plus the inference speed settings of
+  :mod:`~spacy_biobert.models.fast_inference` (length-sorted window batches, on by default; int8, opt-in);
 * ``spacy_biobert.Tok2VecTransformer.v1`` -- the same transformer used inline as a component's tok2vec
   (the components' default when no shared transformer is configured; :data:`INLINE_TOK2VEC`).
 
@@ -27,6 +29,7 @@ from spacy_transformers.layers import TransformerModel, split_trf_batch, trfs2ar
 from spacy_transformers.span_getters import configure_strided_spans
 from thinc.api import Model, chain
 
+from .fast_inference import DEFAULT_CHUNK_WORDPIECES, speed_up_encoder_call
 from .types import PoolingModel, Tok2VecModel
 from .windows import WordpieceLimitedSpans
 
@@ -163,6 +166,35 @@ def create_transformer_model(
         return hf_forward(model, docs, is_train)
 
     model._func = forward
+    return model
+
+
+@registry.architectures("spacy_biobert.TransformerModel.v2")
+def create_transformer_model_v2(
+    name: str,
+    get_spans: Optional[Callable] = None,
+    tokenizer_config: dict = {},
+    transformer_config: dict = {},
+    mixed_precision: bool = False,
+    grad_scaler_config: dict = {},
+    sort_windows: bool = True,
+    int8_inference: bool = False,
+    chunk_wordpieces: int = DEFAULT_CHUNK_WORDPIECES,
+) -> Model[List[Doc], FullTransformerBatch]:
+    """``TransformerModel.v1`` with inference speed settings; training passes are the same as v1's.
+
+    Args: as :func:`create_transformer_model`, plus
+        sort_windows: at inference, encode windows sorted by wordpiece count, in chunks of about
+            ``chunk_wordpieces`` padded wordpieces, each padded only to its own longest window.
+        int8_inference: at inference on CPU, run a dynamically quantised int8 copy of the encoder (opt-in:
+            scores change slightly). Saved weights stay fp32.
+        chunk_wordpieces: padded wordpieces per encoder call on the sorted path.
+    """
+    model = create_transformer_model(
+        name, get_spans, tokenizer_config, transformer_config, mixed_precision, grad_scaler_config
+    )
+    speed_up_encoder_call(model.layers[0], sort_windows=sort_windows, int8=int8_inference,
+                          chunk_wordpieces=chunk_wordpieces)
     return model
 
 

@@ -8,7 +8,7 @@ import pytest
 from tests.util import TOY_PUBTATOR, read_docbin, write_text
 
 ENTRY_PATHS = {"spacy": ["-m", "spacy", "biobert"], "spacy_biobert": ["-m", "spacy_biobert"]}  # python -m ...
-COMMANDS = ("convert", "annotate", "evaluate")
+COMMANDS = ("convert", "annotate", "evaluate", "optimize")
 
 
 def python(*args, cwd=None) -> subprocess.CompletedProcess:
@@ -34,3 +34,15 @@ def test_convert_writes_the_docbin(entry, tmp_path):
     assert [(e.text, e.label_) for e in doc.ents] == [("Famotidine", "Chemical"), ("delirium", "Disease"),
                                                        ("Famotidine", "Chemical")]
     assert doc._.biobert_concept_relations == {("D015738", "D003693", "CID"): 1.0}
+
+
+def test_optimize_saves_a_copy_with_int8_settings(saved_ner_model, tmp_path):
+    out = tmp_path / "fast"
+    python("-m", "spacy", "biobert", "optimize", saved_ner_model, out, "--int8", "--window", "48", "--stride", "40")
+    import spacy
+
+    model = spacy.load(out).config["components"]["transformer"]["model"]
+    assert model["@architectures"] == "spacy_biobert.TransformerModel.v2"
+    assert model["int8_inference"] is True and model["sort_windows"] is True
+    assert (model["get_spans"]["window"], model["get_spans"]["stride"]) == (48, 40)
+    assert spacy.load(out)("Lithium caused tremor.").text == "Lithium caused tremor."

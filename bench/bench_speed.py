@@ -1,0 +1,216 @@
+"""CPU inference speed on CDR test, side by side in one run (issue 13): our NER pipeline under its inference
+settings, spaCy's transformer + ``ner`` (peer A), the Hugging Face ``token-classification`` pipeline over our
+fine-tuned weights, and the bare encoder floor.
+
+Every system reads the same 500 test abstracts (title + abstract as one text) and runs in a fresh process, so
+its peak RSS is its own. The models are the ones ``bench/bench_ner.py`` trained (``bench/runs/ner/{ours,peer_a}``
+``/model-best``; train them first). Rows:
+
+* ours, as trained -- ``TransformerModel.v1``: windows of 128 tokens every 96, padded to the batch's longest;
+* ours with ``TransformerModel.v2`` settings given at load time (``pipeline.inference.inference_overrides``, what
+  ``spacy biobert optimize`` saves): windows sorted by length, other windows, int8 encoder;
+* peer A as trained (spacy-transformers' ``Transformer`` + transition-based ``ner``);
+* HF pipeline: our trained encoder and output layer exported as ``BertForTokenClassification`` (tags B/U -> B-,
+  I/L -> I-), ``pipeline("token-classification", aggregation_strategy="first", stride=…)``: how the BioBERT
+  papers deploy a tagger;
+* floor: the encoder's forward pass alone (tokenisation included) over non-overlapping 128-wordpiece windows of
+  the same texts, batches of 32 windows, ``torch.inference_mode``.
+
+Words are whitespace-separated words of the texts (the same count for every row). F1 is the strict
+character-offset F1 over all CDR test mentions (``scoring.ner.score_char_offsets``).
+
+Usage (heavy: wrap in the shared CPU lock):
+    flock /tmp/spacy_biobert_cpu.lock python bench/bench_speed.py
+"""
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Dict, List, Optional, Tuple
+
+import spacy
+import torch
+
+from spacy_biobert.cli.evaluate import gold_char_mentions
+from spacy_biobert.corpus.pubtator import read_pubtator
+from spacy_biobert.corpus.builder import DOC_ID_ATTR
+from spacy_biobert.pipeline.inference import inference_overrides
+from spacy_biobert.scoring.ner import predicted_char_mentions, score_char_offsets
+
+from common import ROOT, machine, n_cores, results_parser, utc_now, write_section
+
+TITLE = "## Speed: CPU inference side by side"
+TEST = ROOT / "assets" / "cdr" / "test.pubtator.gz"
+# name -> (kind, model under the NER runs folder, inference settings for ``inference_overrides``; None: as trained)
+SYSTEMS: Dict[str, Tuple[str, str, Optional[Dict]]] = {
+    "ours, as trained (v1: windows 128/96)": ("spacy", "ours", None),
+    "ours, sorted windows (v2 default)": ("spacy", "ours", {}),
+    "ours, sorted, windows 128/112": ("spacy", "ours", {"window": 128, "stride": 112}),
+    "ours, sorted, windows 256/224": ("spacy", "ours", {"window": 256, "stride": 224}),
+    "ours, sorted, int8": ("spacy", "ours", {"int8": True}),
+    "ours, sorted, windows 128/112, int8": ("spacy", "ours", {"window": 128, "stride": 112, "int8": True}),
+    "ours, sorted, windows 256/224, int8": ("spacy", "ours", {"window": 256, "stride": 224, "int8": True}),
+    "peer A: transformer + ner": ("spacy", "peer_a", None),
+    "HF token-classification pipeline (our weights)": ("hf_pipeline", "ours", None),
+    "floor: bare encoder, 128-wordpiece windows": ("floor", "ours", None),
+}
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident set (VmHWM: unlike ``ru_maxrss``, not inherited across fork + exec)."""
+    status = Path("/proc/self/status").read_text()
+    return next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:")) / 1024
+
+
+def test_texts(limit: int = 0) -> Tuple[List[str], List[str]]:
+    """Ids and texts of CDR test (the first ``limit`` documents when ``limit`` > 0)."""
+    docs = list(read_pubtator(TEST))[: limit or None]
+    return [d.doc_id for d in docs], [d.text for d in docs]
+
+
+def run_spacy(model: Path, settings: Optional[Dict], ids: List[str], texts: List[str], batch_size: int):
+    config = spacy.util.load_config(model / "config.cfg", interpolate=False)
+    nlp = spacy.load(model, config={} if settings is None else inference_overrides(config, **settings))
+    list(nlp.pipe(texts[:4], batch_size=batch_size))
+    start = time.perf_counter()
+    docs = list(nlp.pipe(texts, batch_size=batch_size))
+    seconds = time.perf_counter() - start
+    for doc, doc_id in zip(docs, ids):
+        doc._.set(DOC_ID_ATTR, doc_id)
+    return seconds, predicted_char_mentions(docs)
+
+
+def export_token_classifier(model: Path, out: Path) -> Path:
+    """Our trained encoder + output layer as a Hugging Face ``BertForTokenClassification`` folder."""
+    from transformers import AutoModelForTokenClassification
+
+    nlp = spacy.load(model)
+    shim = nlp.get_pipe("transformer").model.layers[0].shims[0]
+    encoder, tokenizer = shim._model, shim._hfmodel.tokenizer
+    ner = nlp.get_pipe("biobert_ner")
+    bio = {"B": "B", "U": "B", "I": "I", "L": "I"}
+    id2label = {i: tag if tag == "O" else f"{bio[tag[0]]}-{tag[2:]}" for i, tag in enumerate(ner.tags)}
+    config = encoder.config
+    config.id2label, config.label2id = id2label, {}
+    classifier = AutoModelForTokenClassification.from_config(config)
+    getattr(classifier, classifier.base_model_prefix).load_state_dict(encoder.state_dict(), strict=False)
+    layer = ner.output_layer()
+    with torch.no_grad():
+        classifier.classifier.weight.copy_(torch.as_tensor(layer.get_param("W")))
+        classifier.classifier.bias.copy_(torch.as_tensor(layer.get_param("b")))
+    classifier.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    return out
+
+
+def run_hf_pipeline(model: Path, work: Path, ids: List[str], texts: List[str], batch_size: int):
+    from transformers import pipeline
+
+    folder = export_token_classifier(model, work / "hf_token_classifier")
+    tagger = pipeline("token-classification", model=str(folder), aggregation_strategy="first", stride=64,
+                      device="cpu")
+    tagger(texts[:4], batch_size=batch_size)
+    start = time.perf_counter()
+    outputs = tagger(texts, batch_size=batch_size)
+    seconds = time.perf_counter() - start
+    mentions = {(doc_id, e["start"], e["end"], e["entity_group"]) for doc_id, ents in zip(ids, outputs) for e in ents}
+    return seconds, mentions
+
+
+def run_floor(model: Path, texts: List[str], batch_size: int, window: int = 128):
+    """The encoder alone over non-overlapping windows of ``window`` wordpieces (special tokens included)."""
+    nlp = spacy.load(model)
+    shim = nlp.get_pipe("transformer").model.layers[0].shims[0]
+    encoder, tokenizer = shim._model.eval(), shim._hfmodel.tokenizer
+    start = time.perf_counter()
+    ids = tokenizer(texts, add_special_tokens=False)["input_ids"]
+    inner = window - 2
+    windows = [tokenizer.build_inputs_with_special_tokens(seq[i:i + inner])
+               for seq in ids for i in range(0, max(len(seq), 1), inner)]
+    with torch.inference_mode():
+        for i in range(0, len(windows), batch_size):
+            batch = tokenizer.pad({"input_ids": windows[i:i + batch_size]}, return_tensors="pt")
+            encoder(**batch)
+    return time.perf_counter() - start, None
+
+
+def run_case(name: str, work: Path, ner_runs: Path, batch_size: int, limit: int = 0) -> Dict:
+    """One system in this process; returns its measurements."""
+    kind, system, settings = SYSTEMS[name]
+    torch.set_num_threads(n_cores())
+    model = ner_runs / system / "model-best"
+    ids, texts = test_texts(limit)
+    if kind == "spacy":
+        seconds, mentions = run_spacy(model, settings, ids, texts, batch_size)
+    elif kind == "hf_pipeline":
+        seconds, mentions = run_hf_pipeline(model, work, ids, texts, batch_size)
+    else:
+        seconds, mentions = run_floor(model, texts, batch_size)
+    words = sum(len(text.split()) for text in texts)
+    row = {"system": name, "docs": len(texts), "words": words, "seconds": round(seconds, 2), "words_per_s": round(words / seconds),
+           "peak_rss_mb": round(peak_rss_mb())}
+    if mentions is not None:
+        gold = {m for m in gold_char_mentions(TEST) if m[0] in set(ids)}
+        scores = score_char_offsets(mentions, gold)
+        row.update(p=scores["p"], r=scores["r"], f=scores["f"])
+    return row
+
+
+def section(results: Dict, command: str) -> str:
+    m = results["machine"]
+    rows = results["rows"]
+    floor = next((r for r in rows if r["system"].startswith("floor")), rows[0])
+    peer = next((r for r in rows if r["system"].startswith("peer A")), rows[0])
+    base = rows[0]
+    lines = [
+        TITLE, "",
+        f"Command: `{command}` — date: {results['date']}. Machine: {m['nproc']} cores ({m['cpu']}), no GPU, torch "
+        f"threads {results['threads']}, nlp.pipe batch {results['batch_size']} docs. Models: `bench/bench_ner.py` "
+        f"`model-best` ({results['ner_steps']} steps), embedded MiniLM encoder. CDR test: {base['docs']} abstracts, "
+        f"{base['words']:,} whitespace words. Each row is a fresh process run one after the other; F1 = strict "
+        "character-offset F1 over all test mentions.",
+        "",
+        "| system | words/s | × peer A | × floor | peak RSS MB | test F1 | Δ F1 vs ours as trained |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in rows:
+        f1 = "–" if "f" not in r else f"{100 * r['f']:.2f}"
+        delta = "–" if "f" not in r else f"{100 * (r['f'] - base['f']):+.2f}"
+        lines.append(f"| {r['system']} | {r['words_per_s']:,} | {r['words_per_s'] / peer['words_per_s']:.2f} | "
+                     f"{r['words_per_s'] / floor['words_per_s']:.2f} | {r['peak_rss_mb']:,} | {f1} | {delta} |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = results_parser(__doc__, "speed", "case")
+    parser.add_argument("--ner-runs", type=Path, default=ROOT / "bench" / "runs" / "ner")
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--only", nargs="*", help="systems to run (default: all)")
+    parser.add_argument("--limit", type=int, default=0, help="first N test documents only (smoke runs)")
+    args = parser.parse_args()
+    if args.case:
+        print(json.dumps(run_case(args.case, args.work, args.ner_runs, args.batch_size, args.limit)))
+        return
+    command = ("python bench/bench_speed.py " + " ".join(sys.argv[1:])).strip()
+    if not args.section_only:
+        args.work.mkdir(parents=True, exist_ok=True)
+        rows = []
+        for name in args.only or SYSTEMS:
+            out = subprocess.run([sys.executable, __file__, "--case", name, "--work", str(args.work),
+                                  "--ner-runs", str(args.ner_runs), "--batch-size", str(args.batch_size),
+                                  "--limit", str(args.limit)],
+                                 check=True, capture_output=True, text=True, cwd=ROOT)
+            rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
+            print(json.dumps(rows[-1]), flush=True)
+        trained = spacy.util.load_config(args.ner_runs / "ours" / "model-best" / "config.cfg", interpolate=False)
+        results = {"date": utc_now(), "machine": machine(), "threads": n_cores(), "batch_size": args.batch_size,
+                   "ner_steps": trained["training"]["max_steps"], "command": command, "rows": rows}
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(results, indent=2), encoding="utf8")
+    results = json.loads(args.out.read_text(encoding="utf8"))
+    write_section(args.benchmarks, section(results, results["command"]), TITLE)
+
+
+if __name__ == "__main__":
+    main()

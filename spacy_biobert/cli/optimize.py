@@ -1,0 +1,33 @@
+"""``spacy biobert optimize``: save a copy of a trained pipeline with inference speed settings."""
+from pathlib import Path
+from typing import Optional
+
+import spacy
+import typer
+from wasabi import msg
+
+from ..pipeline.inference import inference_overrides
+
+
+def optimize_command(
+    model: str = typer.Argument(..., help="Trained pipeline: package name or folder."),
+    output: Path = typer.Argument(..., help="Folder for the optimised copy."),
+    int8: bool = typer.Option(False, "--int8", help="Run the encoder in int8 on CPU (dynamic quantisation)."),
+    sort_windows: bool = typer.Option(True, "--sort-windows/--no-sort-windows", help="Length-sorted windows."),
+    window: Optional[int] = typer.Option(None, "--window", help="Tokens per transformer window."),
+    stride: Optional[int] = typer.Option(None, "--stride", help="Tokens between window starts."),
+) -> None:
+    """Copy MODEL to OUTPUT with the transformer's inference settings changed; the weights stay the same.
+
+    Any pipeline trained with spacy_biobert.TransformerModel.v1/v2 works; the copy loads anywhere with
+    spacy.load (annotate, serve, Ray). See BENCHMARKS.md "Speed" for what each setting buys and costs.
+    """
+    try:
+        overrides = inference_overrides(spacy.load(model).config, sort_windows=sort_windows, int8=int8,
+                                        window=window, stride=stride)
+    except ValueError as err:
+        msg.fail(str(err), exits=1)
+    spacy.load(model, config=overrides).to_disk(output)
+    for key, value in overrides.items():
+        msg.text(f"{key} = {value}")
+    msg.good(f"Saved the optimised pipeline to {output}")

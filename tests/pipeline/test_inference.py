@@ -1,0 +1,46 @@
+"""Inference settings given to a trained pipeline at load time (``pipeline.inference``)."""
+import numpy
+import pytest
+import spacy
+
+from spacy_biobert.pipeline.inference import inference_overrides
+
+TEXTS = ["Lithium caused tremor and polyuria.", "Cisplatin nephrotoxicity in ovarian cancer. " * 12, ""]
+
+
+def predictions(nlp):
+    return [[(e.start_char, e.end_char, e.label_) for e in doc.ents] for doc in nlp.pipe(TEXTS)]
+
+
+def test_overrides_name_every_transformer(saved_ner_model):
+    config = spacy.load(saved_ner_model).config
+    overrides = inference_overrides(config, int8=True, window=64, stride=60)
+    assert overrides == {
+        "components.transformer.model.@architectures": "spacy_biobert.TransformerModel.v2",
+        "components.transformer.model.sort_windows": True,
+        "components.transformer.model.int8_inference": True,
+        "components.transformer.model.get_spans.window": 64,
+        "components.transformer.model.get_spans.stride": 60,
+    }
+
+
+def test_sorted_windows_keep_the_predictions(saved_ner_model):
+    plain = spacy.load(saved_ner_model)
+    fast = spacy.load(saved_ner_model, config=inference_overrides(plain.config))
+    assert fast.config["components"]["transformer"]["model"]["@architectures"].endswith(".v2")
+    assert predictions(fast) == predictions(plain)
+    ner = "biobert_ner"
+    for a, b in zip(plain.pipe(TEXTS), fast.pipe(TEXTS)):
+        numpy.testing.assert_allclose(plain.get_pipe(ner).predict([a])[0], fast.get_pipe(ner).predict([b])[0],
+                                      atol=1e-5)
+
+
+@pytest.mark.parametrize("window, stride, error", [(8, 9, "stride <= window"), (8, 0, "stride <= window")])
+def test_bad_windows_are_refused(saved_ner_model, window, stride, error):
+    with pytest.raises(ValueError, match=error):
+        inference_overrides(spacy.load(saved_ner_model).config, window=window, stride=stride)
+
+
+def test_a_pipeline_without_our_transformer_is_refused():
+    with pytest.raises(ValueError, match="No component with a spacy_biobert.TransformerModel"):
+        inference_overrides(spacy.blank("en").config)
