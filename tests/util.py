@@ -118,11 +118,18 @@ def ner_examples(nlp: Language, data=NER_TRAIN) -> List[Example]:
     return [Example.from_dict(nlp.make_doc(text), {"entities": ents}) for text, ents in data]
 
 
-def make_ner_nlp(tiny_bert: str) -> Language:
-    """transformer + biobert_ner on a listener."""
+#: small lexical-feature embeddings for ``spacy_biobert.NERTagger.v2``
+SHAPE_FEATURES = {
+    "@architectures": "spacy.MultiHashEmbed.v2", "width": 8, "attrs": ["NORM", "PREFIX", "SUFFIX", "SHAPE"],
+    "rows": [100, 50, 50, 20], "include_static_vectors": False,
+}
+
+
+def make_ner_nlp(tiny_bert: str, architecture: str = "spacy_biobert.NERTagger.v1", **model_options) -> Language:
+    """transformer + biobert_ner on a listener (``model_options``: e.g. ``features=SHAPE_FEATURES`` for v2)."""
     nlp = transformer_nlp(tiny_bert)
     # the tests' own high learning rate (0.01) already suits the head: no extra head scaling here
-    model = {"@architectures": "spacy_biobert.NERTagger.v1", "tok2vec": LISTENER}
+    model = {"@architectures": architecture, "tok2vec": LISTENER, **model_options}
     nlp.add_pipe("biobert_ner", config={"model": model, "head_lr_scale": 1.0})
     return nlp
 

@@ -1,9 +1,18 @@
 """Tests of the ``biobert_ner`` architectures."""
 import numpy
+import pytest
 import spacy
-from spacy.util import registry
+from spacy.util import fix_random_seed, registry
 
 import spacy_biobert  # noqa: F401
+from tests.util import HASH_TOK2VEC, SHAPE_FEATURES
+
+TEXTS = ["Famotidine induced delirium .", ""]
+
+
+def build(architecture: str, **options):
+    """An architecture from the registry, its sub-layer blocks resolved as a config would."""
+    return registry.resolve({"model": {"@architectures": architecture, **options}})["model"]
 
 
 def test_tagger_maps_each_token_to_nO_scores():
@@ -31,3 +40,44 @@ def test_inline_transformer_tok2vec_pools_every_token_of_a_long_doc(tiny_bert):
     vectors = tok2vec.predict(docs)
     assert [v.shape for v in vectors] == [(1200, 32), (1, 32)]
     assert numpy.abs(vectors[0][-4:]).sum() > 0  # the end of the long doc is encoded, not zero-padded
+
+
+def test_tagger_v2_appends_feature_vectors_to_the_token_vectors():
+    nlp = spacy.blank("en")
+    docs = [nlp.make_doc(text) for text in TEXTS]
+    model = build("spacy_biobert.NERTagger.v2", tok2vec=HASH_TOK2VEC, features=SHAPE_FEATURES, nO=9)
+    model.initialize(X=docs)
+    scores = model.predict(docs)
+    assert [s.shape for s in scores] == [(4, 9), (0, 9)]
+    assert model.get_ref("output_layer").get_dim("nI") == HASH_TOK2VEC["width"] + SHAPE_FEATURES["width"]
+    assert model.get_ref("features").get_dim("nO") == SHAPE_FEATURES["width"]
+    assert model.get_ref("tok2vec").get_dim("nO") == HASH_TOK2VEC["width"]
+    numpy.testing.assert_array_equal(scores[0], 0.0)
+
+
+def test_tagger_v2_features_see_case_and_shape():
+    nlp = spacy.blank("en")
+    features = build("spacy_biobert.NERTagger.v2", tok2vec=HASH_TOK2VEC, features=SHAPE_FEATURES).get_ref("features")
+    docs = [nlp.make_doc("Cocaine"), nlp.make_doc("cocaine")]
+    features.initialize(X=docs)
+    upper, lower = features.predict(docs)
+    assert not numpy.allclose(upper, lower)  # SHAPE and PREFIX differ where NORM (lower case) does not
+
+
+@pytest.mark.parametrize("n_texts", [1, 2])
+def test_tagger_v2_without_features_is_v1(n_texts):
+    nlp = spacy.blank("en")
+    docs = [nlp.make_doc(text) for text in TEXTS[:n_texts]]
+    models = []
+    for architecture in ("spacy_biobert.NERTagger.v1", "spacy_biobert.NERTagger.v2"):
+        fix_random_seed(0)
+        model = build(architecture, tok2vec=HASH_TOK2VEC, nO=9)
+        model.initialize(X=docs)
+        models.append(model)
+    v1, v2 = models
+    assert [node.name for node in v1.walk()] == [node.name for node in v2.walk()]
+    assert not v2.has_ref("features")
+    for a, b in zip(v1.walk(), v2.walk()):
+        for name in a.param_names:
+            numpy.testing.assert_array_equal(a.get_param(name), b.get_param(name))
+    assert v1.to_bytes() == v2.to_bytes()
