@@ -52,7 +52,8 @@ def make_biobert_ner(
 ) -> "BioBertNER":
     """Build the ``biobert_ner`` component (see :class:`BioBertNER`).
 
-    ``head_lr_scale`` multiplies the optimizer's learning rate for the output layer only.
+    ``head_lr_scale`` multiplies the optimizer's learning rate for the head's own layers only: the output
+    layer and, with ``spacy_biobert.NERTagger.v2``, its feature embeddings (not a shared transformer).
     """
     return BioBertNER(nlp.vocab, model, name, span_key=span_key, scorer=scorer, head_lr_scale=head_lr_scale)
 

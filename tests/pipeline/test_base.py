@@ -3,10 +3,10 @@ import numpy
 import pytest
 import spacy
 from spacy.util import fix_random_seed
-from thinc.api import SGD, Adam
+from thinc.api import SGD, Adam, Optimizer
 
 import spacy_biobert  # noqa: F401
-from tests.util import HASH_TOK2VEC, make_rel_nlp, ner_examples, rel_examples
+from tests.util import HASH_TOK2VEC, SHAPE_FEATURES, make_ner_nlp, make_rel_nlp, ner_examples, rel_examples
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -69,3 +69,32 @@ def test_rel_head_lr_scale_speeds_up_the_head_only(tiny_bert):
             nlp.update(egs, sgd=optimizer)
         moved[scale] = float(numpy.abs(output.get_param("W") - before).sum())
     assert moved[20.0] > 5 * moved[1.0] > 0
+
+
+class RecordingOptimizer(Optimizer):
+    """Adam that records the ``lr_scale`` it is called with, per parameter key."""
+
+    def __init__(self) -> None:
+        super().__init__(0.001)
+        self.scales = {}
+
+    def __call__(self, key, param, grad, *, lr_scale: float = 1.0):
+        self.scales[key] = lr_scale
+        return super().__call__(key, param, grad, lr_scale=lr_scale)
+
+
+def test_ner_v2_feature_embeddings_learn_at_the_head_rate_the_encoder_at_the_base_rate(tiny_bert):
+    nlp = make_ner_nlp(tiny_bert, "spacy_biobert.NERTagger.v2", features=SHAPE_FEATURES)
+    ner = nlp.get_pipe("biobert_ner")
+    ner.head_lr_scale = 20.0
+    egs = ner_examples(nlp)
+    nlp.initialize(lambda: egs)
+    optimizer = RecordingOptimizer()
+    for _ in range(2):  # the zero-initialised output layer sends the encoder no gradient in the first step
+        nlp.update(egs, sgd=optimizer)
+    head = {(node.id, name) for node in ner.model.walk() for name in node.param_names}
+    features = {(node.id, name) for node in ner.model.get_ref("features").walk() for name in node.param_names}
+    assert features and features <= head and (ner.model.get_ref("output_layer").id, "W") in head
+    assert all(optimizer.scales[key] == 20.0 for key in head)
+    encoder = set(optimizer.scales) - head  # the shared transformer's torch parameters
+    assert encoder and all(optimizer.scales[key] == 1.0 for key in encoder)

@@ -5,10 +5,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 import spacy
 from spacy.tokens import DocBin
+from spacy.util import fix_random_seed
 
 import spacy_biobert  # noqa: F401
 from spacy_biobert.pipeline.ner import NER_SPANS_KEY
-from tests.util import NER_TRAIN, make_ner_nlp, ner_examples, train_ner
+from tests.util import NER_TRAIN, SHAPE_FEATURES, make_ner_nlp, ner_examples, train_ner
+
+V2 = "spacy_biobert.NERTagger.v2"
 
 
 @pytest.fixture(scope="module")
@@ -119,3 +122,69 @@ def test_random_unicode_text_keeps_valid_offsets_and_pipe_equals_call(trained, p
         assert doc.text == text and ents_of(doc) == ents_of(piped)
         assert all(0 <= e.start_char < e.end_char <= len(text) and e.text == text[e.start_char:e.end_char] for e in doc.ents)
         assert [(s.start, s.end) for s in doc.spans[NER_SPANS_KEY]] == [(e.start, e.end) for e in doc.ents]
+
+
+# --- NERTagger.v2: transformer vectors + lexical feature embeddings ------------------------------------------
+
+@pytest.fixture(scope="module")
+def trained_shape(tiny_bert):
+    nlp = make_ner_nlp(tiny_bert, V2, features=SHAPE_FEATURES)
+    egs = ner_examples(nlp)
+    losses = train_ner(nlp, egs)
+    return nlp, egs, losses
+
+
+def test_v2_overfits_and_learns_its_feature_embeddings(trained_shape, tiny_bert):
+    nlp, egs, losses = trained_shape
+    assert losses["biobert_ner"] < 0.1
+    for eg in egs:
+        assert ents_of(nlp(eg.reference.text)) == [(e.start_char, e.end_char, e.label_, "") for e in eg.reference.ents]
+    model = nlp.get_pipe("biobert_ner").model
+    width = model.get_ref("tok2vec").get_dim("nO")
+    W = model.get_ref("output_layer").get_param("W")
+    assert W.shape == (9, width + SHAPE_FEATURES["width"])
+    assert numpy.abs(W[:, width:]).sum() > 0  # zero-initialised: only training gives the features a weight
+    fresh = make_ner_nlp(tiny_bert, V2, features=SHAPE_FEATURES)
+    fix_random_seed(0)  # the seeded initialization of train_ner, without its steps
+    fresh.initialize(lambda: ner_examples(fresh))
+    trained_params = [n.get_param(p) for n in model.get_ref("features").walk() for p in n.param_names]
+    fresh_features = fresh.get_pipe("biobert_ner").model.get_ref("features")
+    initial_params = [n.get_param(p) for n in fresh_features.walk() for p in n.param_names]
+    assert trained_params and not all(numpy.array_equal(a, b) for a, b in zip(trained_params, initial_params))
+
+
+def test_v2_pipe_with_empty_docs_equals_call(trained_shape):
+    nlp, egs, _ = trained_shape
+    texts = ["", egs[0].reference.text, " ", "Rats with cocaine ."]
+    for text, doc in zip(texts, nlp.pipe(texts, batch_size=4)):
+        single = nlp(text)
+        assert ents_of(single) == ents_of(doc)
+        numpy.testing.assert_allclose(
+            single.spans[NER_SPANS_KEY].attrs["scores"], doc.spans[NER_SPANS_KEY].attrs["scores"], rtol=1e-4
+        )
+
+
+def test_v2_to_disk_and_load_give_identical_predictions(trained_shape, tmp_path):
+    nlp, egs, _ = trained_shape
+    nlp.to_disk(tmp_path / "model")
+    loaded = spacy.load(tmp_path / "model")
+    model_config = loaded.config["components"]["biobert_ner"]["model"]
+    assert model_config["@architectures"] == V2 and model_config["features"]["attrs"] == SHAPE_FEATURES["attrs"]
+    texts = [eg.reference.text for eg in egs] + ["Rats with COCAINE .", ""]
+    ner, loaded_ner = nlp.get_pipe("biobert_ner"), loaded.get_pipe("biobert_ner")
+    for text in texts:
+        a, b = nlp(text), loaded(text)
+        assert ents_of(a) == ents_of(b)
+        (pa,), (pb,) = ner.predict([a]), loaded_ner.predict([b])
+        numpy.testing.assert_allclose(pa, pb, rtol=1e-5, atol=1e-7)
+
+
+def test_v2_without_features_trains_exactly_as_v1(tiny_bert):
+    probs = []
+    for architecture, options in (("spacy_biobert.NERTagger.v1", {}), (V2, {"features": None})):
+        nlp = make_ner_nlp(tiny_bert, architecture, **options)
+        train_ner(nlp, ner_examples(nlp), steps=5)
+        docs = list(nlp.get_pipe("transformer").pipe(nlp.make_doc(text) for text, _ in NER_TRAIN))
+        probs.append(nlp.get_pipe("biobert_ner").predict(docs))
+    for v1_probs, v2_probs in zip(*probs):
+        numpy.testing.assert_array_equal(v1_probs, v2_probs)
