@@ -70,6 +70,21 @@ def test_ner_config_trains(tiny_docbin, tiny_bert, tmp_path):
     assert "ents_per_type" in nlp.meta["performance"]
 
 
+@trains("ner_shape.cfg")
+def test_ner_shape_config_appends_lexical_features(tiny_docbin, tiny_bert, tmp_path):
+    nlp = train_config("ner_shape.cfg", tiny_docbin, tiny_bert, tmp_path)
+    assert nlp.pipe_names == ["transformer", "biobert_ner"]
+    ner = nlp.get_pipe("biobert_ner")
+    assert ner.labels == ("Chemical", "Disease")
+    assert nlp.config["components"]["biobert_ner"]["model"]["@architectures"] == "spacy_biobert.NERTagger.v2"
+    features = ner.model.get_ref("features")
+    assert features.get_dim("nO") == 64
+    assert ner.model.get_ref("output_layer").get_dim("nI") == 32 + 64  # the tiny BERT's width + the features'
+    docs = list(nlp.pipe(["", "Famotidine-induced delirium in rats .", " "]))
+    assert all(t.ent_iob_ in ("B", "I", "O") for doc in docs for t in doc)
+    assert [len(doc.spans[NER_SPANS_KEY]) for doc in docs] == [len(doc.ents) for doc in docs]
+
+
 @trains("rel.cfg")
 def test_rel_config_trains_on_gold_entities(tiny_docbin, tiny_bert, tmp_path):
     nlp = train_config("rel.cfg", tiny_docbin, tiny_bert, tmp_path)
