@@ -13,7 +13,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 import spacy
 import torch
@@ -46,8 +46,9 @@ def peer_config(work: Path, log: Path) -> Path:
     return path
 
 
-def train(config: Path, output: Path, corpus: Path, args: argparse.Namespace, log: Path) -> float:
-    """Train one system with the shared budget; return the wall time in seconds."""
+def train(config: Path, output: Path, corpus: Path, args: argparse.Namespace, log: Path,
+          extra: Optional[Dict[str, object]] = None) -> float:
+    """Train one system with the shared budget (plus ``extra`` overrides); return the wall time in seconds."""
     overrides = {
         "paths.train": corpus / "train.spacy",
         "paths.dev": corpus / "dev.spacy",
@@ -55,6 +56,7 @@ def train(config: Path, output: Path, corpus: Path, args: argparse.Namespace, lo
         "training.accumulate_gradient": 1,
         "training.dropout": 0.1,
         "training.optimizer.learn_rate.total_steps": args.max_steps,
+        **(extra or {}),
     }
     return spacy_train(config, output, overrides, log)
 

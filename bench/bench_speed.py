@@ -41,13 +41,14 @@ from spacy_biobert.scoring.ner import predicted_char_mentions, score_char_offset
 from common import ROOT, machine, n_cores, results_parser, utc_now, write_section
 
 TITLE = "## Speed: CPU inference side by side"
-TEST = ROOT / "assets" / "cdr" / "test.pubtator.gz"
+CDR = ROOT / "assets" / "cdr"
 # name -> (kind, model under the NER runs folder, inference settings for ``inference_overrides``; None: as trained)
 SYSTEMS: Dict[str, Tuple[str, str, Optional[Dict]]] = {
     "ours, as trained (v1: windows 128/96)": ("spacy", "ours", None),
     "ours, sorted windows (v2 default)": ("spacy", "ours", {}),
     "ours, sorted, windows 128/112": ("spacy", "ours", {"window": 128, "stride": 112}),
     "ours, sorted, windows 256/224": ("spacy", "ours", {"window": 256, "stride": 224}),
+    "ours, sorted, int8 (per-tensor scales)": ("spacy", "ours", {"int8": True, "int8_per_channel": False}),
     "ours, sorted, int8": ("spacy", "ours", {"int8": True}),
     "ours, sorted, windows 128/112, int8": ("spacy", "ours", {"window": 128, "stride": 112, "int8": True}),
     "ours, sorted, windows 256/224, int8": ("spacy", "ours", {"window": 256, "stride": 224, "int8": True}),
@@ -63,9 +64,9 @@ def peak_rss_mb() -> float:
     return next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:")) / 1024
 
 
-def test_texts(limit: int = 0) -> Tuple[List[str], List[str]]:
-    """Ids and texts of CDR test (the first ``limit`` documents when ``limit`` > 0)."""
-    docs = list(read_pubtator(TEST))[: limit or None]
+def split_texts(split: str, limit: int = 0) -> Tuple[List[str], List[str]]:
+    """Ids and texts of a CDR split (the first ``limit`` documents when ``limit`` > 0)."""
+    docs = list(read_pubtator(CDR / f"{split}.pubtator.gz"))[: limit or None]
     return [d.doc_id for d in docs], [d.text for d in docs]
 
 
@@ -135,12 +136,12 @@ def run_floor(model: Path, texts: List[str], batch_size: int, window: int = 128)
     return time.perf_counter() - start, None
 
 
-def run_case(name: str, work: Path, ner_runs: Path, batch_size: int, limit: int = 0) -> Dict:
+def run_case(name: str, work: Path, ner_runs: Path, batch_size: int, limit: int = 0, split: str = "test") -> Dict:
     """One system in this process; returns its measurements."""
     kind, system, settings = SYSTEMS[name]
     torch.set_num_threads(n_cores())
     model = ner_runs / system / "model-best"
-    ids, texts = test_texts(limit)
+    ids, texts = split_texts(split, limit)
     if kind == "spacy":
         seconds, mentions = run_spacy(model, settings, ids, texts, batch_size)
     elif kind == "hf_pipeline":
@@ -151,7 +152,7 @@ def run_case(name: str, work: Path, ner_runs: Path, batch_size: int, limit: int 
     row = {"system": name, "docs": len(texts), "words": words, "seconds": round(seconds, 2), "words_per_s": round(words / seconds),
            "peak_rss_mb": round(peak_rss_mb())}
     if mentions is not None:
-        gold = {m for m in gold_char_mentions(TEST) if m[0] in set(ids)}
+        gold = {m for m in gold_char_mentions(CDR / f"{split}.pubtator.gz") if m[0] in set(ids)}
         scores = score_char_offsets(mentions, gold)
         row.update(p=scores["p"], r=scores["r"], f=scores["f"])
     return row
@@ -179,6 +180,12 @@ def section(results: Dict, command: str) -> str:
         delta = "–" if "f" not in r else f"{100 * (r['f'] - base['f']):+.2f}"
         lines.append(f"| {r['system']} | {r['words_per_s']:,} | {r['words_per_s'] / peer['words_per_s']:.2f} | "
                      f"{r['words_per_s'] / floor['words_per_s']:.2f} | {r['peak_rss_mb']:,} | {f1} | {delta} |")
+    dev_file = ROOT / "bench" / "results" / "speed_dev.json"
+    if dev_file.exists():
+        dev = json.loads(dev_file.read_text(encoding="utf8"))
+        lines += ["", f"Chosen on CDR dev (`{dev['command']}`, {dev['date']}, same machine): strict F1 on dev "
+                  "for the settings that change scores:", "", "| system | dev words/s | dev F1 |", "| --- | --- | --- |"]
+        lines += [f"| {r['system']} | {r['words_per_s']:,} | {100 * r['f']:.2f} |" for r in dev["rows"] if "f" in r]
     return "\n".join(lines) + "\n"
 
 
@@ -187,10 +194,12 @@ def main() -> None:
     parser.add_argument("--ner-runs", type=Path, default=ROOT / "bench" / "runs" / "ner")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--only", nargs="*", help="systems to run (default: all)")
-    parser.add_argument("--limit", type=int, default=0, help="first N test documents only (smoke runs)")
+    parser.add_argument("--limit", type=int, default=0, help="first N documents only (smoke runs)")
+    parser.add_argument("--split", choices=("dev", "test"), default="test",
+                        help="dev: choose settings (results file only, no BENCHMARKS.md section)")
     args = parser.parse_args()
     if args.case:
-        print(json.dumps(run_case(args.case, args.work, args.ner_runs, args.batch_size, args.limit)))
+        print(json.dumps(run_case(args.case, args.work, args.ner_runs, args.batch_size, args.limit, args.split)))
         return
     command = ("python bench/bench_speed.py " + " ".join(sys.argv[1:])).strip()
     if not args.section_only:
@@ -199,7 +208,7 @@ def main() -> None:
         for name in args.only or SYSTEMS:
             out = subprocess.run([sys.executable, __file__, "--case", name, "--work", str(args.work),
                                   "--ner-runs", str(args.ner_runs), "--batch-size", str(args.batch_size),
-                                  "--limit", str(args.limit)],
+                                  "--limit", str(args.limit), "--split", args.split],
                                  check=True, capture_output=True, text=True, cwd=ROOT)
             rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
             print(json.dumps(rows[-1]), flush=True)
@@ -208,6 +217,8 @@ def main() -> None:
                    "ner_steps": trained["training"]["max_steps"], "command": command, "rows": rows}
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(results, indent=2), encoding="utf8")
+    if args.split != "test":
+        return
     results = json.loads(args.out.read_text(encoding="utf8"))
     write_section(args.benchmarks, section(results, results["command"]), TITLE)
 

@@ -179,6 +179,7 @@ def create_transformer_model_v2(
     grad_scaler_config: dict = {},
     sort_windows: bool = True,
     int8_inference: bool = False,
+    int8_per_channel: bool = True,
     chunk_wordpieces: int = DEFAULT_CHUNK_WORDPIECES,
 ) -> Model[List[Doc], FullTransformerBatch]:
     """``TransformerModel.v1`` with inference speed settings; training passes are the same as v1's.
@@ -188,13 +189,14 @@ def create_transformer_model_v2(
             ``chunk_wordpieces`` padded wordpieces, each padded only to its own longest window.
         int8_inference: at inference on CPU, run a dynamically quantised int8 copy of the encoder (opt-in:
             scores change slightly). Saved weights stay fp32.
+        int8_per_channel: int8 weight scales per output channel rather than per matrix.
         chunk_wordpieces: padded wordpieces per encoder call on the sorted path.
     """
     model = create_transformer_model(
         name, get_spans, tokenizer_config, transformer_config, mixed_precision, grad_scaler_config
     )
     speed_up_encoder_call(model.layers[0], sort_windows=sort_windows, int8=int8_inference,
-                          chunk_wordpieces=chunk_wordpieces)
+                          int8_per_channel=int8_per_channel, chunk_wordpieces=chunk_wordpieces)
     return model
 
 

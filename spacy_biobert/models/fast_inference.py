@@ -70,9 +70,14 @@ def merge_outputs(outputs: List, chunks: List[numpy.ndarray], n_rows: int, width
 
 
 class Int8Encoder:
-    """A dynamically quantised copy of an encoder, rebuilt when the fp32 weights change."""
+    """A dynamically quantised copy of an encoder, rebuilt when the fp32 weights change.
 
-    def __init__(self) -> None:
+    ``per_channel``: one int8 scale per output row of each weight matrix (torch's
+    ``per_channel_dynamic_qconfig``) rather than one per matrix.
+    """
+
+    def __init__(self, per_channel: bool = True) -> None:
+        self.per_channel = per_channel
         self._key: Optional[Tuple] = None
         self._module: Optional[torch.nn.Module] = None
 
@@ -85,8 +90,10 @@ class Int8Encoder:
         """The int8 copy of ``module`` (fp32, on CPU)."""
         key = self._fingerprint(module)
         if key != self._key:
+            qconfig = (torch.ao.quantization.per_channel_dynamic_qconfig if self.per_channel
+                       else torch.ao.quantization.default_dynamic_qconfig)
             self._module = torch.ao.quantization.quantize_dynamic(
-                copy.deepcopy(module).eval(), {torch.nn.Linear}, dtype=torch.qint8
+                copy.deepcopy(module).eval(), {torch.nn.Linear: qconfig}, dtype=torch.qint8
             )
             self._key = key
         return self._module
@@ -96,7 +103,7 @@ def _has_only_known_fields(output) -> bool:
     return all(key in _OUTPUT_FIELDS for key, value in output.items() if value is not None)
 
 
-def speed_up_encoder_call(model: Model, *, sort_windows: bool, int8: bool,
+def speed_up_encoder_call(model: Model, *, sort_windows: bool, int8: bool, int8_per_channel: bool = True,
                           chunk_wordpieces: int = DEFAULT_CHUNK_WORDPIECES) -> None:
     """Wrap the forward pass of ``model`` (the transformer's Hugging Face layer) in place.
 
@@ -105,12 +112,13 @@ def speed_up_encoder_call(model: Model, *, sort_windows: bool, int8: bool,
             :class:`WordpieceBatch`.
         sort_windows: at inference, run windows sorted by length in chunks padded only to their longest.
         int8: at inference on CPU, run a dynamically quantised int8 copy of the encoder.
+        int8_per_channel: int8 weight scales per output channel (else one per matrix).
         chunk_wordpieces: padded wordpieces per chunk on the sorted path.
     """
     if not (sort_windows or int8):
         return
     inner = model._func
-    quantised = Int8Encoder() if int8 else None
+    quantised = Int8Encoder(int8_per_channel) if int8 else None
 
     def run(layer: Model, wps: WordpieceBatch) -> Tuple:
         shim = layer.shims[0]

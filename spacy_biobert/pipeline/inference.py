@@ -27,6 +27,7 @@ def inference_overrides(
     *,
     sort_windows: bool = True,
     int8: bool = False,
+    int8_per_channel: bool = True,
     window: Optional[int] = None,
     stride: Optional[int] = None,
 ) -> Dict[str, Any]:
@@ -36,6 +37,7 @@ def inference_overrides(
         config: the pipeline's config (``nlp.config``).
         sort_windows: encode windows sorted by length (same vectors; faster).
         int8: run a dynamically quantised int8 copy of the encoder on CPU (scores change slightly).
+        int8_per_channel: int8 weight scales per output channel rather than per matrix.
         window, stride: strided windows of this many tokens (``None``: keep the pipeline's).
     Raises:
         ValueError: when the pipeline has no such transformer, or window/stride are given for a transformer
@@ -48,7 +50,8 @@ def inference_overrides(
     for name, model in components.items():
         prefix = f"components.{name}.model"
         overrides.update({f"{prefix}.@architectures": TRANSFORMER_ARCHITECTURES[1],
-                          f"{prefix}.sort_windows": sort_windows, f"{prefix}.int8_inference": int8})
+                          f"{prefix}.sort_windows": sort_windows, f"{prefix}.int8_inference": int8,
+                          f"{prefix}.int8_per_channel": int8_per_channel})
         if window is None and stride is None:
             continue
         spans = model.get("get_spans") or {}

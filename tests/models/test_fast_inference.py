@@ -95,3 +95,15 @@ def test_training_passes_are_unchanged(tiny_bert):
         losses = nlp.update(examples, sgd=optimizer)
     assert losses["biobert_ner"] > 0
     assert nlp("Lithium caused tremor .").ents is not None
+
+
+def test_per_channel_scales_are_closer_than_per_tensor():
+    torch.manual_seed(0)
+    module = torch.nn.Sequential(torch.nn.Linear(64, 64))
+    with torch.no_grad():
+        module[0].weight[0] *= 50  # one row with a far larger range than the rest
+    x = torch.randn(32, 64)
+    exact = module(x)
+    errors = {per_channel: (Int8Encoder(per_channel).get(module)(x) - exact).abs().mean().item()
+              for per_channel in (True, False)}
+    assert errors[True] < errors[False]

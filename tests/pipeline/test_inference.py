@@ -19,6 +19,7 @@ def test_overrides_name_every_transformer(saved_ner_model):
         "components.transformer.model.@architectures": "spacy_biobert.TransformerModel.v2",
         "components.transformer.model.sort_windows": True,
         "components.transformer.model.int8_inference": True,
+        "components.transformer.model.int8_per_channel": True,
         "components.transformer.model.get_spans.window": 64,
         "components.transformer.model.get_spans.stride": 60,
     }
