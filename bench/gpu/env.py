@@ -1,0 +1,93 @@
+"""What the GPU benchmark records about its machine, and the first check on a fresh GPU machine: the carried
+packages import, their requirements hold, and thinc takes the GPU."""
+import importlib
+from importlib.metadata import PackageNotFoundError, distribution, version
+from typing import Dict, List
+
+from common import machine
+
+#: Packages whose declared requirements are checked against what the machine has (carried or in its image).
+CHECKED = ("spacy-biobert", "spacy", "thinc", "spacy-transformers", "transformers", "tokenizers", "weasel",
+           "confection", "pydantic", "scispacy", "bioc")
+#: Versions recorded (those the image brings included).
+RECORDED = CHECKED + ("torch", "numpy", "cupy-cuda13x", "cupy-cuda12x", "huggingface-hub", "safetensors", "typer",
+                      "click", "typing-extensions", "srsly", "blis")
+IMPORTS = ("spacy_biobert", "spacy_biobert.tokenizer", "spacy_biobert.pipeline.ner", "spacy_biobert.pipeline.rel",
+           "spacy_biobert.cli", "spacy_transformers", "transformers", "cupy")
+
+
+def device_info() -> Dict:
+    """The accelerator (name, memory, CUDA version) and the host (``common.machine``)."""
+    import torch
+
+    info = {"cuda": torch.cuda.is_available(), "torch_cuda": torch.version.cuda, **machine()}
+    if info["cuda"]:
+        props = torch.cuda.get_device_properties(0)
+        info.update(gpu=torch.cuda.get_device_name(0), gpu_memory_gib=round(props.total_memory / 2**30, 1),
+                    multiprocessors=props.multi_processor_count, capability=f"{props.major}.{props.minor}")
+    return info
+
+
+def requirement_problems(names=CHECKED) -> List[str]:
+    """Declared requirements of ``names`` (no extras) that the machine's versions do not meet."""
+    from packaging.requirements import Requirement
+
+    problems = []
+    for name in names:
+        try:
+            requires = distribution(name).requires or []
+        except PackageNotFoundError:
+            problems.append(f"{name}: not installed")
+            continue
+        for text in requires:
+            req = Requirement(text)
+            if req.marker is not None and not req.marker.evaluate({"extra": ""}):
+                continue
+            try:
+                found = version(req.name)
+            except PackageNotFoundError:
+                problems.append(f"{name} requires {req}: missing")
+                continue
+            if not req.specifier.contains(found, prereleases=True):
+                problems.append(f"{name} requires {req}: found {found}")
+    return problems
+
+
+def versions() -> Dict[str, str]:
+    found = {}
+    for name in RECORDED:
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            pass
+    return found
+
+
+def import_errors() -> Dict[str, str]:
+    errors = {}
+    for name in IMPORTS:
+        try:
+            importlib.import_module(name)
+        except Exception as err:  # noqa: BLE001 - every failure is a finding here
+            errors[name] = repr(err)
+    return errors
+
+
+def gpu_check() -> str:
+    """"ok" when ``spacy.require_gpu()`` works and a thinc op runs on the GPU; else the error."""
+    import spacy
+
+    try:
+        spacy.require_gpu()
+        from thinc.api import get_current_ops
+
+        ops = get_current_ops()
+        return f"ok ({type(ops).__name__}, sum check {float(ops.xp.arange(4).sum())})"
+    except Exception as err:  # noqa: BLE001
+        return repr(err)
+
+
+def env_report() -> Dict:
+    """Everything above, for ``gpu_env.json``."""
+    return {"device": device_info(), "versions": versions(), "requirement_problems": requirement_problems(),
+            "import_errors": import_errors(), "require_gpu": gpu_check()}
