@@ -56,9 +56,9 @@ def encoders(args: argparse.Namespace) -> Dict[str, Path]:
     """Label -> checkpoint folder: the MiniLM and the random BERT-base (tiny random BERTs for --smoke)."""
     minilm = minilm_dir(args.minilm)
     if args.smoke:
-        return {"minilm-l6 (smoke: tiny)": random_bert(args.work / "tiny_a", "tiny", minilm),
-                "bert-base (smoke: tiny)": random_bert(args.work / "tiny_b", "tiny", minilm, seed=1)}
-    return {"minilm-l6": minilm, "bert-base": random_bert(args.work / "bert_base_random", "bert-base", minilm)}
+        return {"bert-base (smoke: tiny)": random_bert(args.work / "tiny_b", "tiny", minilm, seed=1),
+                "minilm-l6 (smoke: tiny)": training_encoder(args)}
+    return {"bert-base": random_bert(args.work / "bert_base_random", "bert-base", minilm), "minilm-l6": minilm}
 
 
 def settings(args: argparse.Namespace) -> List[tuple]:
@@ -84,20 +84,23 @@ def part_throughput(args: argparse.Namespace, corpus: Path, log: Path) -> Dict:
             if time.perf_counter() > deadline:
                 results["skipped"].append(f"{label} {precision}: over --budget-s")
                 continue
-            sweep(args, results, label, folder, precision, label_docs, texts, n_words, log)
+            sweep(args, results, label, folder, precision, label_docs, texts, n_words, log, deadline)
             write(args.out, "throughput", results)
     return results
 
 
 def sweep(args, results: Dict, label: str, folder: Path, precision: str, label_docs, texts: List[str], n_words: int,
-          log: Path) -> None:
-    """One encoder and precision: every (batch size, max_batch_items), the workload, then the encoder floor."""
+          log: Path, deadline: float) -> None:
+    """One encoder and precision: every (batch size, max_batch_items) until ``deadline``, then the encoder floor."""
     nlp = ner_pipeline(folder, precision, label_docs)
     workload = pipeline_workload(nlp, texts[: len(texts) // args.repeat])
     workload = {k: v * args.repeat for k, v in workload.items()}
     seq = workload["wordpieces"] / max(1, workload["windows"])
     flops = flops_per_wordpiece(results["encoders"][label], seq)
     for batch_size, items in settings(args):
+        if time.perf_counter() > deadline:
+            results["skipped"].append(f"{label} {precision} batch {batch_size} items {items}: over --budget-s")
+            continue
         run = {"encoder": label, "precision": precision, **workload}
         try:
             run.update(measure(nlp, texts, n_words, batch_size, items, precision))
@@ -182,10 +185,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--batch-sizes", default="32,128,256", help="docs per nlp.pipe batch")
     p.add_argument("--max-batch-items", type=int, default=4096, help="the transformer's, for every batch size")
     p.add_argument("--big-batch-items", default="16384,65536", help="more max_batch_items at the largest batch size")
-    p.add_argument("--repeat", type=int, default=4, help="throughput texts: CDR test repeated")
+    p.add_argument("--repeat", type=int, default=2, help="throughput texts: CDR test repeated")
     p.add_argument("--floor-window", type=int, default=128)
     p.add_argument("--floor-batch", type=int, default=256)
-    p.add_argument("--budget-s", type=float, default=420, help="throughput: start no encoder/precision after this")
+    p.add_argument("--budget-s", type=float, default=420, help="throughput: start no measurement after this")
     p.add_argument("--ner-steps", type=int, default=1500)
     p.add_argument("--rel-epochs", type=int, default=30)
     p.add_argument("--rel-max-steps", type=int, default=0, help="overrides --rel-epochs")

@@ -3,10 +3,11 @@
 # of the device tool (64 MiB with the working tree; this script stops at LIMIT_MIB, default 60).
 #
 # Run here (x86-64 Linux, pip reaches PyPI), from any folder, in the checkout the device tool sends (the one the
-# session was started in):   flock /tmp/spacy_biobert_cpu.lock bash bench/gpu/prepare_wheels.sh
-# (a few minutes of CPU: xz at its highest preset). Environment: PYTHON (default .venv/bin/python: it needs
-# spacy-biobert installed, to pack the encoder), PYVER (default 3.12, the machine's Python; 3.11 builds a bundle
-# for this machine, used to check it), LIMIT_MIB (default 60).
+# session was started in):   LOCK=/tmp/spacy_biobert_cpu.lock bash bench/gpu/prepare_wheels.sh
+# Environment: PYTHON (default .venv/bin/python: it needs spacy-biobert installed, to pack the encoder), PYVER
+# (default 3.12, the machine's Python; 3.11 stages one for this machine, to check it), LIMIT_MIB (default 60),
+# LOCK (a file: the CPU-heavy steps -- packing the encoder, about 1.5 min, and xz at its highest preset, about
+# 3 min -- wait for `flock` on it), STAGE_ONLY=1 (stop after step 4: build/gpu-bundle/cpXY/bundle, no archive).
 #
 # Steps: 1. the wheels of bench/gpu/wheels.txt with the device README's recipe (pip download --no-deps
 # --only-binary=:all: --python-version ... --platform manylinux...), and ours with `pip wheel --no-deps .`;
@@ -51,13 +52,14 @@ du -sh "$STAGE/bundle/site" | sed 's/\t.*/ installed and pruned/'
 
 echo "== 4. the embedded encoder, packed"
 if [ ! -f "$BUILD/minilm_cdr_fp16/pack_info.json" ]; then
-    "$PY" bench/gpu/pack_minilm.py "$BUILD/minilm_cdr_fp16"
+    ${LOCK:+flock "$LOCK"} "$PY" bench/gpu/pack_minilm.py "$BUILD/minilm_cdr_fp16"
 fi
 cp -r "$BUILD/minilm_cdr_fp16" "$STAGE/bundle/"
+if [ "${STAGE_ONLY:-0}" = 1 ]; then echo "staged in $STAGE/bundle"; exit 0; fi
 
 echo "== 5. .whl/gpu-bundle.tar.xz"
 rm -f .whl/gpu-bundle.tar.xz
-tar -C "$STAGE/bundle" -cf - site minilm_cdr_fp16 | xz -9 -T1 > .whl/gpu-bundle.tar.xz.part
+tar -C "$STAGE/bundle" -cf - site minilm_cdr_fp16 | ${LOCK:+flock "$LOCK"} xz -9 -T1 > .whl/gpu-bundle.tar.xz.part
 mv .whl/gpu-bundle.tar.xz.part .whl/gpu-bundle.tar.xz
 ls "$STAGE/bundle/site" | grep -E '\.dist-info$' | sed 's/\.dist-info$//' > .whl/gpu-bundle.txt
 
