@@ -75,7 +75,7 @@ def part_throughput(args: argparse.Namespace, corpus: Path, log: Path) -> Dict:
     results = {**header(args, "throughput"), "texts": "CDR test" + (f" x {args.repeat}" if args.repeat > 1 else ""),
                "docs": len(texts), "words": n_words, "encoders": {}, "runs": [], "floor": [], "skipped": [],
                "targets": {"words_per_s": TARGET_WORDS_PER_S, "compute_limit_words_per_s": COMPUTE_LIMIT_WORDS_PER_S},
-               "vocab_note": f"random BERT-base uses the MiniLM's uncased WordPiece vocabulary (BioBERT's: {BIOBERT_VOCAB})"}
+               "vocab_note": f"The random BERT-base uses the MiniLM's uncased WordPiece vocabulary (BioBERT's: {BIOBERT_VOCAB})"}
     deadline = time.perf_counter() + args.budget_s
     label_docs = gold_docs(corpus, "train")[:20]
     for label, folder in encoders(args).items():
@@ -211,17 +211,17 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     if not args.smoke and not cuda():
         raise SystemExit("No CUDA GPU here: run on the GPU machine (bench/gpu/run_on_device.md) or use --smoke.")
-    if cuda():
-        spacy.require_gpu()
     args.work.mkdir(parents=True, exist_ok=True)
     log = args.work / "bench_gpu.log"
     parts = PARTS if args.part == "all" else (args.part,)
-    if "env" in parts:
+    if "env" in parts:  # before require_gpu: it reports a GPU that thinc cannot take instead of failing on it
         report = {**header(args, "env"), **env_report()}
         print(json.dumps(report, indent=2, default=str), flush=True)
         write(args.out, "env", report)
     if parts == ("env",):
         return
+    if cuda():
+        spacy.require_gpu()
     pubtator, corpus = cdr_corpus(args.cdr, args.work, args.docs, log)
     if "throughput" in parts:
         summary(part_throughput(args, corpus, log)["runs"])

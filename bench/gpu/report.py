@@ -97,8 +97,8 @@ def training_row(name: str, r: Dict) -> str:
         scores = f"{pct(t['p'])} / {pct(t['r'])} / **{pct(t['f'])}** (CID, t={t['threshold']})"
         speed = "–"
     epochs = f" ({r['epochs']} epochs)" if "epochs" in r else ""
-    return (f"| `{r['config']}` | {r['precision']} | {r['max_steps']}{epochs} | {r['train_s'] / 60:.1f} min"
-            f"{' (stopped by time limit)' if r['timed_out'] else ''} | {scores} | {speed} |")
+    wall = r.get("failed") or f"{r['train_s'] / 60:.1f} min" + (" (stopped by time limit)" if r["timed_out"] else "")
+    return f"| `{r['config']}` | {r['precision']} | {r['max_steps']}{epochs} | {wall} | {scores} | {speed} |"
 
 
 def training_section(results: Dict[str, Dict]) -> List[str]:

@@ -86,6 +86,8 @@ def measure(nlp: Language, texts: List[str], n_words: int, batch_size: int, max_
 def pipeline_workload(nlp: Language, texts: List[str]) -> Dict:
     """Windows and wordpieces (special tokens included) the pipeline's transformer encodes for ``texts``."""
     model = nlp.get_pipe("transformer").model
+    if hasattr(model.attrs["get_spans"], "tokenizer"):  # WordpieceLimitedSpans: split windows as in forward
+        model.attrs["get_spans"].tokenizer = model.tokenizer
     docs = list(nlp.tokenizer.pipe(texts))
     spans = [span for doc_spans in model.attrs["get_spans"](docs) for span in doc_spans]
     pieces = model.tokenizer([span.text for span in spans], add_special_tokens=True)["input_ids"]

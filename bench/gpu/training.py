@@ -50,6 +50,8 @@ def train(config: str, output: Path, corpus: Path, budget: SimpleNamespace, extr
         result["train_s"] = spacy_train(ROOT / "configs" / config, output, overrides, log, timeout=budget.timeout_s)
     except subprocess.TimeoutExpired:
         result.update(timed_out=True, train_s=budget.timeout_s)
+    except subprocess.CalledProcessError as err:  # the log tail says why; scoring then reports no model-best
+        result.update(failed=f"spacy train exited {err.returncode}", train_s=None)
     result["log_tail"] = log_tail(log)
     return result
 
