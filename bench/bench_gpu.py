@@ -30,7 +30,8 @@ from common import ROOT, log_line, utc_now
 from gpu.data import cdr_corpus, gold_docs
 from gpu.encoders import BIOBERT_VOCAB, describe, flops_per_wordpiece, minilm_dir, random_bert
 from gpu.env import device_info, env_report
-from gpu.throughput import PRECISIONS, cuda, encoder_floor, free_gpu, measure, ner_pipeline, pipeline_workload
+from gpu.throughput import (PRECISIONS, autocast_dtype, cuda, encoder_floor, free_gpu, measure, ner_pipeline,
+                            pipeline_workload)
 from gpu.training import batches_per_epoch, ner_scores, precision_overrides, rel_scores, train
 
 PARTS = ("env", "throughput", "train-ner", "train-rel")
@@ -142,7 +143,8 @@ def part_train_ner(args: argparse.Namespace, corpus: Path, pubtator: Path, log: 
         result = {**header(args, "train-ner"), "precision": precision, "encoder": str(training_encoder(args))}
         result.update(train("ner.cfg", output, corpus, budget(args, args.ner_steps, args.eval_frequency or 250),
                             training_overrides(args, precision), log))
-        result["test"] = scores(lambda: ner_scores(output, corpus, pubtator, args.eval_batch_size))
+        with autocast_dtype(precision):  # a bf16-trained pipeline is scored in bf16 too
+            result["test"] = scores(lambda: ner_scores(output, corpus, pubtator, args.eval_batch_size))
         write(args.out, f"train_ner_{precision}", result)
         results[precision] = result
     return results
@@ -158,7 +160,8 @@ def part_train_rel(args: argparse.Namespace, corpus: Path, log: Path) -> Dict:
     extra = {**training_overrides(args, precision), "corpora.dev.limit": args.dev_docs}
     result.update(train("rel.cfg", output, corpus, budget(args, steps, args.eval_frequency or max(1, steps // 6)),
                         extra, log))
-    result["test"] = scores(lambda: rel_scores(output, corpus, args.dev_docs, args.eval_batch_size))
+    with autocast_dtype(precision):
+        result["test"] = scores(lambda: rel_scores(output, corpus, args.dev_docs, args.eval_batch_size))
     write(args.out, f"train_rel_{precision}", result)
     return result
 
