@@ -85,7 +85,11 @@ def part_throughput(args: argparse.Namespace, corpus: Path, log: Path) -> Dict:
             if time.perf_counter() > deadline:
                 results["skipped"].append(f"{label} {precision}: over --budget-s")
                 continue
-            sweep(args, results, label, folder, precision, label_docs, texts, n_words, log, deadline)
+            try:
+                sweep(args, results, label, folder, precision, label_docs, texts, n_words, log, deadline)
+            except Exception as err:  # noqa: BLE001 - record it and go on with the next precision/encoder
+                results["skipped"].append(f"{label} {precision}: failed: {repr(err)[:300]}")
+                free_gpu()
             write(args.out, "throughput", results)
     return results
 
