@@ -29,7 +29,7 @@ import spacy
 from common import ROOT, log_line, utc_now
 from gpu.data import cdr_corpus, gold_docs
 from gpu.encoders import BIOBERT_VOCAB, describe, flops_per_wordpiece, minilm_dir, random_bert
-from gpu.env import device_info, env_report
+from gpu.env import device_info, env_report, package_matches_tree
 from gpu.throughput import (PRECISIONS, autocast_dtype, cuda, encoder_floor, free_gpu, measure, ner_pipeline,
                             pipeline_workload)
 from gpu.training import batches_per_epoch, ner_scores, precision_overrides, rel_scores, train
@@ -62,11 +62,13 @@ def encoders(args: argparse.Namespace) -> Dict[str, Path]:
     return {"bert-base": random_bert(args.work / "bert_base_random", "bert-base", minilm), "minilm-l6": minilm}
 
 
-def settings(args: argparse.Namespace) -> List[tuple]:
-    """(docs per ``nlp.pipe`` batch, transformer ``max_batch_items``) pairs of the sweep."""
+def settings(args: argparse.Namespace) -> Dict[int, List[int]]:
+    """The sweep: items (``max_batch_items`` = ``chunk_wordpieces``) -> docs per ``nlp.pipe`` batch."""
     sizes = [int(s) for s in args.batch_sizes.split(",")]
-    pairs = [(size, args.max_batch_items) for size in sizes]
-    return pairs + [(max(sizes), int(items)) for items in args.big_batch_items.split(",") if items]
+    sweep = {args.max_batch_items: sizes}
+    for items in (int(i) for i in args.big_batch_items.split(",") if i):
+        sweep.setdefault(items, []).append(max(sizes))
+    return sweep
 
 
 def part_throughput(args: argparse.Namespace, corpus: Path, log: Path) -> Dict:
@@ -96,28 +98,30 @@ def part_throughput(args: argparse.Namespace, corpus: Path, log: Path) -> Dict:
 
 def sweep(args, results: Dict, label: str, folder: Path, precision: str, label_docs, texts: List[str], n_words: int,
           log: Path, deadline: float) -> None:
-    """One encoder and precision: every (batch size, max_batch_items) until ``deadline``, then the encoder floor."""
-    nlp = ner_pipeline(folder, precision, label_docs)
-    workload = pipeline_workload(nlp, texts[: len(texts) // args.repeat])
-    workload = {k: v * args.repeat for k, v in workload.items()}
-    seq = workload["wordpieces"] / max(1, workload["windows"])
-    flops = flops_per_wordpiece(results["encoders"][label], seq)
-    for batch_size, items in settings(args):
-        if time.perf_counter() > deadline:
-            results["skipped"].append(f"{label} {precision} batch {batch_size} items {items}: over --budget-s")
-            continue
-        run = {"encoder": label, "precision": precision, **workload}
-        try:
-            run.update(measure(nlp, texts, n_words, batch_size, items, precision))
-            run["wordpieces_per_s"] = workload["wordpieces"] / run["seconds"]
-            run["encoder_tflops_estimate"] = workload["wordpieces"] * flops / run["seconds"] / 1e12
-        except Exception as err:  # noqa: BLE001 - an out-of-memory batch is a result, the sweep goes on
-            run.update(batch_size=batch_size, max_batch_items=items, error=repr(err)[:500])
-        log_line(log, json.dumps(run))
-        results["runs"].append(run)
+    """One encoder and precision: every (batch size, items) until ``deadline``, one pipeline per items value
+    (``max_batch_items`` and ``chunk_wordpieces`` both), then the encoder floor."""
+    workload: Dict = {}
+    for items, sizes in settings(args).items():
+        nlp = ner_pipeline(folder, precision, label_docs, items)
+        if not workload:
+            workload = {k: v * args.repeat for k, v in pipeline_workload(nlp, texts[: len(texts) // args.repeat]).items()}
+            flops = flops_per_wordpiece(results["encoders"][label], workload["wordpieces"] / max(1, workload["windows"]))
+        for batch_size in sizes:
+            if time.perf_counter() > deadline:
+                results["skipped"].append(f"{label} {precision} batch {batch_size} items {items}: over --budget-s")
+                continue
+            run = {"encoder": label, "precision": precision, **workload}
+            try:
+                run.update(measure(nlp, texts, n_words, batch_size, items, precision))
+                run["wordpieces_per_s"] = workload["wordpieces"] / run["seconds"]
+                run["encoder_tflops_estimate"] = workload["wordpieces"] * flops / run["seconds"] / 1e12
+            except Exception as err:  # noqa: BLE001 - an out-of-memory batch is a result, the sweep goes on
+                run.update(batch_size=batch_size, max_batch_items=items, error=repr(err)[:500])
+            log_line(log, json.dumps(run))
+            results["runs"].append(run)
+            free_gpu()
+        del nlp
         free_gpu()
-    del nlp
-    free_gpu()
     floor = encoder_floor(folder, texts, n_words, precision, args.floor_window, args.floor_batch)
     free_gpu()
     results["floor"].append({"encoder": label, **floor})
@@ -190,8 +194,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--precisions", default="fp32,fp16,bf16", help="throughput; of " + ",".join(PRECISIONS))
     p.add_argument("--ner-precisions", default="fp32", help="train-ner, one training each (e.g. fp32,fp16)")
     p.add_argument("--batch-sizes", default="32,128,256", help="docs per nlp.pipe batch")
-    p.add_argument("--max-batch-items", type=int, default=4096, help="the transformer's, for every batch size")
-    p.add_argument("--big-batch-items", default="16384,65536", help="more max_batch_items at the largest batch size")
+    p.add_argument("--max-batch-items", type=int, default=4096,
+                   help="the transformer's max_batch_items and chunk_wordpieces, for every batch size")
+    p.add_argument("--big-batch-items", default="16384,65536", help="more items values at the largest batch size")
     p.add_argument("--repeat", type=int, default=2, help="throughput texts: CDR test repeated")
     p.add_argument("--floor-window", type=int, default=128)
     p.add_argument("--floor-batch", type=int, default=256)
@@ -227,6 +232,9 @@ def main(argv=None) -> None:
         write(args.out, "env", report)
     if parts == ("env",):
         return
+    if not package_matches_tree():
+        raise SystemExit("The imported spacy_biobert is not this checkout's code: rebuild the bundle "
+                         "(bench/gpu/prepare_wheels.sh) from this commit.")
     if cuda():
         spacy.require_gpu()
     pubtator, corpus = cdr_corpus(args.cdr, args.work, args.docs, log)

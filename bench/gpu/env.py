@@ -1,10 +1,12 @@
 """What the GPU benchmark records about its machine, and the first check on a fresh GPU machine: the carried
 packages import, their requirements hold, and thinc takes the GPU."""
+import hashlib
 import importlib
 from importlib.metadata import PackageNotFoundError, distribution, version
+from pathlib import Path
 from typing import Dict, List
 
-from common import machine
+from common import ROOT, machine
 
 #: Packages whose declared requirements are checked against what the machine has (carried or in its image).
 CHECKED = ("spacy-biobert", "spacy", "thinc", "spacy-transformers", "transformers", "tokenizers", "weasel",
@@ -92,10 +94,26 @@ def gpu_check() -> str:
         return repr(err)
 
 
+def source_digest(folder: Path) -> str:
+    """sha256 over the ``.py`` files of ``folder`` (relative paths and contents)."""
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob("*.py")):
+        digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def package_matches_tree() -> bool:
+    """Whether the imported ``spacy_biobert`` is this checkout's code (a bundle built at another commit is not)."""
+    import spacy_biobert
+
+    return source_digest(Path(spacy_biobert.__file__).parent) == source_digest(ROOT / "spacy_biobert")
+
+
 def env_report() -> Dict:
     """Everything above, for ``gpu_env.json``."""
     problems = requirement_problems()
     expected = [p for p in problems if any(e in p for e in EXPECTED)]
     return {"device": device_info(), "versions": versions(),
             "requirement_problems": [p for p in problems if p not in expected],
-            "requirement_problems_expected": expected, "import_errors": import_errors(), "require_gpu": gpu_check()}
+            "requirement_problems_expected": expected, "import_errors": import_errors(),
+            "package_matches_tree": package_matches_tree(), "require_gpu": gpu_check()}

@@ -59,11 +59,13 @@ def autocast_dtype(precision: str) -> Iterator[None]:
         torch.set_autocast_dtype("cuda", previous)
 
 
-def ner_pipeline(encoder: Path, precision: str, label_docs: List[Doc]) -> Language:
-    """configs/ner.cfg on ``encoder``, mixed precision unless fp32, initialised on ``label_docs`` (untrained head:
+def ner_pipeline(encoder: Path, precision: str, label_docs: List[Doc], chunk_wordpieces: int) -> Language:
+    """configs/ner.cfg on ``encoder``, mixed precision unless fp32, ``chunk_wordpieces`` padded wordpieces per encoder
+    call (``TransformerModel.v2``'s length-sorted inference path), initialised on ``label_docs`` (untrained head:
     its cost does not depend on its weights)."""
     overrides = {"components.transformer.model.name": str(encoder),
-                 "components.transformer.model.mixed_precision": precision != "fp32"}
+                 "components.transformer.model.mixed_precision": precision != "fp32",
+                 "components.transformer.model.chunk_wordpieces": chunk_wordpieces}
     config = spacy.util.load_config(ROOT / "configs" / "ner.cfg", overrides=overrides, interpolate=True)
     nlp = spacy.util.load_model_from_config(config, auto_fill=True)
     examples = [Example(nlp.make_doc(doc.text), doc) for doc in label_docs]

@@ -39,6 +39,7 @@ def test_smoke_writes_every_part(smoke_out):
     assert names == {"gpu_env", "gpu_throughput", "gpu_train_ner_bf16", "gpu_train_rel_fp32"}
     env = read(smoke_out, "env")
     assert env["smoke"] and env["versions"]["spacy"].startswith("3.8") and env["requirement_problems"] == []
+    assert env["package_matches_tree"] is True
     assert set(env["import_errors"]) <= {"cupy"}  # no GPU here: thinc's GPU ops need CuPy
 
 
