@@ -13,7 +13,8 @@
 # --only-binary=:all: --python-version ... --platform manylinux...), and ours with `pip wheel --no-deps .`;
 # 2. all installed with --no-deps into one --target folder for that Python (no console scripts, no .pyc);
 # 3. pruned: the packages' tests, Cython/C++ sources, debug symbols of the extensions (strip --strip-unneeded);
-# 4. the embedded MiniLM packed by bench/gpu/pack_minilm.py (fp16, CDR-unreachable embedding rows zeroed);
+# 4. the embedded MiniLM packed by bench/gpu/pack_minilm.py (fp16, CDR-unreachable embedding rows zeroed; cached in
+# build/gpu-bundle/minilm_cdr_fp16: delete it after a change to the tokenizer or to CDR);
 # 5. site/ and minilm_cdr_fp16/ in one tar.xz. Why not the wheels themselves: they are 70 MiB without the
 # encoder (spaCy's alone 35 MiB), and the encoder's wheel 83 MiB; stripped and xz-compressed they fit.
 set -euo pipefail
