@@ -5,6 +5,7 @@ The scripts run as ``python bench/<script>.py``, so this folder is ``sys.path[0]
 finds this module.
 """
 import argparse
+import contextlib
 import os
 import platform
 import subprocess
@@ -12,7 +13,7 @@ import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Dict, List, Mapping, Tuple
+from typing import Dict, List, Mapping, Optional, Tuple
 
 import spacy
 import torch
@@ -27,29 +28,46 @@ def log_line(log: Path, text: str) -> None:
         handle.write(f"[{datetime.now(timezone.utc):%H:%M:%S}] {text}\n")
 
 
-def run(cmd: List[str], log: Path) -> float:
-    """Run ``cmd`` in the checkout with its output appended to ``log``; return its wall time in seconds."""
+def run(cmd: List[str], log: Path, timeout: Optional[float] = None) -> float:
+    """Run ``cmd`` in the checkout with its output appended to ``log``; return its wall time in seconds.
+
+    With ``timeout`` (seconds) the command is killed when it runs longer: ``subprocess.TimeoutExpired``.
+    """
     start = time.perf_counter()
     log_line(log, "$ " + " ".join(cmd))
     with log.open("a", encoding="utf8") as handle:
-        subprocess.run(cmd, check=True, stdout=handle, stderr=subprocess.STDOUT, cwd=ROOT)
+        subprocess.run(cmd, check=True, stdout=handle, stderr=subprocess.STDOUT, cwd=ROOT, timeout=timeout)
     return time.perf_counter() - start
 
 
-def convert_corpus(cdr: Path, out: Path, log: Path) -> Path:
-    """Convert CDR train/dev/test (``cdr/<split>.pubtator.gz``) into ``out`` with our converter (skipped when there)."""
+def convert_corpus(cdr: Path, out: Path, log: Path, in_process: bool = False) -> Path:
+    """Convert CDR train/dev/test (``cdr/<split>.pubtator.gz``) into ``out`` with our converter (skipped when there):
+    ``spacy biobert convert`` in a subprocess, or its function in this process (no interpreter start per split)."""
     for split in SPLITS:
-        if not (out / f"{split}.spacy").exists():
-            run([sys.executable, "-m", "spacy", "biobert", "convert", str(cdr / f"{split}.pubtator.gz"), str(out)], log)
+        if (out / f"{split}.spacy").exists():
+            continue
+        source = cdr / f"{split}.pubtator.gz"
+        if not in_process:
+            run([sys.executable, "-m", "spacy", "biobert", "convert", str(source), str(out)], log)
+            continue
+        from spacy_biobert.cli.convert import convert_command
+
+        log_line(log, f"convert {source} -> {out} (in process)")
+        with log.open("a", encoding="utf8") as handle, contextlib.redirect_stdout(handle):
+            convert_command(source, out, file_format="pubtator", config=None, summary_json=None, name=None)
     return out
 
 
-def spacy_train(config: Path, output: Path, overrides: Mapping[str, object], log: Path) -> float:
-    """``python -m spacy train config --output output --key value …``; return the wall time in seconds."""
+def spacy_train(config: Path, output: Path, overrides: Mapping[str, object], log: Path,
+                timeout: Optional[float] = None) -> float:
+    """``python -m spacy train config --output output --key value …``; return the wall time in seconds.
+
+    Keys are passed as given, so CLI options go in ``overrides`` too (``{"gpu-id": 0, "code": path}``).
+    """
     cmd = [sys.executable, "-m", "spacy", "train", str(config), "--output", str(output)]
     for key, value in overrides.items():
         cmd += [f"--{key}", str(value)]
-    return run(cmd, log)
+    return run(cmd, log, timeout)
 
 
 def schedule_overrides(args: argparse.Namespace) -> Dict[str, object]:
