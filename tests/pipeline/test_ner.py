@@ -60,16 +60,19 @@ def test_empty_doc(trained):
     assert [len(d) for d in nlp.pipe(["", "Famotidine induced delirium in rats ."])] == [0, 6]
 
 
-def test_pipe_equals_call(trained):
-    nlp, egs, _ = trained
-    texts = [eg.reference.text for eg in egs] + ["Rats with cocaine .", ""]
-    piped = list(nlp.pipe(texts, batch_size=2))
-    for text, doc in zip(texts, piped):
+def assert_pipe_equals_call(nlp, texts, batch_size):
+    """``nlp.pipe`` over ``texts`` gives each text's ``nlp(text)`` entities and scores."""
+    for text, doc in zip(texts, nlp.pipe(texts, batch_size=batch_size)):
         single = nlp(text)
         assert ents_of(single) == ents_of(doc)
         numpy.testing.assert_allclose(
             single.spans[NER_SPANS_KEY].attrs["scores"], doc.spans[NER_SPANS_KEY].attrs["scores"], rtol=1e-4
         )
+
+
+def test_pipe_equals_call(trained):
+    nlp, egs, _ = trained
+    assert_pipe_equals_call(nlp, [eg.reference.text for eg in egs] + ["Rats with cocaine .", ""], batch_size=2)
 
 
 def test_to_disk_and_load_give_identical_predictions(trained, tmp_path):
@@ -155,13 +158,7 @@ def test_v2_overfits_and_learns_its_feature_embeddings(trained_shape, tiny_bert)
 
 def test_v2_pipe_with_empty_docs_equals_call(trained_shape):
     nlp, egs, _ = trained_shape
-    texts = ["", egs[0].reference.text, " ", "Rats with cocaine ."]
-    for text, doc in zip(texts, nlp.pipe(texts, batch_size=4)):
-        single = nlp(text)
-        assert ents_of(single) == ents_of(doc)
-        numpy.testing.assert_allclose(
-            single.spans[NER_SPANS_KEY].attrs["scores"], doc.spans[NER_SPANS_KEY].attrs["scores"], rtol=1e-4
-        )
+    assert_pipe_equals_call(nlp, ["", egs[0].reference.text, " ", "Rats with cocaine ."], batch_size=4)
 
 
 def test_v2_to_disk_and_load_give_identical_predictions(trained_shape, tmp_path):
