@@ -180,6 +180,7 @@ def section(results: Dict, command: str) -> str:
         delta = "–" if "f" not in r else f"{100 * (r['f'] - base['f']):+.2f}"
         lines.append(f"| {r['system']} | {r['words_per_s']:,} | {r['words_per_s'] / peer['words_per_s']:.2f} | "
                      f"{r['words_per_s'] / floor['words_per_s']:.2f} | {r['peak_rss_mb']:,} | {f1} | {delta} |")
+    lines += across_runs()
     dev_file = ROOT / "bench" / "results" / "speed_dev.json"
     if dev_file.exists():
         dev = json.loads(dev_file.read_text(encoding="utf8"))
@@ -187,6 +188,24 @@ def section(results: Dict, command: str) -> str:
                   "for the settings that change scores:", "", "| system | dev words/s | dev F1 |", "| --- | --- | --- |"]
         lines += [f"| {r['system']} | {r['words_per_s']:,} | {100 * r['f']:.2f} |" for r in dev["rows"] if "f" in r]
     return "\n".join(lines) + "\n"
+
+
+def across_runs() -> List[str]:
+    """Words/s of every row in each kept run log (``bench/results/speed_run*.log``): how much timings move."""
+    logs = sorted((ROOT / "bench" / "results").glob("speed_run*.log"))
+    runs = [{r["system"]: r["words_per_s"] for r in map(json.loads, log.read_text().splitlines()) if r}
+            for log in logs]
+    if len(runs) < 2:
+        return []
+    names = [name for name in SYSTEMS if any(name in run for run in runs)]
+    header = " | ".join(log.stem.replace("speed_", "") for log in logs)
+    lines = ["", f"Timings on this shared 2-core machine move between runs (other work, thermal state). Words/s of "
+             f"each row in the kept runs ({', '.join(f'`bench/results/{log.name}`' for log in logs)}; in run 1 "
+             "every int8 row used per-tensor scales, the default before dev chose per-channel):", "",
+             f"| system | {header} |", "| --- |" + " --- |" * len(logs)]
+    lines += [f"| {name} | " + " | ".join(f"{run[name]:,}" if name in run else "–" for run in runs) + " |"
+              for name in names]
+    return lines
 
 
 def main() -> None:
