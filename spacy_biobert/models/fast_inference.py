@@ -21,7 +21,6 @@ from thinc.api import Model
 
 #: Padded wordpieces (windows x longest window) per encoder call on the sorted path.
 DEFAULT_CHUNK_WORDPIECES = 4096
-_OUTPUT_FIELDS = ("last_hidden_state", "pooler_output")
 
 
 def sorted_chunks(lengths: List[int], max_padded: int) -> List[numpy.ndarray]:
@@ -99,8 +98,11 @@ class Int8Encoder:
         return self._module
 
 
-def _has_only_known_fields(output) -> bool:
-    return all(key in _OUTPUT_FIELDS for key, value in output.items() if value is not None)
+def _mergeable_outputs(module: torch.nn.Module) -> bool:
+    """Whether the encoder returns only what :func:`merge_outputs` puts back together (no hidden states,
+    attentions or cache, which ``transformer_config`` can ask for)."""
+    config = getattr(module, "config", None)
+    return not any(getattr(config, flag, False) for flag in ("output_hidden_states", "output_attentions", "is_decoder"))
 
 
 def speed_up_encoder_call(model: Model, *, sort_windows: bool, int8: bool, int8_per_channel: bool = True,
@@ -135,12 +137,10 @@ def speed_up_encoder_call(model: Model, *, sort_windows: bool, int8: bool, int8_
     def forward(layer: Model, wps: WordpieceBatch, is_train: bool) -> Tuple[object, Callable]:
         if is_train:
             return inner(layer, wps, is_train)
-        if not sort_windows or len(wps) <= 1:
+        if not sort_windows or len(wps) <= 1 or not _mergeable_outputs(layer.shims[0]._model):
             return run(layer, wps)
         chunks = sorted_chunks(wps.lengths, chunk_wordpieces)
         outputs = [run(layer, select_rows(wps, rows))[0] for rows in chunks]
-        if not all(_has_only_known_fields(out) for out in outputs):  # hidden states or attentions asked for
-            return run(layer, wps)
         merged = merge_outputs(outputs, chunks, len(wps), wps.input_ids.shape[1])
         return merged, _no_backprop
 

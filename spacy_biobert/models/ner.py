@@ -55,11 +55,9 @@ def build_ner_tagger_v2(
     """
     if features is None:
         return build_ner_tagger(tok2vec, nO=nO)
-    output_layer = Linear(nO=nO, init_W=zero_init)
-    model: TaggerModel = chain(concatenate_per_doc(tok2vec, features), with_array(output_layer))
-    model.set_ref("tok2vec", tok2vec)
+    model = build_ner_tagger(concatenate_per_doc(tok2vec, features), nO=nO)
+    model.set_ref("tok2vec", tok2vec)  # the encoder's layer, as in v1, not the concatenation
     model.set_ref("features", features)
-    model.set_ref("output_layer", output_layer)
     return model
 
 

@@ -57,9 +57,9 @@ def inference_overrides(
         spans = model.get("get_spans") or {}
         if spans.get("@span_getters") != STRIDED_SPANS:
             raise ValueError(f"Component '{name}': windows can only be changed for {STRIDED_SPANS} span getters.")
-        window = spans["window"] if window is None else window
-        stride = spans["stride"] if stride is None else stride
-        if not 0 < stride <= window:
-            raise ValueError(f"Need 0 < stride <= window; got window {window}, stride {stride}.")
-        overrides.update({f"{prefix}.get_spans.window": window, f"{prefix}.get_spans.stride": stride})
+        own_window = spans["window"] if window is None else window  # per component: each keeps its own default
+        own_stride = spans["stride"] if stride is None else stride
+        if not 0 < own_stride <= own_window:
+            raise ValueError(f"Need 0 < stride <= window; got window {own_window}, stride {own_stride}.")
+        overrides.update({f"{prefix}.get_spans.window": own_window, f"{prefix}.get_spans.stride": own_stride})
     return overrides

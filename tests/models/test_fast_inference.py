@@ -107,3 +107,11 @@ def test_per_channel_scales_are_closer_than_per_tensor():
     errors = {per_channel: (Int8Encoder(per_channel).get(module)(x) - exact).abs().mean().item()
               for per_channel in (True, False)}
     assert errors[True] < errors[False]
+
+
+def test_hidden_states_asked_for_take_the_unsorted_path(tiny_bert):
+    settings = {"transformer_config": {"output_hidden_states": True}}
+    plain = token_vectors(transformer_nlp_v2(tiny_bert, sort_windows=False, **settings), TEXTS)
+    sorted_ = token_vectors(transformer_nlp_v2(tiny_bert, chunk_wordpieces=64, **settings), TEXTS)
+    for a, b in zip(plain, sorted_):
+        numpy.testing.assert_array_equal(a, b)

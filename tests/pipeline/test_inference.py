@@ -45,3 +45,14 @@ def test_bad_windows_are_refused(saved_ner_model, window, stride, error):
 def test_a_pipeline_without_our_transformer_is_refused():
     with pytest.raises(ValueError, match="No component with a spacy_biobert.TransformerModel"):
         inference_overrides(spacy.blank("en").config)
+
+
+def test_each_transformer_keeps_its_own_window_when_only_the_stride_is_given():
+    def component(window, stride):
+        return {"model": {"@architectures": "spacy_biobert.TransformerModel.v1", "get_spans": {
+            "@span_getters": "spacy-transformers.strided_spans.v1", "window": window, "stride": stride}}}
+
+    config = {"components": {"a": component(64, 48), "b": component(128, 96)}}
+    overrides = inference_overrides(config, stride=32)
+    assert [overrides[f"components.{name}.model.get_spans.window"] for name in "ab"] == [64, 128]
+    assert [overrides[f"components.{name}.model.get_spans.stride"] for name in "ab"] == [32, 32]
