@@ -38,7 +38,7 @@ from spacy_biobert.corpus.builder import DOC_ID_ATTR
 from spacy_biobert.pipeline.inference import inference_overrides
 from spacy_biobert.scoring.ner import predicted_char_mentions, score_char_offsets
 
-from common import ROOT, machine, n_cores, results_parser, utc_now, write_section
+from common import ROOT, encoder_windows, machine, n_cores, results_parser, timed_pipe, utc_now, write_section
 
 TITLE = "## Speed: CPU inference side by side"
 CDR = ROOT / "assets" / "cdr"
@@ -73,10 +73,7 @@ def split_texts(split: str, limit: int = 0) -> Tuple[List[str], List[str]]:
 def run_spacy(model: Path, settings: Optional[Dict], ids: List[str], texts: List[str], batch_size: int):
     config = spacy.util.load_config(model / "config.cfg", interpolate=False)
     nlp = spacy.load(model, config={} if settings is None else inference_overrides(config, **settings))
-    list(nlp.pipe(texts[:4], batch_size=batch_size))
-    start = time.perf_counter()
-    docs = list(nlp.pipe(texts, batch_size=batch_size))
-    seconds = time.perf_counter() - start
+    docs, seconds = timed_pipe(nlp, texts, batch_size)
     for doc, doc_id in zip(docs, ids):
         doc._.set(DOC_ID_ATTR, doc_id)
     return seconds, predicted_char_mentions(docs)
@@ -125,10 +122,7 @@ def run_floor(model: Path, texts: List[str], batch_size: int, window: int = 128)
     shim = nlp.get_pipe("transformer").model.layers[0].shims[0]
     encoder, tokenizer = shim._model.eval(), shim._hfmodel.tokenizer
     start = time.perf_counter()
-    ids = tokenizer(texts, add_special_tokens=False)["input_ids"]
-    inner = window - 2
-    windows = [tokenizer.build_inputs_with_special_tokens(seq[i:i + inner])
-               for seq in ids for i in range(0, max(len(seq), 1), inner)]
+    windows = encoder_windows(tokenizer, texts, window)
     with torch.inference_mode():
         for i in range(0, len(windows), batch_size):
             batch = tokenizer.pad({"input_ids": windows[i:i + batch_size]}, return_tensors="pt")

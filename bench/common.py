@@ -89,6 +89,14 @@ def timed_pipe(nlp, texts: List[str], batch_size: int) -> Tuple[list, float]:
     return docs, time.perf_counter() - start
 
 
+def encoder_windows(tokenizer, texts: List[str], window: int) -> List[List[int]]:
+    """The bare-encoder floor's input: each text's wordpieces cut into consecutive non-overlapping windows of
+    ``window`` wordpieces, special tokens included, in text order."""
+    step = window - 2
+    rows = tokenizer(texts, add_special_tokens=False)["input_ids"]
+    return [tokenizer.build_inputs_with_special_tokens(row[i:i + step]) for row in rows for i in range(0, len(row), step)]
+
+
 def n_cores() -> int:
     return len(os.sched_getaffinity(0))
 

@@ -11,7 +11,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 from spacy.training import Example
 
-from common import ROOT, timed_pipe
+from common import ROOT, encoder_windows, timed_pipe
 
 PRECISIONS = ("fp32", "fp16", "bf16")
 
@@ -103,10 +103,7 @@ def floor_batches(folder: Path, texts: List[str], window: int, batch: int, devic
     from transformers import AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(str(folder), use_fast=True)
-    step = window - 2
-    rows = tokenizer(texts, add_special_tokens=False)["input_ids"]
-    chunks = sorted(([tokenizer.cls_token_id] + row[i:i + step] + [tokenizer.sep_token_id]
-                     for row in rows for i in range(0, len(row), step)), key=len)
+    chunks = sorted(encoder_windows(tokenizer, texts, window), key=len)
     batches = []
     for start in range(0, len(chunks), batch):
         part = chunks[start:start + batch]
