@@ -194,12 +194,13 @@ def rel_examples(nlp: Language) -> List[Example]:
     return [with_gold_ents(Example(nlp.make_doc(row[0]), rel_reference(nlp, *row))) for row in REL_TOY]
 
 
-def make_rel_nlp(tiny_bert: str, **rel_config) -> Language:
-    """sentencizer + transformer + biobert_rel on a listener."""
+def make_rel_nlp(tiny_bert: str, architecture: str = "spacy_biobert.RelationModel.v1", **rel_config) -> Language:
+    """sentencizer + transformer + biobert_rel (on ``architecture``) on a listener."""
     nlp = spacy.blank("en")
     nlp.add_pipe("sentencizer")
     transformer_nlp(tiny_bert, nlp)
-    nlp.add_pipe("biobert_rel", config={"model": {"tok2vec": LISTENER}, **rel_config})
+    model = {"@architectures": architecture, "tok2vec": LISTENER}
+    nlp.add_pipe("biobert_rel", config={"model": model, **rel_config})
     return nlp
 
 

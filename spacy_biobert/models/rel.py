@@ -1,4 +1,6 @@
-"""The relation-scoring architecture ``spacy_biobert.RelationModel.v1`` (ATLOP-style, without markers).
+"""The relation-scoring architectures ``spacy_biobert.RelationModel.v1`` (ATLOP-style, without markers) and
+``.v2`` (v1 plus local evidence: shared-sentence context and sentence distance, see
+:mod:`spacy_biobert.models.rel_local`).
 
 For every candidate pair of a batch of documents the model computes one logit per relation label:
 
@@ -24,6 +26,7 @@ from spacy.util import registry
 from thinc.api import ArgsKwargs, Linear, Model, PyTorchWrapper_v2, Relu, chain, torch2xp, xp2torch
 from thinc.types import Floats2d
 
+from .rel_local import N_DISTANCE, local_arrays, local_features, local_width, segment_mean
 from .types import RelInput, RelInstances, RelModel, Tok2VecModel
 
 POOLINGS = ("logsumexp", "mean")
@@ -32,25 +35,30 @@ PREDICT_CHUNK = 4096
 
 
 class PairFeatures(torch.nn.Module):
-    """Mention -> entity -> pair features; no parameters."""
+    """Mention -> entity -> pair features (plus, with ``local``, the local evidence of
+    :mod:`spacy_biobert.models.rel_local`); no parameters."""
 
-    def __init__(self, pooling: str):
+    def __init__(self, pooling: str, local: bool = False):
         super().__init__()
         if pooling not in POOLINGS:
             raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}")
         self.pooling = pooling
+        self.local = local
 
-    def forward(self, tokvecs, tok_idx, tok_seg, men_idx, men_seg, heads, tails, n_men: int, n_ent: int):
+    def forward(self, tokvecs, tok_idx, tok_seg, men_idx, men_seg, heads, tails, n_men: int, n_ent: int, *local):
         entities = self.entities(tokvecs, tok_idx, tok_seg, men_idx, men_seg, n_men, n_ent)
-        return self.pairs(entities, heads, tails)
+        pairs = self.pairs(entities, heads, tails)
+        if not self.local:
+            return pairs
+        return torch.cat([pairs, local_features(tokvecs, *local, len(heads))], dim=1)
 
     def entities(self, tokvecs, tok_idx, tok_seg, men_idx, men_seg, n_men: int, n_ent: int):
         """Entity embeddings: token vectors -> mention means -> pooled over each entity's mentions."""
         width = tokvecs.shape[1]
-        mentions = _segment_mean(tokvecs[tok_idx], tok_seg, n_men, width)
+        mentions = segment_mean(tokvecs[tok_idx], tok_seg, n_men, width)
         members = mentions[men_idx]
         if self.pooling == "mean":
-            return _segment_mean(members, men_seg, n_ent, width)
+            return segment_mean(members, men_seg, n_ent, width)
         return _segment_logsumexp(members, men_seg, n_ent, width)
 
     @staticmethod
@@ -58,12 +66,6 @@ class PairFeatures(torch.nn.Module):
         """Pair features ``[h; t; h * t]`` of the given (head, tail) entity rows."""
         head, tail = entities[heads], entities[tails]
         return torch.cat([head, tail, head * tail], dim=1)
-
-
-def _segment_mean(rows, seg, n: int, width: int):
-    sums = rows.new_zeros(n, width).index_add(0, seg, rows)
-    counts = rows.new_zeros(n).index_add(0, seg, torch.ones_like(seg, dtype=rows.dtype))
-    return sums / counts.clamp(min=1.0).unsqueeze(1)
 
 
 def _segment_logsumexp(rows, seg, n: int, width: int):
@@ -102,7 +104,10 @@ def _convert_inputs(model: Model, X: Tuple[List[Floats2d], List[RelInstances]], 
     flat = model.ops.xp.concatenate([t for t in tokvecs if len(t)], axis=0)
     *indices, n_men, n_ent = _index_arrays(lengths, instances)
     flat_t = xp2torch(flat, requires_grad=is_train)
-    args = [flat_t] + [torch.from_numpy(a).to(flat_t.device) for a in indices]
+    args = [flat_t] + [torch.from_numpy(a).to(flat_t.device) for a in indices] + [n_men, n_ent]
+    if model.shims[0]._model.local:
+        *local, n_sent = local_arrays(lengths, instances)
+        args += [torch.from_numpy(a).to(flat_t.device) for a in local] + [n_sent]
 
     def backprop(d_inputs: ArgsKwargs) -> List[Floats2d]:
         d_flat = torch2xp(d_inputs.args[0])
@@ -112,7 +117,7 @@ def _convert_inputs(model: Model, X: Tuple[List[Floats2d], List[RelInstances]], 
             for i in range(len(tokvecs))
         ]
 
-    return ArgsKwargs(args=tuple(args) + (n_men, n_ent), kwargs={}), backprop
+    return ArgsKwargs(args=tuple(args), kwargs={}), backprop
 
 
 def _tok2vec_width(tok2vec: Tok2VecModel, docs: Optional[List[Doc]]) -> int:
@@ -147,7 +152,27 @@ def build_relation_model(
     Returns:
         ``Model[(docs, instances), Floats2d]``: one row of label logits per candidate pair, in order.
     """
-    features = PyTorchWrapper_v2(PairFeatures(pooling), convert_inputs=_convert_inputs)
+    return _relation_model(tok2vec, pooling, hidden_width, dropout, nO, local=False)
+
+
+@registry.architectures("spacy_biobert.RelationModel.v2")
+def build_relation_model_v2(
+    tok2vec: Tok2VecModel,
+    pooling: str = "logsumexp",
+    hidden_width: int = 256,
+    dropout: float = 0.1,
+    nO: Optional[int] = None,
+) -> RelModel:
+    """v1's document-level pair features plus local evidence (:mod:`spacy_biobert.models.rel_local`): the mean
+    embedding of the sentences the two entities share, and their sentence distance. Needs sentence boundaries
+    (a ``sentencizer`` before the relation head); without them a document is one sentence. Same arguments and
+    output as v1."""
+    return _relation_model(tok2vec, pooling, hidden_width, dropout, nO, local=True)
+
+
+def _relation_model(tok2vec: Tok2VecModel, pooling: str, hidden_width: int, dropout: float, nO: Optional[int],
+                    local: bool) -> RelModel:
+    features = PyTorchWrapper_v2(PairFeatures(pooling, local), convert_inputs=_convert_inputs)
     # inference splits this first layer's weights by input block (see _predict_in_chunks)
     mlp = chain(Relu(nO=hidden_width, dropout=dropout), Linear(nO=nO))
     return Model(
@@ -156,7 +181,7 @@ def build_relation_model(
         init=_init,
         layers=[tok2vec, features, mlp],
         dims={"nO": nO},
-        attrs={"pooling": pooling},
+        attrs={"pooling": pooling, "local": local},
         refs={"tok2vec": tok2vec},
     )
 
@@ -169,7 +194,8 @@ def _init(model: RelModel, X: Optional[RelInput] = None, Y=None) -> None:
     if model.get_dim("nO") is None:
         raise ValueError("Set the number of relation labels (dim nO) before initializing the model.")
     n_labels = model.get_dim("nO")
-    mlp.initialize(X=model.ops.alloc2f(2, 3 * width), Y=model.ops.alloc2f(2, n_labels))
+    n_in = 3 * width + (local_width(width) if model.attrs["local"] else 0)
+    mlp.initialize(X=model.ops.alloc2f(2, n_in), Y=model.ops.alloc2f(2, n_labels))
 
 
 def _forward(model: RelModel, X: RelInput, is_train: bool) -> Tuple[Floats2d, Callable]:
@@ -198,12 +224,13 @@ def _predict_in_chunks(model: RelModel, tokvecs: List[Floats2d], instances: List
     of entities, not with the number of pairs times the feature width.
 
     The first MLP layer is split: ``W [h; t; h*t] = W_h h + W_t t + W_ht (h*t)``, and ``W_h h``, ``W_t t`` are
-    computed once per entity, so a pair costs a third of the first layer's multiplications.
+    computed once per entity, so a pair costs a third of the first layer's multiplications. With local evidence
+    (v2) the sentence embeddings are computed once and each chunk adds ``W_c context + W_d distance``.
     """
     _, features, mlp = model.layers
     module = features.shims[0]._model
     args = _convert_inputs(features, (tokvecs, instances), False)[0].args
-    flat, tok_idx, tok_seg, men_idx, men_seg, heads, tails, n_men, n_ent = args
+    flat, tok_idx, tok_seg, men_idx, men_seg, heads, tails, n_men, n_ent, *local = args
     first, rest = mlp.layers
     relu = next(node for node in first.walk() if node.name == "relu")
     W, b = (xp2torch(relu.get_param(name)).to(flat.dtype) for name in ("W", "b"))
@@ -212,8 +239,27 @@ def _predict_in_chunks(model: RelModel, tokvecs: List[Floats2d], instances: List
         entities = module.entities(flat, tok_idx, tok_seg, men_idx, men_seg, n_men, n_ent)
         width = entities.shape[1]
         as_head, as_tail = entities @ W[:, :width].T, entities @ W[:, width:2 * width].T
+        local_part = _local_chunks(flat, local, W[:, 3 * width:], len(heads)) if local else None
         for start in range(0, len(heads), PREDICT_CHUNK):
             h, t = heads[start:start + PREDICT_CHUNK], tails[start:start + PREDICT_CHUNK]
-            hidden = torch.relu(as_head[h] + as_tail[t] + (entities[h] * entities[t]) @ W[:, 2 * width:].T + b)
-            scores.append(rest.predict(torch2xp(hidden)))
+            pre = as_head[h] + as_tail[t] + (entities[h] * entities[t]) @ W[:, 2 * width:3 * width].T + b
+            if local_part is not None:
+                pre = pre + local_part(start, len(h))
+            scores.append(rest.predict(torch2xp(torch.relu(pre))))
     return model.ops.xp.concatenate(scores, axis=0)
+
+
+def _local_chunks(flat, local, W_local, n_pairs: int) -> Callable[[int, int], "torch.Tensor"]:
+    """``f(start, n)``: the first layer's local-evidence term of pairs ``start .. start + n`` (sentence
+    embeddings computed once)."""
+    tok_sent, pair_idx, sent_idx, distance, n_sent = local
+    width = flat.shape[1]
+    sentences = segment_mean(flat, tok_sent, n_sent, width)
+    W_context, W_distance = W_local[:, :width], W_local[:, width:width + N_DISTANCE]
+
+    def term(start: int, n: int):
+        lo, hi = (int(x) for x in torch.searchsorted(pair_idx, torch.tensor([start, start + n])))
+        context = segment_mean(sentences[sent_idx[lo:hi]], pair_idx[lo:hi] - start, n, width)
+        return context @ W_context.T + distance[start:start + n].to(flat.dtype) @ W_distance.T
+
+    return term

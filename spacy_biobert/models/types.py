@@ -20,11 +20,15 @@ class RelInstances(NamedTuple):
         spans: ``(start, end)`` token offsets of the mentions.
         groups: for each entity, the indices (into ``spans``) of its mentions.
         pairs: ``(head entity, tail entity)`` indices into ``groups``; one model output row each.
+        sentences: ``(start, end)`` token offsets of the document's sentences, in order and covering it; empty
+            when the document has no sentence boundaries (then it is one sentence). Used by
+            ``spacy_biobert.RelationModel.v2`` (local evidence); v1 ignores it.
     """
 
     spans: Sequence[Tuple[int, int]]
     groups: Sequence[Sequence[int]]
     pairs: Sequence[Tuple[int, int]]
+    sentences: Sequence[Tuple[int, int]] = ()
 
 
 #: Input of the relation model: the docs and their candidate pairs.

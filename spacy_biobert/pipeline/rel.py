@@ -43,6 +43,7 @@ from .rel_gold import gold_labels, labels_and_type_pairs
 
 LEVELS = ("concept", "mention")
 AGGREGATES = ("entity", "max")
+LOSS_REDUCTIONS = ("pair", "doc")
 DocPrediction = Tuple[Candidates, Floats2d]
 
 DEFAULT_REL_MODEL = """
@@ -65,6 +66,7 @@ dropout = 0.1
         "aggregate": "entity",
         "threshold": 0.5,
         "head_lr_scale": 1.0,
+        "loss_reduction": "pair",
         "scorer": {"@scorers": "spacy_biobert.rel_scorer.v1"},
     },
     default_score_weights={
@@ -85,16 +87,19 @@ def make_biobert_rel(
     aggregate: str,
     threshold: float,
     head_lr_scale: float,
+    loss_reduction: str,
     scorer: Optional[Callable],
 ) -> "BioBertRel":
     """Create a :class:`BioBertRel` (see the module docstring for the options).
 
     ``head_lr_scale`` multiplies the optimizer's learning rate for the relation head's own parameters (the
-    shared transformer keeps the optimizer's rate).
+    shared transformer keeps the optimizer's rate). ``loss_reduction``: ``"pair"`` averages the binary
+    cross-entropy over the batch's candidate pairs (so its scale does not grow with the number of entities, which
+    matters beside other losses on a shared transformer); ``"doc"`` sums it over candidates and averages over docs.
     """
     return BioBertRel(
         nlp.vocab, model, name, candidates=candidates, level=level, aggregate=aggregate,
-        threshold=threshold, head_lr_scale=head_lr_scale, scorer=scorer,
+        threshold=threshold, head_lr_scale=head_lr_scale, loss_reduction=loss_reduction, scorer=scorer,
     )
 
 
@@ -112,12 +117,15 @@ class BioBertRel(BioBertPipe):
         aggregate: str = "entity",
         threshold: float = 0.5,
         head_lr_scale: float = 1.0,
+        loss_reduction: str = "pair",
         scorer: Optional[Callable] = None,
     ) -> None:
-        if level not in LEVELS or aggregate not in AGGREGATES:
-            raise ValueError(f"level must be one of {LEVELS} and aggregate one of {AGGREGATES}")
+        if level not in LEVELS or aggregate not in AGGREGATES or loss_reduction not in LOSS_REDUCTIONS:
+            raise ValueError(f"level must be one of {LEVELS}, aggregate one of {AGGREGATES} and loss_reduction one "
+                             f"of {LOSS_REDUCTIONS}; got {level!r}, {aggregate!r}, {loss_reduction!r}")
         install_relation_extensions()
-        cfg = {"type_pairs": [], "level": level, "aggregate": aggregate, "threshold": threshold}
+        cfg = {"type_pairs": [], "level": level, "aggregate": aggregate, "threshold": threshold,
+               "loss_reduction": loss_reduction}
         super().__init__(vocab, model, name, head_lr_scale=head_lr_scale, scorer=scorer, cfg=cfg)
         self.candidates = candidates
 
@@ -184,14 +192,15 @@ class BioBertRel(BioBertPipe):
         return (docs, instances), (numpy.concatenate(truths, axis=0), len(examples))
 
     def loss(self, scores: Floats2d, targets: Tuple[numpy.ndarray, int]) -> Tuple[float, Floats2d]:
-        """Binary cross-entropy per label, summed over candidates and averaged over docs, and its gradient."""
+        """Binary cross-entropy per label, averaged over candidate pairs (``loss_reduction="pair"``) or summed
+        over candidates and averaged over docs (``"doc"``), and its gradient."""
         truths, n_docs = targets
         ops = self.model.ops
         probs = ops.to_numpy(ops.sigmoid(scores))
-        n_docs = max(1, n_docs)
+        denominator = max(1, len(truths) if self.cfg.get("loss_reduction", "doc") == "pair" else n_docs)
         eps = 1e-7
-        loss = -(truths * numpy.log(probs + eps) + (1 - truths) * numpy.log(1 - probs + eps)).sum() / n_docs
-        return float(loss), ops.asarray2f((probs - truths) / n_docs)
+        loss = -(truths * numpy.log(probs + eps) + (1 - truths) * numpy.log(1 - probs + eps)).sum() / denominator
+        return float(loss), ops.asarray2f((probs - truths) / denominator)
 
     def initialize(
         self,

@@ -83,6 +83,13 @@ def sentence_ids(doc: Doc) -> List[int]:
     return ids
 
 
+def sentence_bounds(doc: Doc) -> List[Tuple[int, int]]:
+    """``(start, end)`` token offsets of the sentences of ``doc``; empty when it has no sentence boundaries."""
+    if not doc.has_annotation("SENT_START"):
+        return []
+    return [(sent.start, sent.end) for sent in doc.sents]
+
+
 def _sentence_blocks(doc: Doc, heads: Sequence[Span], tails: Sequence[Span]) -> Iterator[Block]:
     sent = sentence_ids(doc)
     by_sentence: Dict[int, Tuple[List[int], List[int]]] = {}
@@ -193,9 +200,10 @@ def build_candidates(
     ids = [concepts_of(ent) for ent in mentions]
     spans = [(ent.start, ent.end) for ent in mentions]
     blocks = _label_blocks(doc, mentions, generator, type_pairs)
+    sentences = sentence_bounds(doc)
     if not by_concept:
         pairs = _mention_pairs(blocks)
-        return Candidates(RelInstances(spans, [[i] for i in range(len(mentions))], pairs), ids, mentions)
+        return Candidates(RelInstances(spans, [[i] for i in range(len(mentions))], pairs, sentences), ids, mentions)
     keys = [[(cid, ent.label_) for cid in cids] for cids, ent in zip(ids, mentions)]
     members: Dict[EntityKey, List[int]] = {}
     for i, mention_keys in enumerate(keys):
@@ -206,7 +214,7 @@ def build_candidates(
     codes: Dict[str, int] = {}
     concept_of = numpy.asarray([codes.setdefault(cid, len(codes)) for cid, _ in entity_keys], dtype=PAIR_DTYPE)
     pairs = _concept_pairs(blocks, [[index[key] for key in mention_keys] for mention_keys in keys], concept_of)
-    instances = RelInstances(spans, [members[key] for key in entity_keys], pairs)
+    instances = RelInstances(spans, [members[key] for key in entity_keys], pairs, sentences)
     return Candidates(instances, [(key[0],) for key in entity_keys], None)
 
 

@@ -16,9 +16,9 @@ def run(nlp, eg):
     return nlp(eg.predicted.copy())
 
 
-@pytest.fixture(scope="module")
-def trained(tiny_bert):
-    nlp = make_rel_nlp(tiny_bert)
+@pytest.fixture(scope="module", params=["spacy_biobert.RelationModel.v1", "spacy_biobert.RelationModel.v2"])
+def trained(tiny_bert, request):
+    nlp = make_rel_nlp(tiny_bert, architecture=request.param)
     egs = rel_examples(nlp)
     return train_rel(nlp, egs), egs
 
@@ -173,3 +173,17 @@ def test_a_document_with_thousands_of_mentions_does_not_stop_the_stream(trained)
     docs = list(nlp.pipe([egs[0].predicted.copy(), huge, egs[1].predicted.copy()], batch_size=3))
     assert [set(get_concept_relations(d)) for d in (docs[0], docs[2])] == [set(gold) for _, _, gold, _ in REL_TOY]
     assert all(h[0] == "C" and t[0] == "D" for h, t, _ in get_concept_relations(docs[1]))
+
+
+@pytest.mark.parametrize("reduction", ["pair", "doc"])
+def test_loss_reduction(tiny_bert, reduction):
+    nlp = make_rel_nlp(tiny_bert, loss_reduction=reduction)
+    rel = nlp.get_pipe("biobert_rel")
+    truths = numpy.asarray([[1.0], [0.0], [0.0], [0.0]], dtype="f")
+    scores = numpy.zeros((4, 1), dtype="f")  # p = 0.5 everywhere: each cell costs log 2
+    loss, grad = rel.loss(scores, (truths, 2))
+    denominator = 4 if reduction == "pair" else 2
+    assert loss == pytest.approx(4 * numpy.log(2) / denominator, rel=1e-5)
+    numpy.testing.assert_allclose(grad, (0.5 - truths) / denominator)
+    with pytest.raises(ValueError, match="loss_reduction"):
+        make_rel_nlp(tiny_bert, loss_reduction="sum")
