@@ -187,3 +187,16 @@ def test_loss_reduction(tiny_bert, reduction):
     numpy.testing.assert_allclose(grad, (0.5 - truths) / denominator)
     with pytest.raises(ValueError, match="loss_reduction"):
         make_rel_nlp(tiny_bert, loss_reduction="sum")
+
+
+def test_entities_without_ids_pair_by_their_text(trained):
+    nlp, _ = trained
+    doc = nlp.make_doc("Cisplatin caused nephrotoxicity . cisplatin again .")
+    doc.ents = [Span(doc, 0, 1, "Chemical"), Span(doc, 2, 3, "Disease"), Span(doc, 4, 5, "Chemical")]
+    rel = nlp.get_pipe("biobert_rel")
+    rel.cfg["threshold"] = 0.0
+    try:
+        found = get_concept_relations(nlp(doc))
+    finally:
+        rel.cfg["threshold"] = 0.5
+    assert set(found) == {("text:cisplatin", "text:nephrotoxicity", "CID")}  # both Cisplatin mentions: one concept
