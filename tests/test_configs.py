@@ -12,6 +12,7 @@ from spacy.tokens import Doc
 from typer.testing import CliRunner
 
 from spacy_biobert.models.replace_listener import OWN_ENCODER_ARCHITECTURE
+from spacy_biobert.pipeline.inference import inference_overrides
 from spacy_biobert.pipeline.ner import NER_SPANS_KEY
 from spacy_biobert.relations import get_concept_relations
 from tests.util import CONFIGS, NER_TRAIN, biomedical_nlp, invoke, set_gold, write_docbin
@@ -234,3 +235,7 @@ def test_e2e_two_encoders_config_assembles_ner_and_relation_pipelines(tiny_docbi
     ents, relations = end_to_end(nlp, "Famotidine induced delirium in rats .")
     assert ents == [("Famotidine", "Chemical", "D015738"), ("delirium", "Disease", "D003693")]
     assert list(relations) == [("D015738", "D003693", "CID")]
+    # inference settings reach the relation head's own encoder as well as the shared transformer
+    int8 = spacy.load(tmp_path / "e2e", config=inference_overrides(nlp.config, int8=True))
+    assert int8.config["components"]["biobert_rel"]["model"]["tok2vec"]["int8_inference"] is True
+    assert [set(found) for found in gold_entity_scores(int8)] == [set(found) for found in scores]
