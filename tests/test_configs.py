@@ -1,14 +1,21 @@
 """The shipped training configs (configs/*.cfg) load and train a few steps on a tiny DocBin with a tiny BERT."""
 from pathlib import Path
-from typing import Callable, Dict
+from typing import Callable, Dict, List, Optional, Tuple
 
+import numpy
 import pytest
 import spacy
+import torch
+from spacy.cli import app as spacy_app
 from spacy.cli.train import train
+from spacy.tokens import Doc
+from typer.testing import CliRunner
 
+from spacy_biobert.models.replace_listener import OWN_ENCODER_ARCHITECTURE
+from spacy_biobert.pipeline.inference import inference_overrides
 from spacy_biobert.pipeline.ner import NER_SPANS_KEY
 from spacy_biobert.relations import get_concept_relations
-from tests.util import CONFIGS, biomedical_nlp, set_gold, write_docbin
+from tests.util import CONFIGS, NER_TRAIN, biomedical_nlp, invoke, set_gold, write_docbin
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -45,15 +52,18 @@ def tiny_docbin(tmp_path_factory) -> Path:
     return write_docbin(tmp_path_factory.mktemp("data") / "tiny.spacy", docs)
 
 
-def train_config(name: str, data: Path, tiny_bert: str, output: Path) -> spacy.Language:
+def train_config(name: str, data: Path, tiny_bert: Optional[str], output: Path, **paths: Path) -> spacy.Language:
+    """Train ``configs/<name>`` 3 steps on ``data`` (encoder: ``tiny_bert``; None for a sourced transformer)."""
     overrides = {
         "paths.train": str(data),
         "paths.dev": str(data),
-        "components.transformer.model.name": tiny_bert,
         "training.max_steps": 3,
         "training.eval_frequency": 2,
         "training.optimizer.learn_rate.warmup_steps": 1,
+        **{f"paths.{key}": str(value) for key, value in paths.items()},
     }
+    if tiny_bert is not None:
+        overrides["components.transformer.model.name"] = tiny_bert
     train(CONFIGS / name, output, overrides=overrides)
     return spacy.load(output / "model-best")
 
@@ -137,3 +147,95 @@ def test_quick_config_keeps_relation_gradient_out_of_the_transformer(tiny_docbin
     assert [e.kb_id_ for e in doc.ents] == ["D003042", "D058186"]
     ((infos, probs),) = rel.predict([nlp.get_pipe("transformer")(doc)])
     assert [(i.head_ids, i.tail_ids) for i in infos] == [(("D003042",), ("D058186",))] and probs.shape == (1, 1)
+
+
+# --- end to end from a trained NER pipeline (the session fixture saved_ner_model) ------------------------------
+
+E2E_TEXTS = [text for text, _ in NER_TRAIN] + [text for text, _, _ in DOCS]
+E2E_PIPELINE = ["sentencizer", "transformer", "biobert_ner", "biobert_linker", "biobert_rel"]
+
+
+def ner_predictions(nlp: spacy.Language) -> List[Tuple[list, list]]:
+    """Entities and NER scores of ``E2E_TEXTS``, tokenized by the biomedical tokenizer for every pipeline."""
+    tokenizer, found = biomedical_nlp(), []
+    for tokens in tokenizer.pipe(E2E_TEXTS):
+        doc = Doc(nlp.vocab, words=[t.text for t in tokens], spaces=[bool(t.whitespace_) for t in tokens])
+        with nlp.select_pipes(enable=["transformer", "biobert_ner"]):
+            doc = nlp(doc)
+        found.append(([(e.start, e.end, e.label_) for e in doc.ents], list(doc.spans[NER_SPANS_KEY].attrs["scores"])))
+    return found
+
+
+def same_weights(nlp: spacy.Language, source: spacy.Language) -> bool:
+    """Whether the transformer and biobert_ner of ``nlp`` have exactly the weights of those of ``source``."""
+    ours, theirs = (n.get_pipe("transformer").model.transformer.state_dict() for n in (nlp, source))
+    if ours.keys() != theirs.keys() or not all(torch.equal(ours[k], theirs[k]) for k in ours):
+        return False
+    params = [[node.get_param(name) for node in n.get_pipe("biobert_ner").model.walk()
+               for name in node.param_names if node.has_param(name)] for n in (nlp, source)]
+    return len(params[0]) == len(params[1]) and all(numpy.array_equal(a, b) for a, b in zip(*params))
+
+
+def gold_entity_scores(nlp: spacy.Language) -> List[dict]:
+    """The relation head's score of every candidate concept pair of ``DOCS`` given their gold entities."""
+    nlp.get_pipe("biobert_rel").cfg["threshold"] = 0.0
+    docs = []
+    for text, ents, _ in DOCS:
+        doc = nlp.make_doc(text)
+        doc.ents = [doc.char_span(s, e, label, kb_id=kb) for s, e, label, kb in ents]
+        docs.append(doc)
+    with nlp.select_pipes(disable=[name for name in ("biobert_ner", "biobert_linker") if name in nlp.pipe_names]):
+        return [dict(doc._.biobert_concept_relations) for doc in nlp.pipe(docs)]
+
+
+def end_to_end(nlp: spacy.Language, text: str) -> Tuple[list, dict]:
+    """(entity, label, linked id) and concept relations (threshold 0) of ``text`` run through the whole pipeline."""
+    nlp.get_pipe("biobert_rel").cfg["threshold"] = 0.0
+    doc = nlp(text)
+    return [(e.text, e.label_, e.kb_id_) for e in doc.ents], dict(get_concept_relations(doc))
+
+
+@trains("e2e_frozen.cfg")
+def test_e2e_frozen_config_trains_relations_on_the_sourced_frozen_ner(tiny_docbin, saved_ner_model, tmp_path):
+    nlp = train_config("e2e_frozen.cfg", tiny_docbin, None, tmp_path, ner_model=saved_ner_model)
+    source = spacy.load(saved_ner_model)
+    assert nlp.pipe_names == E2E_PIPELINE
+    assert sorted(nlp.get_pipe("transformer").listening_components) == ["biobert_ner", "biobert_rel"]
+    assert nlp.config["training"]["frozen_components"] == ["transformer", "biobert_ner"]
+    assert {"transformer", "biobert_ner"} <= set(nlp.config["training"]["annotating_components"])
+    assert nlp.config["corpora"]["train"]["@readers"] == "spacy.Corpus.v1"  # relations on predicted entities
+    assert same_weights(nlp, source)
+    assert ner_predictions(nlp) == ner_predictions(source)  # bit-identical NER
+    assert nlp.get_pipe("biobert_rel").labels == ("CID",)
+    assert {"ents_f", "rel_concept_f", "linker_doc_f"} <= set(nlp.meta["performance"])
+    ents, relations = end_to_end(nlp, "Famotidine induced delirium in rats .")
+    assert ents == [("Famotidine", "Chemical", "D015738"), ("delirium", "Disease", "D003693")]  # the linker's ids
+    assert list(relations) == [("D015738", "D003693", "CID")]
+
+
+@trains("e2e_two_encoders.cfg")
+def test_e2e_two_encoders_config_assembles_ner_and_relation_pipelines(tiny_docbin, tiny_bert, saved_ner_model,
+                                                                        tmp_path):
+    """Assembled (`spacy assemble`), not trained: from the NER fixture and a relation pipeline of rel.cfg."""
+    rel_nlp = train_config("rel.cfg", tiny_docbin, tiny_bert, tmp_path / "rel")
+    invoke("kb", "build", tmp_path / "kb", "--corpus", tiny_docbin)
+    args = ["assemble", CONFIGS / "e2e_two_encoders.cfg", tmp_path / "e2e", "--paths.ner_model", saved_ner_model,
+            "--paths.rel_model", tmp_path / "rel" / "model-best", "--paths.kb", tmp_path / "kb"]
+    result = CliRunner().invoke(spacy_app, [str(arg) for arg in args])
+    assert result.exit_code == 0, result.output
+    nlp = spacy.load(tmp_path / "e2e")
+    source = spacy.load(saved_ner_model)
+    assert nlp.pipe_names == E2E_PIPELINE
+    assert nlp.get_pipe("transformer").listening_components == ["biobert_ner"]  # the relation head has its own
+    assert nlp.config["components"]["biobert_rel"]["model"]["tok2vec"]["@architectures"] == OWN_ENCODER_ARCHITECTURE
+    assert same_weights(nlp, source)
+    assert ner_predictions(nlp) == ner_predictions(source)
+    scores = gold_entity_scores(nlp)
+    assert scores == gold_entity_scores(rel_nlp) and all(scores)  # the relation pipeline's scores, exactly
+    ents, relations = end_to_end(nlp, "Famotidine induced delirium in rats .")
+    assert ents == [("Famotidine", "Chemical", "D015738"), ("delirium", "Disease", "D003693")]
+    assert list(relations) == [("D015738", "D003693", "CID")]
+    # inference settings reach the relation head's own encoder as well as the shared transformer
+    int8 = spacy.load(tmp_path / "e2e", config=inference_overrides(nlp.config, int8=True))
+    assert int8.config["components"]["biobert_rel"]["model"]["tok2vec"]["int8_inference"] is True
+    assert [set(found) for found in gold_entity_scores(int8)] == [set(found) for found in scores]

@@ -108,3 +108,24 @@ def test_tapt_pretrains_on_train_and_dev_text_only_and_ner_tapt_trains_from_it()
     train = " ".join(commands["train-ner-tapt"]["script"])
     assert "configs/ner.cfg" in train and "--components.transformer.model.name training/tapt_encoder" in train
     assert config["workflows"]["ner-tapt"] == ["convert", "tapt", "train-ner-tapt", "evaluate-ner-tapt"]
+
+
+def test_e2e_workflow_sources_the_trained_ner_and_relation_pipelines():
+    """The sourced end-to-end pipelines are built from the outputs of train-ner / train-rel, in workflow order."""
+    from weasel.util import load_project_config
+
+    config = load_project_config(ROOT)
+    commands = {cmd["name"]: cmd for cmd in config["commands"]}
+    frozen = " ".join(commands["train-e2e-frozen"]["script"])
+    assert "spacy train configs/e2e_frozen.cfg" in frozen and "--paths.ner_model training/ner/model-best" in frozen
+    assert "training/ner/model-best" in commands["train-e2e-frozen"]["deps"]
+    assemble = commands["assemble-e2e-two-encoders"]["script"]
+    assert "kb build training/kb_train --corpus corpus/train.spacy" in assemble[0]
+    assert "spacy assemble configs/e2e_two_encoders.cfg" in assemble[1] and "--paths.kb training/kb_train" in assemble[1]
+    assert {"training/ner/model-best", "training/rel/model-best"} <= set(commands["assemble-e2e-two-encoders"]["deps"])
+    produced = set()
+    for step in config["workflows"]["e2e"]:
+        made_by_others = {out for cmd in commands.values() for out in cmd.get("outputs", [])}
+        assert all(dep in produced for dep in commands[step].get("deps", []) if dep in made_by_others), step
+        produced.update(commands[step].get("outputs", []))
+    assert config["workflows"]["e2e"][-1] == "evaluate-e2e"

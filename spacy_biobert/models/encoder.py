@@ -5,7 +5,9 @@
 * ``spacy_biobert.TransformerModel.v2`` -- v1 plus the inference speed settings of
   :mod:`~spacy_biobert.models.fast_inference` (length-sorted window batches, on by default; int8, opt-in);
 * ``spacy_biobert.Tok2VecTransformer.v1`` -- the same transformer used inline as a component's tok2vec
-  (the components' default when no shared transformer is configured; :data:`INLINE_TOK2VEC`).
+  (the components' default when no shared transformer is configured; :data:`INLINE_TOK2VEC`);
+* ``spacy_biobert.Tok2VecTransformer.v2`` -- ``TransformerModel.v2`` used inline: what a component's listener
+  becomes under spaCy's ``replace_listeners`` (:mod:`~spacy_biobert.models.replace_listener`).
 
 A config names its encoder in ``[components.transformer.model] name``, one of:
 
@@ -30,6 +32,7 @@ from spacy_transformers.span_getters import configure_strided_spans
 from thinc.api import Model, chain
 
 from .fast_inference import DEFAULT_CHUNK_WORDPIECES, speed_up_encoder_call
+from .replace_listener import attach_listener_replacement
 from .types import PoolingModel, Tok2VecModel
 from .windows import WordpieceLimitedSpans
 
@@ -166,6 +169,12 @@ def create_transformer_model(
         return hf_forward(model, docs, is_train)
 
     model._func = forward
+
+    def build() -> Model:  # the same encoder, for replace_listeners: v2 without its inference speed settings
+        return create_transformer_model_v2(name, get_spans, tokenizer_config, transformer_config, mixed_precision,
+                                           grad_scaler_config, sort_windows=False, int8_inference=False)
+
+    attach_listener_replacement(model, build, implied={"sort_windows": False, "int8_inference": False})
     return model
 
 
@@ -197,6 +206,13 @@ def create_transformer_model_v2(
     )
     speed_up_encoder_call(model.layers[0], sort_windows=sort_windows, int8=int8_inference,
                           int8_per_channel=int8_per_channel, chunk_wordpieces=chunk_wordpieces)
+
+    def build() -> Model:  # the same encoder, for replace_listeners
+        return create_transformer_model_v2(name, get_spans, tokenizer_config, transformer_config, mixed_precision,
+                                           grad_scaler_config, sort_windows, int8_inference, int8_per_channel,
+                                           chunk_wordpieces)
+
+    attach_listener_replacement(model, build, implied={})
     return model
 
 
@@ -223,4 +239,33 @@ def build_tok2vec_transformer(
     """
     transformer = create_transformer_model(name, get_spans, tokenizer_config, transformer_config)
     # chain of chain on purpose: the shape spacy-transformers' replace_listener produces
+    return chain(chain(transformer, split_trf_batch()), trfs2arrays(pooling, grad_factor))
+
+
+@registry.architectures("spacy_biobert.Tok2VecTransformer.v2")
+def build_tok2vec_transformer_v2(
+    name: str,
+    get_spans: Optional[Callable],
+    pooling: PoolingModel,
+    grad_factor: float = 1.0,
+    tokenizer_config: dict = {},
+    transformer_config: dict = {},
+    mixed_precision: bool = False,
+    grad_scaler_config: dict = {},
+    sort_windows: bool = True,
+    int8_inference: bool = False,
+    int8_per_channel: bool = True,
+    chunk_wordpieces: int = DEFAULT_CHUNK_WORDPIECES,
+) -> Tok2VecModel:
+    """``TransformerModel.v2`` used directly as a component's tok2vec layer.
+
+    spaCy's ``replace_listeners`` turns a listener of a ``TransformerModel.v1``/``.v2`` transformer into this
+    (the transformer's settings plus the listener's ``pooling`` and ``grad_factor``): the component then runs its
+    own copy of the encoder. Args: as :func:`create_transformer_model_v2` and :func:`build_tok2vec_transformer`.
+    """
+    transformer = create_transformer_model_v2(
+        name, get_spans, tokenizer_config, transformer_config, mixed_precision, grad_scaler_config, sort_windows,
+        int8_inference, int8_per_channel, chunk_wordpieces,
+    )
+    # chain of chain on purpose: the shape the listener's replacement has (replace_listener.py)
     return chain(chain(transformer, split_trf_batch()), trfs2arrays(pooling, grad_factor))

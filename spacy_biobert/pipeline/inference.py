@@ -2,23 +2,30 @@
 
 A pipeline trained with ``spacy_biobert.TransformerModel.v1`` or ``.v2`` can be loaded with v2's inference
 settings (length-sorted windows, an int8 encoder on CPU, other windows) without retraining: the weights are the
-same, only how the encoder is run changes. ``spacy biobert optimize`` saves a copy of a pipeline with them.
+same, only how the encoder is run changes. ``spacy biobert optimize`` saves a copy of a pipeline with them. Inline
+encoders (a component's ``tok2vec`` of ``spacy_biobert.Tok2VecTransformer.v1``/``.v2``, e.g. a relation head's own
+encoder after ``replace_listeners``) get the same settings through ``Tok2VecTransformer.v2``.
 """
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Tuple
 
 from thinc.api import Config
 
 TRANSFORMER_ARCHITECTURES = ("spacy_biobert.TransformerModel.v1", "spacy_biobert.TransformerModel.v2")
+INLINE_ARCHITECTURES = ("spacy_biobert.Tok2VecTransformer.v1", "spacy_biobert.Tok2VecTransformer.v2")
 STRIDED_SPANS = "spacy-transformers.strided_spans.v1"
 
 
-def transformer_components(config: Config) -> Dict[str, Dict[str, Any]]:
-    """The components of ``config`` whose model is one of our transformer architectures, by name."""
+def transformer_models(config: Config) -> Dict[str, Tuple[str, Dict[str, Any]]]:
+    """Our encoders in ``config``, by the dotted path of their model config: the models of transformer components
+    and components' inline ``tok2vec`` encoders, each with the architecture that takes the inference settings."""
     found = {}
     for name, component in config.get("components", {}).items():
         model = component.get("model", {}) if isinstance(component, dict) else {}
         if model.get("@architectures") in TRANSFORMER_ARCHITECTURES:
-            found[name] = model
+            found[f"components.{name}.model"] = (TRANSFORMER_ARCHITECTURES[1], model)
+        tok2vec = model.get("tok2vec") if isinstance(model, dict) else None
+        if isinstance(tok2vec, dict) and tok2vec.get("@architectures") in INLINE_ARCHITECTURES:
+            found[f"components.{name}.model.tok2vec"] = (INLINE_ARCHITECTURES[1], tok2vec)
     return found
 
 
@@ -31,7 +38,8 @@ def inference_overrides(
     window: Optional[int] = None,
     stride: Optional[int] = None,
 ) -> Dict[str, Any]:
-    """Dotted overrides (``spacy.load(path, config=...)``) that give every transformer these settings.
+    """Dotted overrides (``spacy.load(path, config=...)``) that give every transformer (shared or inline) these
+    settings.
 
     Args:
         config: the pipeline's config (``nlp.config``).
@@ -43,20 +51,20 @@ def inference_overrides(
         ValueError: when the pipeline has no such transformer, or window/stride are given for a transformer
             whose windows are not ``strided_spans.v1``, or stride > window.
     """
-    components = transformer_components(config)
-    if not components:
-        raise ValueError(f"No component with a {' or '.join(TRANSFORMER_ARCHITECTURES)} model in this pipeline.")
+    models = transformer_models(config)
+    if not models:
+        raise ValueError(f"No component with a {' or '.join(TRANSFORMER_ARCHITECTURES)} model (or an inline "
+                         f"{' or '.join(INLINE_ARCHITECTURES)} tok2vec) in this pipeline.")
     overrides: Dict[str, Any] = {}
-    for name, model in components.items():
-        prefix = f"components.{name}.model"
-        overrides.update({f"{prefix}.@architectures": TRANSFORMER_ARCHITECTURES[1],
+    for prefix, (architecture, model) in models.items():
+        overrides.update({f"{prefix}.@architectures": architecture,
                           f"{prefix}.sort_windows": sort_windows, f"{prefix}.int8_inference": int8,
                           f"{prefix}.int8_per_channel": int8_per_channel})
         if window is None and stride is None:
             continue
         spans = model.get("get_spans") or {}
         if spans.get("@span_getters") != STRIDED_SPANS:
-            raise ValueError(f"Component '{name}': windows can only be changed for {STRIDED_SPANS} span getters.")
+            raise ValueError(f"'{prefix}': windows can only be changed for {STRIDED_SPANS} span getters.")
         own_window = spans["window"] if window is None else window  # per component: each keeps its own default
         own_stride = spans["stride"] if stride is None else stride
         if not 0 < own_stride <= own_window:

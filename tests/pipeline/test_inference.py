@@ -56,3 +56,20 @@ def test_each_transformer_keeps_its_own_window_when_only_the_stride_is_given():
     overrides = inference_overrides(config, stride=32)
     assert [overrides[f"components.{name}.model.get_spans.window"] for name in "ab"] == [64, 128]
     assert [overrides[f"components.{name}.model.get_spans.stride"] for name in "ab"] == [32, 32]
+
+
+def test_inline_encoders_get_the_settings_too():
+    """E.g. a relation head's own encoder after replace_listeners (configs/e2e_two_encoders.cfg)."""
+    spans = {"@span_getters": "spacy-transformers.strided_spans.v1", "window": 64, "stride": 48}
+    config = {"components": {
+        "transformer": {"model": {"@architectures": "spacy_biobert.TransformerModel.v2", "get_spans": spans}},
+        "biobert_rel": {"model": {"@architectures": "spacy_biobert.RelationModel.v1", "tok2vec": {
+            "@architectures": "spacy_biobert.Tok2VecTransformer.v1", "get_spans": spans}}},
+        "biobert_ner": {"model": {"tok2vec": {"@architectures": "spacy-transformers.TransformerListener.v1"}}},
+    }}
+    overrides = inference_overrides(config, int8=True, stride=32)
+    inline = "components.biobert_rel.model.tok2vec"
+    assert overrides[f"{inline}.@architectures"] == "spacy_biobert.Tok2VecTransformer.v2"
+    assert overrides[f"{inline}.int8_inference"] is True and overrides[f"{inline}.get_spans.stride"] == 32
+    assert overrides["components.transformer.model.int8_inference"] is True
+    assert not any(key.startswith("components.biobert_ner") for key in overrides)
