@@ -137,7 +137,8 @@ def evaluate_cooccurrence(name: str, corpus: Path, args: argparse.Namespace, log
     every co-occurring pair is predicted, so the candidate recall is the recall)."""
     gold = COOCCURRENCE[name]
     if not gold and not args.ner_model.exists():
-        log_line(log, f"{name}: skipped, no NER pipeline at {args.ner_model} (train ours_end_to_end or pass --ner-model)")
+        log_line(log, f"{name}: skipped, no NER pipeline at {args.ner_model} "
+                      "(train ours_end_to_end or pass --ner-model)")
         return None
     nlp = entity_pipeline(None if gold else args.ner_model, ROOT / "configs" / "rel.cfg")
     dev, _ = cooccurrence_examples(nlp, corpus, "dev", gold, args.dev_docs, args.batch_size)
@@ -167,6 +168,7 @@ def markdown(results: Dict, command: str) -> str:
              ("ours_end_to_end", "ours, end to end (joint)"),
              ("cooccurrence_end_to_end", "sentence co-occurrence, end to end (NER entities)")]
     rows = [markdown_row(label, systems[key], key in COOCCURRENCE) for key, label in names if systems.get(key)]
+    untrained = bool(set(COOCCURRENCE) & set(systems))
     joint = systems.get("ours_end_to_end", {})
     sp, ner = joint.get("speed", {}), joint.get("test_ner", {})
     lines = [
@@ -180,7 +182,7 @@ def markdown(results: Dict, command: str) -> str:
         "`biobert_rel` configured as spaCy's `rel_component`: mean-pooled mentions, mention pairs within one "
         "sentence, concept decision = max over its mention pairs. End to end, relations use the joint "
         "pipeline's predicted entities; a predicted mention takes gold concept ids only on an exact "
-        "character-span match." + (COOCCURRENCE_NOTE.format(s.get("ner_model")) if set(COOCCURRENCE) & set(systems) else ""),
+        "character-span match." + (COOCCURRENCE_NOTE.format(s.get("ner_model")) if untrained else ""),
         "",
         "| pipeline | test concept CID P / R / F (dev-tuned threshold) | test P / R / F at 0.5 | dev F | training wall time | candidate recall |",
         "| --- | --- | --- | --- | --- | --- |",
@@ -224,7 +226,8 @@ def parse_args() -> argparse.Namespace:
     names = [*SYSTEMS, *COOCCURRENCE]
     parser.add_argument("--systems", default=",".join(names), help="comma-separated subset of " + ",".join(names))
     parser.add_argument("--ner-model", type=Path, default=None,
-                        help="entities (and ids) of cooccurrence_end_to_end (default: --work/ours_end_to_end/model-best)")
+                        help="entities (and ids) of cooccurrence_end_to_end "
+                             "(default: --work/ours_end_to_end/model-best)")
     parser.add_argument("--no-train", action="store_true",
                         help="reuse the trained models under --work (training times are kept from --out)")
     parser.add_argument("--override", action="append", default=[], metavar="KEY=VALUE",

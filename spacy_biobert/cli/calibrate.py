@@ -116,7 +116,7 @@ def _prf(scores: Dict[str, float]) -> str:
 
 def calibrate_command(
     model: str = typer.Argument(..., help="Trained pipeline: package name or folder."),
-    dev_path: Path = typer.Argument(..., help="Dev data with gold relations: a .spacy file (or folder) from `convert`."),
+    dev_path: Path = typer.Argument(..., help="Dev data with gold relations: .spacy file (or folder) from `convert`."),
     output: Path = typer.Argument(..., help="Folder for the calibrated copy."),
     gold_entities: bool = typer.Option(False, "--gold-entities/--no-gold-entities",
                                        help="Start from the gold entities (needed without NER)."),

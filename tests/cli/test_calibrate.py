@@ -53,7 +53,8 @@ def test_clear_errors(joint_model, dev, tmp_path):
     assert "no component 'nope'" in message and "biobert_rel" in message
     assert "'biobert_ner' is a BioBertNER, not a biobert_rel" in failure(joint_model, dev, out, "--component",
                                                                          "biobert_ner")
-    assert f"dev data {tmp_path / 'missing.spacy'} does not exist" in failure(joint_model, tmp_path / "missing.spacy", out)
+    missing = tmp_path / "missing.spacy"
+    assert f"dev data {missing} does not exist" in failure(joint_model, missing, out)
     nlp = spacy.blank("en")
     bare = write_docbin(tmp_path / "bare.spacy", [nlp.make_doc(row[0]) for row in REL_TOY])
     assert "no gold concept relation in the 2 dev documents" in failure(joint_model, bare, out)
