@@ -119,7 +119,8 @@ def calibrate_command(
     dev_path: Path = typer.Argument(..., help="Dev data with gold relations: .spacy file (or folder) from `convert`."),
     output: Path = typer.Argument(..., help="Folder for the calibrated copy."),
     gold_entities: bool = typer.Option(False, "--gold-entities/--no-gold-entities",
-                                       help="Start from the gold entities (needed without NER)."),
+                                       help="Start from the gold entities (needed without NER; an NER "
+                                            "component of the pipeline replaces them)."),
     component: str = typer.Option("biobert_rel", "--component", "-c", help="The relation component."),
     limit: int = typer.Option(0, "--limit", help="Use the first N dev documents (0: all)."),
     batch_size: Optional[int] = typer.Option(None, "--batch-size", help="nlp.pipe batch size."),
