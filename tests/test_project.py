@@ -95,22 +95,6 @@ def test_every_dependency_of_the_main_job_exists_in_a_fresh_checkout():
     assert first["deps"] and all((ROOT / dep).exists() for dep in first["deps"]), first["deps"]
 
 
-def test_tapt_pretrains_on_train_and_dev_text_only_and_ner_tapt_trains_from_it():
-    """Task-adaptive pretraining never sees the test set; the NER of the ner-tapt workflow starts from its output."""
-    from weasel.util import load_project_config
-
-    config = load_project_config(ROOT)
-    commands = {cmd["name"]: cmd for cmd in config["commands"]}
-    tapt = " ".join(commands["tapt"]["script"])
-    variables = config["vars"]
-    assert "pretrain-mlm" in tapt and variables["train_file"] in tapt and variables["dev_file"] in tapt
-    assert variables["test_file"] not in tapt and "test" not in tapt.replace("tapt", "")
-    assert commands["tapt"]["outputs"] == ["training/tapt_encoder"]
-    train = " ".join(commands["train-ner-tapt"]["script"])
-    assert "configs/ner.cfg" in train and "--components.transformer.model.name training/tapt_encoder" in train
-    assert config["workflows"]["ner-tapt"] == ["convert", "tapt", "train-ner-tapt", "evaluate-ner-tapt"]
-
-
 def project_commands():
     from weasel.util import load_project_config
 
@@ -154,3 +138,19 @@ def test_train_rel_final_trains_on_copies_of_train_and_dev_and_reads_both(tmp_pa
     assert not any(p.is_symlink() for p in out.iterdir())
     texts = [eg.reference.text for eg in create_gold_ents_corpus(out)(nlp)]
     assert sorted(texts) == sorted(row[0] for row in REL_TOY)
+
+
+def test_tapt_pretrains_on_train_and_dev_text_only_and_ner_tapt_trains_from_it():
+    """Task-adaptive pretraining never sees the test set; the NER of the ner-tapt workflow starts from its output."""
+    from weasel.util import load_project_config
+
+    config = load_project_config(ROOT)
+    commands = {cmd["name"]: cmd for cmd in config["commands"]}
+    tapt = " ".join(commands["tapt"]["script"])
+    variables = config["vars"]
+    assert "pretrain-mlm" in tapt and variables["train_file"] in tapt and variables["dev_file"] in tapt
+    assert variables["test_file"] not in tapt and "test" not in tapt.replace("tapt", "")
+    assert commands["tapt"]["outputs"] == ["training/tapt_encoder"]
+    train = " ".join(commands["train-ner-tapt"]["script"])
+    assert "configs/ner.cfg" in train and "--components.transformer.model.name training/tapt_encoder" in train
+    assert config["workflows"]["ner-tapt"] == ["convert", "tapt", "train-ner-tapt", "evaluate-ner-tapt"]
