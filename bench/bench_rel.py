@@ -1,4 +1,5 @@
-"""Relations on CDR (chemical-induced disease, document level): biobert_rel against a rel_component baseline.
+"""Relations on CDR (chemical-induced disease, document level): biobert_rel against a rel_component baseline
+and a sentence co-occurrence baseline.
 
 Three pipelines, trained on CDR train with the same encoder, tokenizer, batcher, optimizer schedule and number
 of steps, ``model-best`` selected on (the first ``--dev-docs`` documents of) dev:
@@ -9,9 +10,14 @@ of steps, ``model-best`` selected on (the first ``--dev-docs`` documents of) dev
   mean-pooled mention pair -> linear-ish MLP, pairs within one sentence, concept decision = max over its
   mention pairs (``pooling=mean``, ``scope=sentence``, ``aggregate=max``);
 * **ours, end to end** -- ``configs/joint.cfg``: one transformer shared by ``biobert_ner`` and
-  ``biobert_rel``, relations from predicted entities (exact-character-span rule for concept ids).
+  ``biobert_rel``, relations from predicted entities (exact-character-span rule for concept ids);
 
-The decision threshold of each pipeline is tuned on the same dev documents; test concept-level CID P/R/F are
+and, without training, the **sentence co-occurrence baseline** (every chemical-disease concept pair mentioned in
+one sentence is CID, see ``bench/rel_baselines.py``) on the gold entities and on the entities (and ids) of a
+trained NER pipeline (``--ner-model``, default: the end-to-end system's ``model-best``).
+
+The decision threshold of each pipeline is tuned on the same dev documents
+(``spacy_biobert.scoring.rel_threshold.tune_threshold``); test concept-level CID P/R/F are
 reported at the tuned threshold and at 0.5. Also: training wall time, and CPU inference words/s of the joint
 pipeline against its NER part alone. Writes ``bench/results/rel.json`` and the "Relations" section of
 ``BENCHMARKS.md``.
@@ -25,22 +31,21 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import spacy
 import torch
 from spacy.training import Corpus, Example
 
-import spacy_biobert  # noqa: F401
 from spacy_biobert.corpus.readers import create_gold_ents_corpus
 from spacy_biobert.models.encoder import EMBEDDED_ENCODER
-from spacy_biobert.scoring.rel import score_relations
+from spacy_biobert.scoring import rel_threshold
 
 from common import (ROOT, SPLITS, argument_parser, convert_corpus, log_line, machine, machine_line, pct,
                     schedule_overrides, spacy_train, timed_pipe, utc_now, write_section)
+from rel_baselines import cooccurrence_relations, entity_pipeline
 
 TITLE = "## Relations"
-THRESHOLDS = [round(0.05 * i, 2) for i in range(1, 20)]
 TARGETS = {"gold_entities": 0.628, "end_to_end": 0.570}
 BASELINE = {
     "components.biobert_rel.model.pooling": "mean",
@@ -52,6 +57,10 @@ SYSTEMS = {  # name -> (config, extra overrides, gold entities?)
     "baseline_gold": ("rel.cfg", BASELINE, True),
     "ours_end_to_end": ("joint.cfg", {}, False),
 }
+COOCCURRENCE = {"cooccurrence_gold": True, "cooccurrence_end_to_end": False}  # name -> gold entities?
+COOCCURRENCE_NOTE = (" The sentence co-occurrence baseline (no training, no threshold) calls every chemical-disease "
+                     "concept pair mentioned in one sentence CID, on the gold entities and, end to end, on the "
+                     "entities and ids of `{}` (its relation head off).")
 
 
 def corpus_dir(cdr: Path, work: Path, log: Path) -> Path:
@@ -84,25 +93,26 @@ def predict(nlp, examples: List[Example], batch_size: int) -> Tuple[List[Example
     return [Example(doc, eg.reference) for doc, eg in zip(docs, examples)], time.perf_counter() - start
 
 
-def concept_prf(examples: List[Example], threshold: float) -> Dict[str, float]:
-    scores = score_relations(examples, threshold=threshold)
-    return {"p": scores["rel_concept_p"] or 0.0, "r": scores["rel_concept_r"] or 0.0,
-            "f": scores["rel_concept_f"] or 0.0, "threshold": threshold}
+def concept_prf(examples: List[Example], threshold: Optional[float]) -> Dict[str, float]:
+    """Concept-level P/R/F at ``threshold`` (None: keep every stored relation), with the threshold."""
+    return {**rel_threshold.concept_prf(examples, threshold or 0.0), "threshold": threshold}
+
+
+def read(nlp, corpus: Path, split: str, gold: bool, limit: int = 0) -> List[Example]:
+    """Examples of ``corpus/<split>.spacy``: predicted docs with the gold entities, or bare text."""
+    path = corpus / f"{split}.spacy"
+    reader = create_gold_ents_corpus(path, limit=limit) if gold else Corpus(path, limit=limit)
+    return list(reader(nlp))
 
 
 def evaluate(name: str, model: Path, corpus: Path, args: argparse.Namespace) -> Dict:
     """Tune the threshold on dev, score test (gold entities or end to end)."""
     nlp = spacy.load(model)
     gold = SYSTEMS[name][2]
-
-    def read(split: str, limit: int = 0) -> List[Example]:
-        path = corpus / f"{split}.spacy"
-        reader = create_gold_ents_corpus(path, limit=limit) if gold else Corpus(path, limit=limit)
-        return list(reader(nlp))
-
-    dev, _ = predict(nlp, read("dev", args.dev_docs), args.batch_size)
-    tuned = max((concept_prf(dev, t) for t in THRESHOLDS), key=lambda s: s["f"])
-    test, seconds = predict(nlp, read("test", args.test_docs), args.batch_size)
+    dev, _ = predict(nlp, read(nlp, corpus, "dev", gold, args.dev_docs), args.batch_size)
+    threshold, scores = rel_threshold.tune_threshold(dev)
+    tuned = {**scores, "threshold": threshold}
+    test, seconds = predict(nlp, read(nlp, corpus, "test", gold, args.test_docs), args.batch_size)
     result = {"dev_tuned": tuned, "test": concept_prf(test, tuned["threshold"]), "test_at_0.5": concept_prf(test, 0.5),
               "test_candidate_recall": concept_prf(test, 0.0)["r"],
               "test_inference_s": seconds, "test_words": sum(len(eg.predicted) for eg in test)}
@@ -111,6 +121,32 @@ def evaluate(name: str, model: Path, corpus: Path, args: argparse.Namespace) -> 
         result["test_ner"] = {k: ents.get(k) for k in ("ents_p", "ents_r", "ents_f")}
         result["speed"] = speed(nlp, [eg.reference.text for eg in test][: args.speed_docs], args.batch_size)
     return result
+
+
+def cooccurrence_examples(nlp, corpus: Path, split: str, gold: bool, limit: int,
+                          batch_size: int) -> Tuple[List[Example], float]:
+    """Entities (and sentences) from ``nlp``, relations from sentence co-occurrence; examples and seconds."""
+    examples = read(nlp, corpus, split, gold, limit)
+    start = time.perf_counter()
+    docs = [cooccurrence_relations(doc) for doc in nlp.pipe((eg.predicted for eg in examples), batch_size=batch_size)]
+    return [Example(doc, eg.reference) for doc, eg in zip(docs, examples)], time.perf_counter() - start
+
+
+def evaluate_cooccurrence(name: str, corpus: Path, args: argparse.Namespace, log: Path) -> Optional[Dict]:
+    """Score the co-occurrence baseline on dev and test, in the result format of :func:`evaluate` (no threshold:
+    every co-occurring pair is predicted, so the candidate recall is the recall)."""
+    gold = COOCCURRENCE[name]
+    if not gold and not args.ner_model.exists():
+        log_line(log, f"{name}: skipped, no NER pipeline at {args.ner_model} "
+                      "(train ours_end_to_end or pass --ner-model)")
+        return None
+    nlp = entity_pipeline(None if gold else args.ner_model, ROOT / "configs" / "rel.cfg")
+    dev, _ = cooccurrence_examples(nlp, corpus, "dev", gold, args.dev_docs, args.batch_size)
+    test, seconds = cooccurrence_examples(nlp, corpus, "test", gold, args.test_docs, args.batch_size)
+    scores = concept_prf(test, None)
+    return {"dev_tuned": concept_prf(dev, None), "test": scores, "test_at_0.5": scores,
+            "test_candidate_recall": scores["r"], "test_inference_s": seconds,
+            "test_words": sum(len(eg.predicted) for eg in test), "entities": "gold" if gold else str(args.ner_model)}
 
 
 def speed(nlp, texts: List[str], batch_size: int) -> Dict[str, float]:
@@ -128,15 +164,11 @@ def markdown(results: Dict, command: str) -> str:
     """The BENCHMARKS.md "Relations" section."""
     s, systems = results["settings"], results["systems"]
     names = [("ours_gold", "ours, gold entities"), ("baseline_gold", "rel_component baseline, gold entities"),
-             ("ours_end_to_end", "ours, end to end (joint)")]
-    rows = []
-    for key, label in names:
-        r = systems.get(key)
-        if r:
-            t, half = r["test"], r["test_at_0.5"]
-            rows.append(f"| {label} | {pct(t['p'])} / {pct(t['r'])} / **{pct(t['f'])}** (t={t['threshold']}) | "
-                        f"{pct(half['p'])} / {pct(half['r'])} / {pct(half['f'])} | {pct(r['dev_tuned']['f'])} | "
-                        f"{r['train_s'] / 60:.1f} min | {pct(r.get('test_candidate_recall'))} |")
+             ("cooccurrence_gold", "sentence co-occurrence, gold entities"),
+             ("ours_end_to_end", "ours, end to end (joint)"),
+             ("cooccurrence_end_to_end", "sentence co-occurrence, end to end (NER entities)")]
+    rows = [markdown_row(label, systems[key], key in COOCCURRENCE) for key, label in names if systems.get(key)]
+    untrained = bool(set(COOCCURRENCE) & set(systems))
     joint = systems.get("ours_end_to_end", {})
     sp, ner = joint.get("speed", {}), joint.get("test_ner", {})
     lines = [
@@ -150,7 +182,7 @@ def markdown(results: Dict, command: str) -> str:
         "`biobert_rel` configured as spaCy's `rel_component`: mean-pooled mentions, mention pairs within one "
         "sentence, concept decision = max over its mention pairs. End to end, relations use the joint "
         "pipeline's predicted entities; a predicted mention takes gold concept ids only on an exact "
-        "character-span match.",
+        "character-span match." + (COOCCURRENCE_NOTE.format(s.get("ner_model")) if untrained else ""),
         "",
         "| pipeline | test concept CID P / R / F (dev-tuned threshold) | test P / R / F at 0.5 | dev F | training wall time | candidate recall |",
         "| --- | --- | --- | --- | --- | --- |",
@@ -173,6 +205,16 @@ def markdown(results: Dict, command: str) -> str:
     return "\n".join(lines)
 
 
+def markdown_row(label: str, r: Dict, untrained: bool) -> str:
+    """One row of the results table (an untrained baseline has no threshold and no training time)."""
+    t, half = r["test"], r["test_at_0.5"]
+    threshold = "n/a" if t["threshold"] is None else t["threshold"]
+    train = "none" if untrained else f"{r['train_s'] / 60:.1f} min"
+    return (f"| {label} | {pct(t['p'])} / {pct(t['r'])} / **{pct(t['f'])}** (t={threshold}) | "
+            f"{pct(half['p'])} / {pct(half['r'])} / {pct(half['f'])} | {pct(r['dev_tuned']['f'])} | "
+            f"{train} | {pct(r.get('test_candidate_recall'))} |")
+
+
 def parse_args() -> argparse.Namespace:
     parser = argument_parser(__doc__, "rel", "Relations")
     parser.add_argument("--max-steps", type=int, default=150)
@@ -181,14 +223,37 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--test-docs", type=int, default=0, help="limit the test documents (0: all 500)")
     parser.add_argument("--speed-docs", type=int, default=150, help="test documents timed for words/s")
     parser.add_argument("--encoder", default=EMBEDDED_ENCODER)
-    parser.add_argument("--systems", default=",".join(SYSTEMS), help="comma-separated subset of " + ",".join(SYSTEMS))
+    names = [*SYSTEMS, *COOCCURRENCE]
+    parser.add_argument("--systems", default=",".join(names), help="comma-separated subset of " + ",".join(names))
+    parser.add_argument("--ner-model", type=Path, default=None,
+                        help="entities (and ids) of cooccurrence_end_to_end "
+                             "(default: --work/ours_end_to_end/model-best)")
     parser.add_argument("--no-train", action="store_true",
                         help="reuse the trained models under --work (training times are kept from --out)")
     parser.add_argument("--override", action="append", default=[], metavar="KEY=VALUE",
                         help="extra config override for every pipeline, e.g. components.biobert_rel.head_lr_scale=20")
     args = parser.parse_args()
     args.eval_frequency = args.eval_frequency or max(1, args.max_steps // 2)
+    args.ner_model = args.ner_model or args.work / "ours_end_to_end" / "model-best"
+    unknown = set(args.systems.split(",")) - set(names)
+    if unknown:
+        parser.error(f"unknown systems {', '.join(sorted(unknown))}; known: {', '.join(names)}")
     return args
+
+
+def run_system(name: str, corpus: Path, args: argparse.Namespace, log: Path, previous: Dict) -> Optional[Dict]:
+    """Train (unless --no-train) and evaluate one system; a co-occurrence baseline is evaluated only (None when
+    its entities' pipeline is missing)."""
+    if name in COOCCURRENCE:
+        result = evaluate_cooccurrence(name, corpus, args, log)
+        return None if result is None else {"train_s": 0.0, **result}
+    output = args.work / name
+    if args.no_train:
+        train_s = previous.get(name, {}).get("train_s", 0.0)
+    else:
+        train_s = train(name, corpus, output, args, log)
+    log_line(log, f"{name}: trained in {train_s:.0f}s; evaluating")
+    return {"train_s": train_s, **evaluate(name, output / "model-best", corpus, args)}
 
 
 def main() -> None:
@@ -200,18 +265,15 @@ def main() -> None:
     settings = {k: getattr(args, k) for k in ("max_steps", "eval_frequency", "batch_words", "learn_rate",
                                                 "dev_docs", "test_docs", "speed_docs", "batch_size", "encoder", "threads",
                                                 "override")}
+    settings["ner_model"] = str(args.ner_model)
     results = {"date": utc_now(), "settings": settings, "machine": machine(), "systems": {}, "targets": {},
                "raw": os.path.relpath(args.out, ROOT)}
     previous = json.loads(args.out.read_text(encoding="utf8")).get("systems", {}) if args.out.exists() else {}
     for name in args.systems.split(","):
-        output = args.work / name
-        if args.no_train:
-            train_s = previous.get(name, {}).get("train_s", 0.0)
-        else:
-            train_s = train(name, corpus, output, args, log)
-        log_line(log, f"{name}: trained in {train_s:.0f}s; evaluating")
-        result = evaluate(name, output / "model-best", corpus, args)
-        results["systems"][name] = {"train_s": train_s, **result}
+        result = run_system(name, corpus, args, log, previous)
+        if result is None:
+            continue
+        results["systems"][name] = result
         log_line(log, f"{name}: {json.dumps(result)}")
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(results, indent=2), encoding="utf8")

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import spacy
 
 ROOT = Path(__file__).resolve().parents[1]
 PROBE = """
@@ -92,6 +93,51 @@ def test_every_dependency_of_the_main_job_exists_in_a_fresh_checkout():
     commands = {cmd["name"]: cmd for cmd in config["commands"]}
     first = commands[config["workflows"]["quick"][0]]
     assert first["deps"] and all((ROOT / dep).exists() for dep in first["deps"]), first["deps"]
+
+
+def project_commands():
+    from weasel.util import load_project_config
+
+    config = load_project_config(ROOT)
+    return config, {cmd["name"]: cmd for cmd in config["commands"]}
+
+
+def test_calibrate_rel_tunes_train_rels_model_on_dev_into_a_copy():
+    config, commands = project_commands()
+    names = [cmd["name"] for cmd in config["commands"]]
+    assert names.index("calibrate-rel") == names.index("train-rel") + 1
+    (script,) = commands["calibrate-rel"]["script"]
+    assert script.startswith("python -m spacy biobert calibrate training/rel/model-best corpus/dev.spacy "
+                             "training/rel/model-calibrated --gold-entities")
+    assert "test" not in script and commands["calibrate-rel"]["outputs"] == ["training/rel/model-calibrated"]
+
+
+def test_train_rel_final_trains_on_copies_of_train_and_dev_and_reads_both(tmp_path):
+    """final_steps follows max_steps unless given; the folder the first step fills is read as one corpus."""
+    from weasel.util import load_project_config
+
+    from spacy_biobert.corpus.readers import create_gold_ents_corpus
+    from tests.util import REL_TOY, rel_reference, write_docbin
+
+    config, commands = project_commands()
+    combine, train = commands["train-rel-final"]["script"]
+    assert combine == "python scripts/combine_corpus.py corpus/train_dev corpus/train.spacy corpus/dev.spacy"
+    assert "configs/rel.cfg" in train and "--paths.train corpus/train_dev --paths.dev corpus/dev.spacy" in train
+    assert f"--training.max_steps {config['vars']['max_steps']}" in train
+    overridden = load_project_config(ROOT, overrides={"vars.max_steps": 7, "vars.final_steps": 5})
+    assert "--training.max_steps 5 " in {c["name"]: c for c in overridden["commands"]}["train-rel-final"]["script"][1]
+    nlp = spacy.blank("en")
+    for split, row in zip(("train", "dev"), REL_TOY):
+        write_docbin(tmp_path / f"{split}.spacy", [rel_reference(nlp, *row)])
+    out = tmp_path / "corpus" / "train_dev"
+    out.mkdir(parents=True)
+    write_docbin(out / "stale.spacy", [nlp.make_doc("A stale split .")])
+    run([sys.executable, str(ROOT / "scripts" / "combine_corpus.py"), out, tmp_path / "train.spacy",
+         tmp_path / "dev.spacy"], cwd=tmp_path)
+    assert sorted(p.name for p in out.iterdir()) == ["dev.spacy", "train.spacy"]
+    assert not any(p.is_symlink() for p in out.iterdir())
+    texts = [eg.reference.text for eg in create_gold_ents_corpus(out)(nlp)]
+    assert sorted(texts) == sorted(row[0] for row in REL_TOY)
 
 
 def test_tapt_pretrains_on_train_and_dev_text_only_and_ner_tapt_trains_from_it():

@@ -8,6 +8,7 @@ from spacy.cli import app as spacy_app
 
 from ._app import HELP, NAME, app
 from .annotate import annotate_command
+from .calibrate import calibrate_command
 from .convert import convert_command
 from .evaluate import evaluate_command
 from .kb import kb_app
@@ -22,6 +23,7 @@ app.command("pretrain-mlm")(pretrain_mlm_command)
 app.add_typer(kb_app, name="kb")
 app.command("serve")(serve_command)
 app.command("optimize")(optimize_command)
+app.command("calibrate")(calibrate_command)
 spacy_app.add_typer(app, name=NAME, help=HELP, no_args_is_help=True)
 
 

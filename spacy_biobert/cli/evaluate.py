@@ -19,11 +19,11 @@ import typer
 from spacy.cli._util import setup_gpu
 from spacy.language import Language
 from spacy.scorer import Scorer
-from spacy.training import Corpus, Example
+from spacy.training import Example
 from wasabi import msg
 
 from ..corpus import DOC_ID_ATTR, read_pubtator
-from ..corpus.readers import create_gold_ents_corpus
+from ..corpus.readers import TotalLimitCorpus, create_gold_ents_corpus
 from ..scoring.ner import CharMention, predicted_char_mentions, score_char_offsets
 
 
@@ -32,9 +32,13 @@ def gold_char_mentions(path: Path) -> Set[CharMention]:
     return {(src.doc_id, m.start, m.end, m.label) for src in read_pubtator(Path(path)) for m in src.mentions}
 
 
-def load_examples(nlp: Language, data_path: Path, gold_entities: bool = False) -> List[Example]:
-    """Read a ``.spacy`` file as examples whose predicted docs carry the source doc id (and gold ents if asked)."""
-    reader = create_gold_ents_corpus(data_path) if gold_entities else Corpus(data_path)
+def load_examples(nlp: Language, data_path: Path, gold_entities: bool = False, limit: int = 0) -> List[Example]:
+    """Read a ``.spacy`` file (or a folder of them) as examples whose predicted docs carry the source doc id (and
+    gold ents if asked); ``limit``: the first N documents only (0: all)."""
+    if gold_entities:
+        reader = create_gold_ents_corpus(data_path, limit=limit)
+    else:
+        reader = TotalLimitCorpus(data_path, limit=limit)
     examples = list(reader(nlp))
     for eg in examples:
         eg.predicted._.set(DOC_ID_ATTR, eg.reference._.get(DOC_ID_ATTR))

@@ -8,7 +8,7 @@ import pytest
 from tests.util import TOY_PUBTATOR, read_docbin, write_text
 
 ENTRY_PATHS = {"spacy": ["-m", "spacy", "biobert"], "spacy_biobert": ["-m", "spacy_biobert"]}  # python -m ...
-COMMANDS = ("convert", "annotate", "evaluate", "optimize")
+COMMANDS = ("convert", "annotate", "evaluate", "optimize", "calibrate")
 
 
 def python(*args, cwd=None) -> subprocess.CompletedProcess:

@@ -1,0 +1,143 @@
+"""``spacy biobert calibrate``: tune a relation component's decision threshold on dev data and save the pipeline.
+
+The pipeline annotates the dev documents once with the component's threshold at 0, so every candidate pair
+is stored with its score; :func:`spacy_biobert.scoring.rel_threshold.tune_threshold` then picks the threshold
+of the best concept-level CID F (a tie goes to the higher threshold). The threshold is written to the
+component's ``cfg`` (which ``spacy.load`` restores from the saved component) and to the pipeline config's
+``components.<name>.threshold``, so the two agree in the saved copy. The weights stay the same.
+"""
+from pathlib import Path
+from typing import Dict, List, NamedTuple, Optional, Sequence
+
+import spacy
+import typer
+from spacy.cli._util import setup_gpu
+from spacy.language import Language
+from spacy.training import Example
+from wasabi import msg
+
+from ..pipeline.rel import BioBertRel
+from ..relations import get_concept_relations
+from ..scoring.rel_threshold import concept_prf, tune_threshold
+from .evaluate import load_examples
+
+
+class Calibration(NamedTuple):
+    """What :func:`calibrate` found: the chosen threshold and the dev scores at it and at the previous one."""
+
+    threshold: float
+    scores: Dict[str, float]
+    previous: float
+    previous_scores: Dict[str, float]
+
+
+def relation_pipe(nlp: Language, component: str) -> BioBertRel:
+    """The concept-level ``biobert_rel`` component ``component`` of ``nlp``.
+
+    Raises:
+        ValueError: naming the problem, if there is no such component, it is no ``biobert_rel`` or it decides
+            mention pairs (calibration scores concept relations).
+    """
+    if component not in nlp.pipe_names:
+        raise ValueError(f"no component {component!r} in the pipeline; its components: {', '.join(nlp.pipe_names)}")
+    pipe = nlp.get_pipe(component)
+    if not isinstance(pipe, BioBertRel):
+        raise ValueError(f"component {component!r} is a {type(pipe).__name__}, not a biobert_rel relation head")
+    if pipe.cfg["level"] != "concept":
+        raise ValueError(f"component {component!r} has level {pipe.cfg['level']!r}: calibrate tunes the threshold "
+                         "of concept-level relations only")
+    return pipe
+
+
+def read_dev(nlp: Language, dev_path: Path, gold_entities: bool, limit: int) -> List[Example]:
+    """The dev examples; raises ValueError if the data is missing or holds no gold concept relation."""
+    if not Path(dev_path).exists():
+        raise ValueError(f"dev data {dev_path} does not exist")
+    examples = load_examples(nlp, Path(dev_path), gold_entities, limit)
+    if not any(get_concept_relations(eg.reference) for eg in examples):
+        raise ValueError(f"no gold concept relation in the {len(examples)} dev documents of {dev_path}: the "
+                         "threshold can only be tuned on data with relations (from `spacy biobert convert`)")
+    return examples
+
+
+def set_threshold(nlp: Language, component: str, threshold: float) -> None:
+    """Set ``component``'s threshold in its ``cfg`` and in the pipeline config (both are saved)."""
+    nlp.get_pipe(component).cfg["threshold"] = float(threshold)
+    nlp.get_pipe_config(component)["threshold"] = float(threshold)
+
+
+def calibrate(
+    nlp: Language,
+    dev_path: Path,
+    *,
+    component: str = "biobert_rel",
+    gold_entities: bool = False,
+    limit: int = 0,
+    batch_size: Optional[int] = None,
+    thresholds: Optional[Sequence[float]] = None,
+) -> Calibration:
+    """Tune ``component``'s threshold on ``dev_path`` and set it in ``nlp``.
+
+    Args:
+        nlp: the trained pipeline.
+        dev_path: a ``.spacy`` file (or folder of them) with gold relations.
+        component: the relation component.
+        gold_entities: start from the gold entities (a pipeline without NER needs them).
+        limit: use the first N dev documents (0: all).
+        batch_size: ``nlp.pipe`` batch size (default: the pipeline's).
+        thresholds: the thresholds to try (default: 0.05, 0.10, ..., 0.95).
+    Returns:
+        The chosen threshold and dev ``{"p", "r", "f"}`` at it, the component's previous threshold and the
+        scores at that.
+    Raises:
+        ValueError: naming the problem (see :func:`relation_pipe`, :func:`read_dev`), or if no candidate pair
+            was scored on dev (no entities: end to end without NER, or without ``gold_entities``).
+    """
+    pipe = relation_pipe(nlp, component)
+    examples = read_dev(nlp, dev_path, gold_entities, limit)
+    previous = float(pipe.cfg["threshold"])
+    pipe.cfg["threshold"] = 0.0  # store every candidate with its score
+    try:
+        docs = nlp.pipe((eg.predicted for eg in examples), batch_size=batch_size or nlp.batch_size)
+        examples = [Example(doc, eg.reference) for doc, eg in zip(docs, examples)]
+    finally:
+        pipe.cfg["threshold"] = previous
+    if not any(get_concept_relations(eg.predicted) for eg in examples):
+        raise ValueError(f"{component} scored no candidate pair on the dev documents: they have no entities "
+                         "of its type pairs (a pipeline without NER needs --gold-entities)")
+    threshold, scores = tune_threshold(examples, thresholds)
+    set_threshold(nlp, component, threshold)
+    return Calibration(threshold, scores, previous, concept_prf(examples, previous))
+
+
+def _prf(scores: Dict[str, float]) -> str:
+    return " / ".join(f"{100 * scores[k]:.2f}" for k in ("p", "r", "f"))
+
+
+def calibrate_command(
+    model: str = typer.Argument(..., help="Trained pipeline: package name or folder."),
+    dev_path: Path = typer.Argument(..., help="Dev data with gold relations: .spacy file (or folder) from `convert`."),
+    output: Path = typer.Argument(..., help="Folder for the calibrated copy."),
+    gold_entities: bool = typer.Option(False, "--gold-entities/--no-gold-entities",
+                                       help="Start from the gold entities (needed without NER; an NER "
+                                            "component of the pipeline replaces them)."),
+    component: str = typer.Option("biobert_rel", "--component", "-c", help="The relation component."),
+    limit: int = typer.Option(0, "--limit", help="Use the first N dev documents (0: all)."),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size", help="nlp.pipe batch size."),
+    gpu_id: int = typer.Option(-1, "--gpu-id", "-g", help="GPU id, -1 for CPU."),
+) -> None:
+    """Copy MODEL to OUTPUT with the relation threshold of the best concept-level F on DEV_PATH.
+
+    Pick the data: tune on dev, never on test. The copy loads with spacy.load and keeps the threshold.
+    """
+    setup_gpu(gpu_id)
+    nlp = spacy.load(model)
+    try:
+        found = calibrate(nlp, dev_path, component=component, gold_entities=gold_entities, limit=limit,
+                          batch_size=batch_size)
+    except ValueError as err:
+        msg.fail(str(err), exits=1)
+    nlp.to_disk(output)
+    msg.text(f"dev concept-level P / R / F at the previous threshold {found.previous}: {_prf(found.previous_scores)}")
+    msg.good(f"{component} threshold = {found.threshold}: dev concept-level P / R / F = {_prf(found.scores)}")
+    msg.good(f"Saved the calibrated pipeline to {output}")
