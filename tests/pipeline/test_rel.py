@@ -16,6 +16,16 @@ def run(nlp, eg):
     return nlp(eg.predicted.copy())
 
 
+def every_candidate(nlp, doc):
+    """The concept relations of ``doc`` with the relation threshold at 0 (every candidate kept)."""
+    rel = nlp.get_pipe("biobert_rel")
+    threshold, rel.cfg["threshold"] = rel.cfg["threshold"], 0.0
+    try:
+        return get_concept_relations(nlp(doc))
+    finally:
+        rel.cfg["threshold"] = threshold
+
+
 @pytest.fixture(scope="module", params=["spacy_biobert.RelationModel.v1", "spacy_biobert.RelationModel.v2"])
 def trained(tiny_bert, request):
     nlp = make_rel_nlp(tiny_bert, architecture=request.param)
@@ -117,12 +127,7 @@ def test_long_document_pairs_entities_at_both_ends(trained):
     doc = nlp.make_doc(" ".join(words))
     assert len(doc) > 5000
     doc.ents = [Span(doc, 0, 1, "Chemical", kb_id="C1"), Span(doc, len(doc) - 2, len(doc) - 1, "Disease", kb_id="D1")]
-    rel = nlp.get_pipe("biobert_rel")
-    rel.cfg["threshold"] = 0.0
-    try:
-        found = get_concept_relations(nlp(doc))
-    finally:
-        rel.cfg["threshold"] = 0.5
+    found = every_candidate(nlp, doc)
     assert list(found) == [("C1", "D1", "CID")] and 0.0 <= found[("C1", "D1", "CID")] <= 1.0
 
 
@@ -193,10 +198,5 @@ def test_entities_without_ids_pair_by_their_text(trained):
     nlp, _ = trained
     doc = nlp.make_doc("Cisplatin caused nephrotoxicity . cisplatin again .")
     doc.ents = [Span(doc, 0, 1, "Chemical"), Span(doc, 2, 3, "Disease"), Span(doc, 4, 5, "Chemical")]
-    rel = nlp.get_pipe("biobert_rel")
-    rel.cfg["threshold"] = 0.0
-    try:
-        found = get_concept_relations(nlp(doc))
-    finally:
-        rel.cfg["threshold"] = 0.5
+    found = every_candidate(nlp, doc)
     assert set(found) == {("text:cisplatin", "text:nephrotoxicity", "CID")}  # both Cisplatin mentions: one concept
