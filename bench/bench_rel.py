@@ -163,17 +163,17 @@ def evaluate_cooccurrence(name: str, corpus: Path, args: argparse.Namespace, log
     """Score the co-occurrence baseline on dev and test, in the result format of :func:`evaluate` (no threshold:
     every co-occurring pair is predicted, so the candidate recall is the recall)."""
     gold = COOCCURRENCE[name]
-    if not gold and not args.ner_model.exists():
-        log_line(log, f"{name}: skipped, no NER pipeline at {args.ner_model} "
+    if not gold and not args.entities_model.exists():
+        log_line(log, f"{name}: skipped, no NER pipeline at {args.entities_model} "
                       "(train ours_end_to_end or pass --ner-model)")
         return None
-    nlp = entity_pipeline(None if gold else args.ner_model, ROOT / "configs" / "rel.cfg")
+    nlp = entity_pipeline(None if gold else args.entities_model, ROOT / "configs" / "rel.cfg")
     dev, _ = cooccurrence_examples(nlp, corpus, "dev", gold, args.dev_docs, args.batch_size)
     test, seconds = cooccurrence_examples(nlp, corpus, "test", gold, args.test_docs, args.batch_size)
     scores = concept_prf(test, None)
     return {"dev_tuned": concept_prf(dev, None), "test": scores, "test_at_0.5": scores,
             "test_candidate_recall": scores["r"], "test_inference_s": seconds,
-            "test_words": sum(len(eg.predicted) for eg in test), "entities": "gold" if gold else str(args.ner_model)}
+            "test_words": sum(len(eg.predicted) for eg in test), "entities": "gold" if gold else str(args.entities_model)}
 
 
 def speed(nlp, texts: List[str], batch_size: int) -> Dict[str, float]:
@@ -202,7 +202,7 @@ def markdown(results: Dict, command: str) -> str:
         f"(eval every {s['eval_frequency']} steps), scored on {s['test_docs'] or 'all 500'} test documents. The baseline is "
         "`biobert_rel` configured as spaCy's `rel_component`: mean-pooled mentions, mention pairs within one "
         "sentence, concept decision = max over its mention pairs. " + END_TO_END_NOTE[s.get("ids", "exact span")]
-        + (COOCCURRENCE_NOTE.format(s.get("ner_model")) if untrained else ""),
+        + (COOCCURRENCE_NOTE.format(s.get("entities_model", s.get("ner_model"))) if untrained else ""),
         "",
         "| pipeline | test concept CID P / R / F (dev-tuned threshold) | test P / R / F at 0.5 | dev F | training wall time | candidate recall |",
         "| --- | --- | --- | --- | --- | --- |",
@@ -258,8 +258,11 @@ def parse_args() -> argparse.Namespace:
     names = [*SYSTEMS, *COOCCURRENCE]
     parser.add_argument("--systems", default=",".join(names), help="comma-separated subset of " + ",".join(names))
     parser.add_argument("--ner-model", type=Path, default=None,
-                        help="entities (and ids) of cooccurrence_end_to_end "
+                        help="the trained NER pipeline the frozen end-to-end systems source "
                              "(default: --work/ours_end_to_end/model-best)")
+    parser.add_argument("--entities-model", type=Path, default=None,
+                        help="entities and ids of cooccurrence_end_to_end: a pipeline with NER and a linker, e.g. "
+                             "--work/e2e_frozen_v2/model-best (default: --ner-model)")
     parser.add_argument("--no-train", action="store_true",
                         help="reuse the trained models under --work (training times are kept from --out)")
     parser.add_argument("--title", default=TITLE, help="BENCHMARKS.md section written (runs can keep their own)")
@@ -268,6 +271,7 @@ def parse_args() -> argparse.Namespace:
     args = parser.parse_args()
     args.eval_frequency = args.eval_frequency or max(1, args.max_steps // 2)
     args.ner_model = args.ner_model or args.work / "ours_end_to_end" / "model-best"
+    args.entities_model = args.entities_model or args.ner_model
     unknown = set(args.systems.split(",")) - set(names)
     if unknown:
         parser.error(f"unknown systems {', '.join(sorted(unknown))}; known: {', '.join(names)}")
@@ -299,6 +303,7 @@ def main() -> None:
                                                 "dev_docs", "test_docs", "speed_docs", "batch_size", "encoder", "threads",
                                                 "override")}
     settings["ner_model"] = str(args.ner_model)
+    settings["entities_model"] = str(args.entities_model)
     settings["ids"] = "pipeline"
     results = {"date": utc_now(), "settings": settings, "machine": machine(), "systems": {}, "targets": {},
                "raw": os.path.relpath(args.out, ROOT), "title": args.title}
