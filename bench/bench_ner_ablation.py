@@ -39,11 +39,31 @@ def best_dev_f(model: Path) -> float:
     return json.loads((model / "meta.json").read_text(encoding="utf8"))["performance"]["ents_f"]
 
 
-def same_budget(model: Path, max_steps: int) -> bool:
-    """Whether ``model`` exists and was trained with ``max_steps`` steps."""
+def same_run(model: Path, max_steps: int, config: Path, overrides: Dict[str, object]) -> bool:
+    """Whether ``model`` exists and was trained with ``max_steps`` steps and the NER model of ``config`` plus
+    ``overrides`` (so a run of another NER head is never reused as this variant)."""
     if not (model / "config.cfg").exists():
         return False
-    return spacy.util.load_config(model / "config.cfg", interpolate=False)["training"]["max_steps"] == max_steps
+    trained = spacy.util.load_config(model / "config.cfg", interpolate=False)
+    wanted = spacy.util.load_config(config, overrides={k: json_value(v) for k, v in overrides.items()},
+                                    interpolate=False)
+    head = ("components", "biobert_ner", "model")
+    return (trained["training"]["max_steps"] == max_steps
+            and _get(trained, head) == _get(wanted, head))
+
+
+def json_value(value: object) -> object:
+    """A CLI override's value as spaCy parses it (``"null"`` -> None)."""
+    try:
+        return json.loads(value) if isinstance(value, str) else value
+    except json.JSONDecodeError:
+        return value
+
+
+def _get(config, path: Tuple[str, ...]):
+    for key in path:
+        config = config[key]
+    return config
 
 
 def section(results: Dict, command: str) -> str:
@@ -85,7 +105,8 @@ def main() -> None:
     for name in args.only or VARIANTS:
         config, overrides = VARIANTS[name]
         output = args.work / name.split(":")[0].replace(" ", "_").replace("/", "_")
-        reuse = name.startswith("baseline") and same_budget(args.baseline_run / "model-best", args.max_steps)
+        reuse = name.startswith("baseline") and same_run(args.baseline_run / "model-best", args.max_steps, config,
+                                                         overrides)
         output = args.baseline_run if reuse else output
         seconds = None if reuse else train(config, output, corpus, args, log, overrides)
         row = {"variant": name, "train_s": seconds, "dev_f": best_dev_f(output / "model-best"),
