@@ -147,7 +147,7 @@ def main() -> None:
     parser.add_argument("--render-only", action="store_true", help="only rewrite BENCHMARKS.md from --out")
     parser.add_argument("--no-train", action="store_true", help="reuse the trained models under --work")
     parser.add_argument("--ours-config", type=Path, default=ROOT / "configs" / "ner.cfg",
-                        help="our system's config (e.g. configs/ner_shape.cfg)")
+                        help="our system's config (default: configs/ner.cfg)")
     args = parser.parse_args()
     if args.render_only:
         results = json.loads(args.out.read_text(encoding="utf8"))

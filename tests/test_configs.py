@@ -69,30 +69,32 @@ def train_config(name: str, data: Path, tiny_bert: Optional[str], output: Path, 
 
 
 @trains("ner.cfg")
-def test_ner_config_trains(tiny_docbin, tiny_bert, tmp_path):
+def test_ner_config_trains_with_lexical_features(tiny_docbin, tiny_bert, tmp_path):
     nlp = train_config("ner.cfg", tiny_docbin, tiny_bert, tmp_path)
     assert nlp.pipe_names == ["transformer", "biobert_ner"]
-    assert nlp.get_pipe("biobert_ner").labels == ("Chemical", "Disease")
+    ner = nlp.get_pipe("biobert_ner")
+    assert ner.labels == ("Chemical", "Disease")
+    assert nlp.config["components"]["biobert_ner"]["model"]["@architectures"] == "spacy_biobert.NERTagger.v2"
+    assert ner.model.get_ref("features").get_dim("nO") == 64
+    assert ner.model.get_ref("output_layer").get_dim("nI") == 32 + 64  # the tiny BERT's width + the features'
     doc = nlp("Famotidine-induced delirium in rats .")
     assert [t.text for t in doc][:3] == ["Famotidine", "-", "induced"]  # the biomedical tokenizer
     assert all(t.ent_iob_ in ("B", "I", "O") for t in doc)
     assert len(doc.spans[NER_SPANS_KEY]) == len(doc.ents)
     assert "ents_per_type" in nlp.meta["performance"]
-
-
-@trains("ner_shape.cfg")
-def test_ner_shape_config_appends_lexical_features(tiny_docbin, tiny_bert, tmp_path):
-    nlp = train_config("ner_shape.cfg", tiny_docbin, tiny_bert, tmp_path)
-    assert nlp.pipe_names == ["transformer", "biobert_ner"]
-    ner = nlp.get_pipe("biobert_ner")
-    assert ner.labels == ("Chemical", "Disease")
-    assert nlp.config["components"]["biobert_ner"]["model"]["@architectures"] == "spacy_biobert.NERTagger.v2"
-    features = ner.model.get_ref("features")
-    assert features.get_dim("nO") == 64
-    assert ner.model.get_ref("output_layer").get_dim("nI") == 32 + 64  # the tiny BERT's width + the features'
     docs = list(nlp.pipe(["", "Famotidine-induced delirium in rats .", " "]))
-    assert all(t.ent_iob_ in ("B", "I", "O") for doc in docs for t in doc)
     assert [len(doc.spans[NER_SPANS_KEY]) for doc in docs] == [len(doc.ents) for doc in docs]
+
+
+def test_ner_config_without_features_is_the_transformer_only_head(tiny_docbin, tiny_bert, tmp_path):
+    """``--components.biobert_ner.model.features null`` (the ablation's baseline) trains NERTagger.v1's model."""
+    overrides = {"paths.train": str(tiny_docbin), "paths.dev": str(tiny_docbin), "training.max_steps": 2,
+                 "training.eval_frequency": 1, "components.transformer.model.name": tiny_bert,
+                 "components.biobert_ner.model.features": None}
+    train(CONFIGS / "ner.cfg", tmp_path, overrides=overrides)
+    ner = spacy.load(tmp_path / "model-best").get_pipe("biobert_ner")
+    assert not ner.model.has_ref("features")
+    assert ner.model.get_ref("output_layer").get_dim("nI") == 32
 
 
 @trains("rel.cfg")
