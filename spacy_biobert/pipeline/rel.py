@@ -43,7 +43,7 @@ from .rel_gold import gold_labels, labels_and_type_pairs
 
 LEVELS = ("concept", "mention")
 AGGREGATES = ("entity", "max")
-LOSS_REDUCTIONS = ("pair", "doc")
+LOSS_REDUCTIONS = ("doc", "pair")
 DocPrediction = Tuple[Candidates, Floats2d]
 
 DEFAULT_REL_MODEL = """
@@ -66,7 +66,7 @@ dropout = 0.1
         "aggregate": "entity",
         "threshold": 0.5,
         "head_lr_scale": 1.0,
-        "loss_reduction": "pair",
+        "loss_reduction": "doc",
         "scorer": {"@scorers": "spacy_biobert.rel_scorer.v1"},
     },
     default_score_weights={
@@ -93,9 +93,10 @@ def make_biobert_rel(
     """Create a :class:`BioBertRel` (see the module docstring for the options).
 
     ``head_lr_scale`` multiplies the optimizer's learning rate for the relation head's own parameters (the
-    shared transformer keeps the optimizer's rate). ``loss_reduction``: ``"pair"`` averages the binary
-    cross-entropy over the batch's candidate pairs (so its scale does not grow with the number of entities, which
-    matters beside other losses on a shared transformer); ``"doc"`` sums it over candidates and averages over docs.
+    shared transformer keeps the optimizer's rate). ``loss_reduction``: ``"doc"`` (default) sums the binary
+    cross-entropy over candidates and averages it over docs; ``"pair"`` averages it over the batch's candidate
+    pairs (so its scale does not grow with the number of entities, which matters beside other losses on a shared
+    transformer).
     """
     return BioBertRel(
         nlp.vocab, model, name, candidates=candidates, level=level, aggregate=aggregate,
@@ -117,7 +118,7 @@ class BioBertRel(BioBertPipe):
         aggregate: str = "entity",
         threshold: float = 0.5,
         head_lr_scale: float = 1.0,
-        loss_reduction: str = "pair",
+        loss_reduction: str = "doc",
         scorer: Optional[Callable] = None,
     ) -> None:
         if level not in LEVELS or aggregate not in AGGREGATES or loss_reduction not in LOSS_REDUCTIONS:
