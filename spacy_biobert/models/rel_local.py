@@ -30,7 +30,7 @@ def local_width(width: int) -> int:
     return width + N_DISTANCE
 
 
-def _token_sentences(length: int, sentences: Sequence[Tuple[int, int]]) -> numpy.ndarray:
+def token_sentences(length: int, sentences: Sequence[Tuple[int, int]]) -> numpy.ndarray:
     """Sentence index of each of ``length`` tokens (all 0 without sentences)."""
     if not sentences or not length:
         return numpy.zeros(length, dtype="int64")
@@ -64,11 +64,11 @@ def _pair_evidence(member: numpy.ndarray, pairs: numpy.ndarray) -> Tuple[numpy.n
     pair_rows, sent_rows, onehots = [], [], []
     for start in range(0, len(pairs), PAIR_CHUNK):
         heads, tails = pairs[start:start + PAIR_CHUNK, 0], pairs[start:start + PAIR_CHUNK, 1]
-        shared = member[heads] & member[tails]
-        rows, cols = numpy.nonzero(shared)
+        head_rows = member[heads]
+        rows, cols = numpy.nonzero(head_rows & member[tails])
         pair_rows.append(rows + start)
         sent_rows.append(cols)
-        near = numpy.stack([(member[heads] & d[tails]).any(axis=1) for d in dilated] + [numpy.ones(len(heads), bool)], 1)
+        near = numpy.stack([(head_rows & d[tails]).any(axis=1) for d in dilated] + [numpy.ones(len(heads), bool)], 1)
         onehot = numpy.zeros((len(heads), N_DISTANCE), dtype="float32")
         onehot[numpy.arange(len(heads)), near.argmax(axis=1)] = 1.0
         onehots.append(onehot)
@@ -88,7 +88,7 @@ def local_arrays(lengths: List[int], instances: List[RelInstances]) -> Tuple[num
     tok_sents, pair_idx, sent_idx, distances = [], [], [], []
     sent_off = pair_off = 0
     for length, inst in zip(lengths, instances):
-        tok_sent = _token_sentences(length, inst.sentences)
+        tok_sent = token_sentences(length, inst.sentences)
         n_sent = int(tok_sent.max()) + 1 if length else 0
         pairs = numpy.asarray(inst.pairs, dtype="int64").reshape(-1, 2)
         rows, cols, onehot = _pair_evidence(_membership(inst, tok_sent, max(n_sent, 1)), pairs)

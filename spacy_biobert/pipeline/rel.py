@@ -198,7 +198,7 @@ class BioBertRel(BioBertPipe):
         truths, n_docs = targets
         ops = self.model.ops
         probs = ops.to_numpy(ops.sigmoid(scores))
-        denominator = max(1, len(truths) if self.cfg.get("loss_reduction", "doc") == "pair" else n_docs)
+        denominator = max(1, len(truths) if self.cfg["loss_reduction"] == "pair" else n_docs)
         eps = 1e-7
         loss = -(truths * numpy.log(probs + eps) + (1 - truths) * numpy.log(1 - probs + eps)).sum() / denominator
         return float(loss), ops.asarray2f((probs - truths) / denominator)

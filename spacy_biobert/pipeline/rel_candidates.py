@@ -21,6 +21,7 @@ from spacy.tokens import Doc, Span
 from spacy.util import registry
 
 from ..concepts import ConceptsOf
+from ..models.rel_local import token_sentences
 from ..models.types import RelInstances
 from ..relations import ConceptKey
 
@@ -74,13 +75,7 @@ class Candidates:
 
 def sentence_ids(doc: Doc) -> List[int]:
     """Sentence index of every token; all 0 when ``doc`` has no sentence boundaries."""
-    if not doc.has_annotation("SENT_START"):
-        return [0] * len(doc)
-    ids, current = [], -1
-    for token in doc:
-        current += 1 if (token.is_sent_start or current < 0) else 0
-        ids.append(current)
-    return ids
+    return token_sentences(len(doc), sentence_bounds(doc)).tolist()
 
 
 def sentence_bounds(doc: Doc) -> List[Tuple[int, int]]:
