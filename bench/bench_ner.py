@@ -13,7 +13,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import spacy
 import torch
@@ -27,18 +27,18 @@ from spacy_biobert.models.encoder import EMBEDDED_ENCODER, resolve_encoder_name
 from spacy_biobert.scoring.ner import predicted_char_mentions, score_char_offsets
 
 from common import (ROOT, argument_parser, convert_corpus, machine, machine_line, pct, run, schedule_overrides,
-                    spacy_train, timed_pipe, utc_now, write_section)
+                    capped_train, timed_pipe, use_device, utc_now, write_section)
 
 TOKENIZER = {"@tokenizers": "spacy_biobert.Tokenizer.v1"}
 SYSTEMS = ("ours", "peer_a")
 
 
-def peer_config(work: Path, log: Path) -> Path:
-    """``spacy init config -p ner -G``, with the embedded encoder's folder and our tokenizer."""
+def peer_config(work: Path, log: Path, encoder: str = EMBEDDED_ENCODER) -> Path:
+    """``spacy init config -p ner -G``, with the encoder's folder (default: the embedded one) and our tokenizer."""
     generated = work / "peer_a_generated.cfg"
     run([sys.executable, "-m", "spacy", "init", "config", str(generated), "-p", "ner", "-G", "--force"], log)
     config = spacy.util.load_config(generated, interpolate=False)
-    config["components"]["transformer"]["model"]["name"] = resolve_encoder_name(EMBEDDED_ENCODER)
+    config["components"]["transformer"]["model"]["name"] = resolve_encoder_name(encoder)
     config["nlp"]["tokenizer"] = dict(TOKENIZER)
     path = work / "peer_a.cfg"
     config.to_disk(path)
@@ -46,8 +46,9 @@ def peer_config(work: Path, log: Path) -> Path:
 
 
 def train(config: Path, output: Path, corpus: Path, args: argparse.Namespace, log: Path,
-          extra: Optional[Dict[str, object]] = None) -> float:
-    """Train one system with the shared budget (plus ``extra`` overrides); return the wall time in seconds."""
+          extra: Optional[Dict[str, object]] = None) -> Tuple[float, bool]:
+    """Train one system with the shared budget (plus ``extra`` overrides) on ``--gpu-id``; return the wall time in
+    seconds and whether ``--train-timeout-s`` stopped it."""
     overrides = {
         "paths.train": corpus / "train.spacy",
         "paths.dev": corpus / "dev.spacy",
@@ -57,7 +58,7 @@ def train(config: Path, output: Path, corpus: Path, args: argparse.Namespace, lo
         "training.optimizer.learn_rate.total_steps": args.max_steps,
         **(extra or {}),
     }
-    return spacy_train(config, output, overrides, log)
+    return capped_train(config, output, overrides, log, args)
 
 
 def evaluate(model: Path, gold_docs: List[Doc], gold_chars, batch_size: int) -> Dict:
@@ -148,7 +149,11 @@ def main() -> None:
     parser.add_argument("--no-train", action="store_true", help="reuse the trained models under --work")
     parser.add_argument("--ours-config", type=Path, default=ROOT / "configs" / "ner.cfg",
                         help="our system's config (default: configs/ner.cfg)")
+    parser.add_argument("--encoder", default=EMBEDDED_ENCODER, help="the encoder both systems train (name or folder)")
+    parser.add_argument("--systems", default=",".join(SYSTEMS),
+                        help="comma-separated subset of ours,peer_a (parallel runs; BENCHMARKS.md needs both)")
     args = parser.parse_args()
+    systems = [name for name in SYSTEMS if name in args.systems.split(",")]
     if args.render_only:
         results = json.loads(args.out.read_text(encoding="utf8"))
         write_section(args.benchmarks, markdown(results, results.get("command", "python bench/bench_ner.py")),
@@ -157,23 +162,33 @@ def main() -> None:
     args.work.mkdir(parents=True, exist_ok=True)
     log = args.work / "bench.log"
     torch.set_num_threads(args.threads)
+    use_device(args)
     corpus = convert_corpus(args.cdr, args.work / "corpus", log)
-    configs = {"ours": args.ours_config, "peer_a": peer_config(args.work, log)}
-    train_s = {}
-    for name in SYSTEMS:
+    configs = {"ours": args.ours_config, "peer_a": peer_config(args.work, log, args.encoder)}
+    encoder = {"ours": {"components.transformer.model.name": args.encoder}, "peer_a": {}}
+    trained = {}
+    for name in systems:
         if not args.no_train:
-            train_s[name] = train(configs[name], args.work / name, corpus, args, log)
-        print(f"{name}: trained in {train_s.get(name, float('nan')):.0f} s", flush=True)
+            trained[name] = train(configs[name], args.work / name, corpus, args, log, encoder[name])
+        print(f"{name}: trained in {trained.get(name, (float('nan'),))[0]:.0f} s", flush=True)
     nlp = spacy.blank("en")
     gold_docs = list(DocBin().from_disk(corpus / "test.spacy").get_docs(nlp.vocab))
     gold_chars = gold_char_mentions(args.cdr / "test.pubtator.gz")
     results: Dict = {"date": utc_now(), "machine": machine(),
                      "settings": {k: v for k, v in vars(args).items() if k in
-                                  ("max_steps", "eval_frequency", "batch_words", "learn_rate", "batch_size", "threads")}}
-    for name in SYSTEMS:
+                                  ("max_steps", "eval_frequency", "batch_words", "learn_rate", "batch_size", "threads",
+                                   "gpu_id", "train_timeout_s", "encoder")}}
+    for name in systems:
         results[name] = evaluate(args.work / name / "model-best", gold_docs, gold_chars, args.batch_size)
-        results[name]["train_s"] = train_s.get(name)
+        results[name]["train_s"], results[name]["timed_out"] = trained.get(name, (None, False))
         print(name, json.dumps({k: v for k, v in results[name].items() if k != "ents_per_type"}), flush=True)
+    results["command"] = ("python bench/bench_ner.py " + " ".join(sys.argv[1:])).strip()
+    results["ours_config"] = relative(args.ours_config)
+    results["out"] = relative(args.out)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    if systems != list(SYSTEMS):  # one system of a parallel run: its JSON only
+        args.out.write_text(json.dumps(results, indent=2, default=str), encoding="utf8")
+        return
     ours, peer = results["ours"], results["peer_a"]
     results["targets"] = {
         f"F1 >= peer A + 1.0 ({pct(ours['ents_f'])} vs {pct(peer['ents_f'])})": ours["ents_f"] >= peer["ents_f"] + 0.01,
@@ -182,10 +197,6 @@ def main() -> None:
         f"words/s >= peer A ({ours['words_per_s']:.0f} vs {peer['words_per_s']:.0f})": ours["words_per_s"] >= peer["words_per_s"],
         f"ours / bare encoder <= 1.15 ({ours['ratio_to_encoder']:.3f})": ours["ratio_to_encoder"] <= 1.15,
     }
-    results["command"] = ("python bench/bench_ner.py " + " ".join(sys.argv[1:])).strip()
-    results["ours_config"] = relative(args.ours_config)
-    results["out"] = relative(args.out)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2, default=str), encoding="utf8")
     write_section(args.benchmarks, markdown(results, results["command"]), title(args.max_steps))
     print(json.dumps(results["targets"], indent=2))

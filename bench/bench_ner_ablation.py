@@ -109,7 +109,7 @@ def main() -> None:
         reuse = name.startswith("baseline") and same_run(args.baseline_run / "model-best", args.max_steps, config,
                                                          overrides)
         output = args.baseline_run if reuse else output
-        seconds = None if reuse else train(config, output, corpus, args, log, overrides)
+        seconds = None if reuse else train(config, output, corpus, args, log, overrides)[0]
         row = {"variant": name, "train_s": seconds, "dev_f": best_dev_f(output / "model-best"),
                **evaluate(output / "model-best", gold_docs, gold_chars, args.batch_size)}
         rows.append(row)

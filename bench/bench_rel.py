@@ -41,8 +41,8 @@ from spacy_biobert.corpus.readers import create_gold_ents_corpus
 from spacy_biobert.models.encoder import EMBEDDED_ENCODER
 from spacy_biobert.scoring import rel_threshold
 
-from common import (ROOT, SPLITS, argument_parser, convert_corpus, log_line, machine, machine_line, pct,
-                    schedule_overrides, spacy_train, timed_pipe, utc_now, write_section)
+from common import (ROOT, SPLITS, argument_parser, capped_train, convert_corpus, log_line, machine, machine_line, pct,
+                    schedule_overrides, timed_pipe, use_device, utc_now, write_section)
 from rel_baselines import cooccurrence_relations, entity_pipeline
 
 TITLE = "## Relations"
@@ -97,8 +97,9 @@ def corpus_dir(cdr: Path, work: Path, log: Path) -> Path:
     return convert_corpus(cdr, work / "corpus", log)
 
 
-def train(name: str, corpus: Path, output: Path, args: argparse.Namespace, log: Path) -> float:
-    """Train one system with the shared budget; return the wall time in seconds."""
+def train(name: str, corpus: Path, output: Path, args: argparse.Namespace, log: Path) -> Tuple[float, bool]:
+    """Train one system with the shared budget; return the wall time in seconds and whether
+    ``--train-timeout-s`` stopped it."""
     config, extra, _ = SYSTEMS[name]
     overrides = {
         "paths.train": corpus / "train.spacy",
@@ -109,7 +110,7 @@ def train(name: str, corpus: Path, output: Path, args: argparse.Namespace, log: 
         **extra,
         **dict(item.split("=", 1) for item in args.override),
     }
-    return spacy_train(ROOT / "configs" / config, output, overrides, log)
+    return capped_train(ROOT / "configs" / config, output, overrides, log, args)
 
 
 def predict(nlp, examples: List[Example], batch_size: int) -> Tuple[List[Example], float]:
@@ -177,7 +178,7 @@ def evaluate_cooccurrence(name: str, corpus: Path, args: argparse.Namespace, log
 
 
 def speed(nlp, texts: List[str], batch_size: int) -> Dict[str, float]:
-    """CPU words/s of the whole joint pipeline and of its NER part alone, on the same texts."""
+    """Words/s of the whole joint pipeline and of its NER part alone, on the same texts."""
     n_words = sum(len(nlp.make_doc(text)) for text in texts)
     out = {"words": n_words}
     for label, disable in (("joint", []), ("ner_alone", ["biobert_rel"])):
@@ -208,7 +209,7 @@ def markdown(results: Dict, command: str) -> str:
         "| --- | --- | --- | --- | --- | --- |",
         *rows,
         "",
-        *end_to_end_lines(systems),
+        *end_to_end_lines(systems, "GPU" if s.get("gpu_id", -1) >= 0 else "CPU"),
         "",
         "Candidate recall: test recall if every candidate pair were predicted (threshold 0): the ceiling set by "
         "the entities and the candidate scope.",
@@ -222,8 +223,8 @@ def markdown(results: Dict, command: str) -> str:
     return "\n".join(lines)
 
 
-def end_to_end_lines(systems: Dict) -> List[str]:
-    """Per end-to-end pipeline: its NER on test, and its CPU words/s with and without the relation head."""
+def end_to_end_lines(systems: Dict, device: str = "CPU") -> List[str]:
+    """Per end-to-end pipeline: its NER on test, and its words/s on ``device`` with and without the relation head."""
     lines = []
     for key, r in systems.items():
         if "test_ner" not in r:
@@ -232,7 +233,7 @@ def end_to_end_lines(systems: Dict) -> List[str]:
         with_rel, alone = sp.get("joint_words_per_s", 0), sp.get("ner_alone_words_per_s", 0)
         added = f"{100 * (alone / with_rel - 1):+.1f} %" if with_rel and alone else "n/a"
         lines.append(f"- {LABELS[key]}: NER on test P / R / F = {pct(ner.get('ents_p'))} / {pct(ner.get('ents_r'))} / "
-                     f"{pct(ner.get('ents_f'))}; CPU inference ({sp.get('words', 0)} test words) {with_rel:.0f} "
+                     f"{pct(ner.get('ents_f'))}; {device} inference ({sp.get('words', 0)} test words) {with_rel:.0f} "
                      f"words/s, without biobert_rel {alone:.0f} words/s (relation head's share of the time: {added}).")
     return lines
 
@@ -286,11 +287,11 @@ def run_system(name: str, corpus: Path, args: argparse.Namespace, log: Path, pre
         return None if result is None else {"train_s": 0.0, **result}
     output = args.work / name
     if args.no_train:
-        train_s = previous.get(name, {}).get("train_s", 0.0)
+        train_s, timed_out = previous.get(name, {}).get("train_s", 0.0), previous.get(name, {}).get("timed_out", False)
     else:
-        train_s = train(name, corpus, output, args, log)
+        train_s, timed_out = train(name, corpus, output, args, log)
     log_line(log, f"{name}: trained in {train_s:.0f}s; evaluating")
-    return {"train_s": train_s, **evaluate(name, output / "model-best", corpus, args)}
+    return {"train_s": train_s, "timed_out": timed_out, **evaluate(name, output / "model-best", corpus, args)}
 
 
 def main() -> None:
@@ -298,10 +299,11 @@ def main() -> None:
     args.work.mkdir(parents=True, exist_ok=True)
     log = args.work / "bench.log"
     torch.set_num_threads(args.threads)
+    use_device(args)
     corpus = corpus_dir(args.cdr, args.work, log)
     settings = {k: getattr(args, k) for k in ("max_steps", "eval_frequency", "batch_words", "learn_rate",
                                                 "dev_docs", "test_docs", "speed_docs", "batch_size", "encoder", "threads",
-                                                "override")}
+                                                "override", "gpu_id", "train_timeout_s")}
     settings["ner_model"] = str(args.ner_model)
     settings["entities_model"] = str(args.entities_model)
     settings["ids"] = "pipeline"

@@ -21,9 +21,10 @@ from common import ROOT, convert_corpus, machine, run, spacy_train, utc_now
 from spacy_biobert.models.encoder import EMBEDDED_ENCODER
 
 
-def evaluate(model: Path, data: Path, out: Path, log: Path) -> dict:
+def evaluate(model: Path, data: Path, out: Path, log: Path, gpu_id: int = -1) -> dict:
     """``spacy evaluate`` scores (ents_p/r/f, per type) of ``model`` on ``data``, with the wall time."""
-    seconds = run([sys.executable, "-m", "spacy", "evaluate", str(model), str(data), "--output", str(out)], log)
+    seconds = run([sys.executable, "-m", "spacy", "evaluate", str(model), str(data), "--output", str(out),
+                   "--gpu-id", str(gpu_id)], log)
     scores = json.loads(out.read_text(encoding="utf8"))
     keep = {k: scores[k] for k in ("ents_p", "ents_r", "ents_f", "ents_per_type") if k in scores}
     return {**keep, "seconds": round(seconds, 1)}
@@ -39,6 +40,7 @@ def main() -> None:
     parser.add_argument("--tapt-batch-size", type=int, default=8)
     parser.add_argument("--ner-steps", type=int, default=150)
     parser.add_argument("--ner-learn-rate", type=float, default=1e-4)
+    parser.add_argument("--gpu-id", type=int, default=-1, help="pretrain, train and evaluate on this GPU (-1: CPU)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "tapt.json")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
@@ -51,7 +53,8 @@ def main() -> None:
     encoder = args.work / "tapt_encoder"
     tapt_cmd = [sys.executable, "-m", "spacy", "biobert", "pretrain-mlm", str(args.cdr / "train.pubtator.gz"),
                 str(args.cdr / "dev.pubtator.gz"), str(encoder), "--base", args.base, "--steps", str(args.tapt_steps),
-                "--batch-size", str(args.tapt_batch_size), "--learn-rate", str(args.tapt_learn_rate)]
+                "--batch-size", str(args.tapt_batch_size), "--learn-rate", str(args.tapt_learn_rate),
+                "--gpu-id", str(args.gpu_id)]
     tapt_seconds = run(tapt_cmd, log)
     pretrain_log = json.loads((encoder / "pretrain_log.json").read_text(encoding="utf8"))
     results = {"date": utc_now(), "machine": machine(), "args": {k: str(v) for k, v in vars(args).items()},
@@ -64,11 +67,13 @@ def main() -> None:
                      "training.eval_frequency": args.ner_steps,
                      "training.optimizer.learn_rate.initial_rate": args.ner_learn_rate,
                      "training.optimizer.learn_rate.warmup_steps": max(1, args.ner_steps // 10)}
-        train_seconds = spacy_train(ROOT / "configs" / "ner.cfg", output, overrides, log)
+        device = {"gpu-id": args.gpu_id} if args.gpu_id >= 0 else {}
+        train_seconds = spacy_train(ROOT / "configs" / "ner.cfg", output, {**overrides, **device}, log)
         results["ner"][arm] = {
             "encoder": name, "train_seconds": round(train_seconds, 1),
-            "dev": evaluate(output / "model-last", corpus / "dev.spacy", args.work / f"{arm}_dev.json", log),
-            "test": evaluate(output / "model-last", corpus / "test.spacy", args.work / f"{arm}_test.json", log),
+            "dev": evaluate(output / "model-last", corpus / "dev.spacy", args.work / f"{arm}_dev.json", log, args.gpu_id),
+            "test": evaluate(output / "model-last", corpus / "test.spacy", args.work / f"{arm}_test.json", log,
+                             args.gpu_id),
         }
         args.out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf8")
     print(json.dumps({arm: (r["dev"]["ents_f"], r["test"]["ents_f"]) for arm, r in results["ner"].items()}))

@@ -70,6 +70,25 @@ def spacy_train(config: Path, output: Path, overrides: Mapping[str, object], log
     return run(cmd, log, timeout)
 
 
+def capped_train(config: Path, output: Path, overrides: Mapping[str, object], log: Path,
+                 args: argparse.Namespace) -> Tuple[float, bool]:
+    """:func:`spacy_train` on ``args``' device (``--gpu-id``), stopped after ``--train-timeout-s`` (0: never);
+    return (seconds, timed out?). A stopped run keeps the ``model-best`` of its last evaluation."""
+    device = {"gpu-id": args.gpu_id} if args.gpu_id >= 0 else {}
+    timeout = args.train_timeout_s or None
+    try:
+        return spacy_train(config, output, {**overrides, **device}, log, timeout), False
+    except subprocess.TimeoutExpired:
+        log_line(log, f"stopped after {timeout:.0f} s: model-best is the last one saved")
+        return float(timeout), True
+
+
+def use_device(args: argparse.Namespace) -> None:
+    """Put this process's spaCy pipelines on the GPU of ``--gpu-id`` (nothing for -1, the CPU)."""
+    if args.gpu_id >= 0:
+        spacy.require_gpu(args.gpu_id)
+
+
 def schedule_overrides(args: argparse.Namespace) -> Dict[str, object]:
     """The training budget both benchmarks give every system: steps, eval frequency, batch, learning rate."""
     return {
@@ -105,7 +124,8 @@ def machine() -> Dict:
     """Cores, CPU model and library versions, for the results file."""
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor())
-    return {"nproc": n_cores(), "cpu": cpu, "python": platform.python_version(),
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+    return {"nproc": n_cores(), "cpu": cpu, "gpu": gpu, "python": platform.python_version(),
             "spacy": spacy.__version__, "torch": torch.__version__}
 
 
@@ -120,8 +140,10 @@ def pct(value) -> str:
 def machine_line(results: Dict, command: str, threads: int) -> str:
     """The "Command: … Machine: …" line that opens a BENCHMARKS.md section."""
     m = results["machine"]
+    gpu = f"GPU {m['gpu']} (training and inference on it)" if results.get("settings", {}).get("gpu_id", -1) >= 0 \
+        else "no GPU"
     return (f"Command: `{command}` — date: {results['date']}. Machine: {m['nproc']} cores ({m['cpu']}), "
-            f"no GPU, torch threads {threads}.")
+            f"{gpu}, torch threads {threads}.")
 
 
 def write_section(path: Path, section: str, title: str) -> None:
@@ -149,6 +171,9 @@ def argument_parser(doc: str, name: str, title: str) -> argparse.ArgumentParser:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / f"{name}.json")
     parser.add_argument("--benchmarks", type=Path, default=ROOT / "BENCHMARKS.md",
                         help=f"file whose {title} section is written")
+    parser.add_argument("--gpu-id", type=int, default=-1, help="train and run on this GPU (-1: CPU)")
+    parser.add_argument("--train-timeout-s", type=float, default=0,
+                        help="stop each spacy train after this many seconds and keep its model-best (0: never)")
     return parser
 
 

@@ -6,17 +6,12 @@
 # the JSON results and a log in $OUT. Work files go to /tmp/gpu_work: gone when the machine goes back.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
-BUNDLE=/tmp/gpu_bundle
 OUT=${OUT:-bench/results/gpu}
 PART=${1:?usage: bash bench/gpu/device.sh env|throughput|train-ner|train-rel [options]}
 shift
-if [ ! -f "$BUNDLE/.unpacked" ]; then
-    python3 -c "import tarfile, sys; tarfile.open(sys.argv[1]).extractall(sys.argv[2], filter='data')" \
-        .whl/gpu-bundle.tar.xz "$BUNDLE" && touch "$BUNDLE/.unpacked" || { echo "could not unpack .whl/gpu-bundle.tar.xz"; exit 1; }
-fi
-export PYTHONPATH=$BUNDLE/site PYTHONUNBUFFERED=1
+source bench/gpu/bundle.sh
 mkdir -p "$OUT"
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>&1 | head -2
-python3 bench/bench_gpu.py --part "$PART" --out "$OUT" --work /tmp/gpu_work --minilm "$BUNDLE/minilm_cdr_fp16" "$@" \
+python3 bench/bench_gpu.py --part "$PART" --out "$OUT" --work /tmp/gpu_work --minilm "$MINILM" "$@" \
     2>&1 | tee "$OUT/gpu_${PART//-/_}.log"
 exit "${PIPESTATUS[0]}"
