@@ -7,6 +7,8 @@
 #   probe     bench_ner ours, 40 steps (step time and whether the stack works)
 #   rel_v1    bench_rel ours_gold                  (configs/rel.cfg, RelationModel.v1)
 #   rel_v2    bench_rel ours_gold_v2               (RelationModel.v2)
+#   rel_v2_pair  rel_v2 with loss_reduction = "pair" (mean over candidate pairs)
+#   rel_v2_lr10  rel_v2 with head_lr_scale = 10 (the head learns 10x faster than the encoder)
 #   rel_base  bench_rel baseline_gold, cooccurrence_gold
 #   ner_ours  bench_ner ours (configs/ner.cfg)     NER_STEPS
 #   ner_peer  bench_ner peer_a                     NER_STEPS
@@ -42,9 +44,11 @@ ner() { local job=$1 steps=$2; shift 2
 }
 job() {
     case $1 in
-        probe) ner probe 40 --systems ours ;;
+        probe) ner probe 40 --systems ours --eval-frequency 20 ;;
         rel_v1) rel rel_v1 --systems ours_gold ;;
         rel_v2) rel rel_v2 --systems ours_gold_v2 ;;
+        rel_v2_pair) rel rel_v2_pair --systems ours_gold_v2 --override components.biobert_rel.loss_reduction=pair ;;
+        rel_v2_lr10) rel rel_v2_lr10 --systems ours_gold_v2 --override components.biobert_rel.head_lr_scale=10 ;;
         rel_base) rel rel_base --systems baseline_gold,cooccurrence_gold ;;
         ner_ours) ner ner_ours "$NER_STEPS" --systems ours ;;
         ner_peer) ner ner_peer "$NER_STEPS" --systems peer_a ;;
