@@ -26,7 +26,7 @@ from spacy_biobert.cli.evaluate import gold_char_mentions
 from spacy_biobert.models.encoder import EMBEDDED_ENCODER, resolve_encoder_name
 from spacy_biobert.scoring.ner import predicted_char_mentions, score_char_offsets
 
-from common import (ROOT, argument_parser, convert_corpus, machine, machine_line, pct, run, schedule_overrides,
+from common import (ROOT, argument_parser, corpus_dir, machine, machine_line, pct, run, schedule_overrides,
                     capped_train, timed_pipe, use_device, utc_now, write_section)
 
 TOKENIZER = {"@tokenizers": "spacy_biobert.Tokenizer.v1"}
@@ -176,7 +176,7 @@ def main() -> None:
     log = args.work / "bench.log"
     torch.set_num_threads(args.threads)
     use_device(args)
-    corpus = convert_corpus(args.cdr, args.work / "corpus", log)
+    corpus = corpus_dir(args.cdr, args.work, log)
     configs = {"ours": args.ours_config, "peer_a": peer_config(args.work, log, args.encoder)}
     encoder = {"ours": {"components.transformer.model.name": args.encoder}, "peer_a": {}}
     trained = {}

@@ -41,7 +41,7 @@ from spacy_biobert.corpus.readers import create_gold_ents_corpus
 from spacy_biobert.models.encoder import EMBEDDED_ENCODER
 from spacy_biobert.scoring import rel_threshold
 
-from common import (ROOT, SPLITS, argument_parser, capped_train, convert_corpus, log_line, machine, machine_line, pct,
+from common import (ROOT, argument_parser, capped_train, corpus_dir, log_line, machine, machine_line, pct,
                     schedule_overrides, timed_pipe, use_device, utc_now, write_section)
 from rel_baselines import cooccurrence_relations, entity_pipeline
 
@@ -88,13 +88,6 @@ END_TO_END_NOTE = {  # which concept ids end-to-end relations were scored with (
                 "`--ner-model`) and the concept ids its linker gives them (`rel_concept_*`); while training, a "
                 "predicted mention takes gold ids only on an exact character-span match.",
 }
-
-
-def corpus_dir(cdr: Path, work: Path, log: Path) -> Path:
-    """``corpus/`` of the checkout if it holds all splits, else convert CDR into ``work/corpus``."""
-    if all((ROOT / "corpus" / f"{s}.spacy").exists() for s in SPLITS):
-        return ROOT / "corpus"
-    return convert_corpus(cdr, work / "corpus", log)
 
 
 def train(name: str, corpus: Path, output: Path, args: argparse.Namespace, log: Path) -> Tuple[float, bool]:

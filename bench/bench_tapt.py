@@ -16,7 +16,7 @@ from pathlib import Path
 import spacy
 from spacy.tokens import DocBin
 
-from common import ROOT, convert_corpus, machine, run, spacy_train, utc_now
+from common import ROOT, corpus_dir, machine, run, spacy_train, utc_now
 
 from spacy_biobert.models.encoder import EMBEDDED_ENCODER
 
@@ -45,7 +45,7 @@ def main() -> None:
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     log = args.work / "log.txt"
-    corpus = convert_corpus(args.cdr, args.work / "corpus", log)
+    corpus = corpus_dir(args.cdr, args.work, log)
     dev20 = corpus / "dev20.spacy"
     if not dev20.exists():
         docs = list(DocBin().from_disk(corpus / "dev.spacy").get_docs(spacy.blank("en").vocab))[:20]

@@ -58,6 +58,15 @@ def convert_corpus(cdr: Path, out: Path, log: Path, in_process: bool = False) ->
     return out
 
 
+def corpus_dir(cdr: Path, work: Path, log: Path) -> Path:
+    """``corpus/`` of the checkout if ``cdr`` is the shipped corpus and ``corpus/`` holds all its splits (``spacy
+    project run convert``'s output), else convert ``cdr`` into ``work/corpus``."""
+    shipped = cdr.resolve() == (ROOT / "assets" / "cdr").resolve()
+    if shipped and all((ROOT / "corpus" / f"{s}.spacy").exists() for s in SPLITS):
+        return ROOT / "corpus"
+    return convert_corpus(cdr, work / "corpus", log)
+
+
 def spacy_train(config: Path, output: Path, overrides: Mapping[str, object], log: Path,
                 timeout: Optional[float] = None) -> float:
     """``python -m spacy train config --output output --key value …``; return the wall time in seconds.

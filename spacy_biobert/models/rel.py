@@ -258,7 +258,7 @@ def _local_chunks(flat, local, W_local, n_pairs: int) -> Callable[[int, int], "t
     W_context, W_distance = W_local[:, :width], W_local[:, width:width + N_DISTANCE]
 
     def term(start: int, n: int):
-        lo, hi = (int(x) for x in torch.searchsorted(pair_idx, torch.tensor([start, start + n])))
+        lo, hi = (int(x) for x in torch.searchsorted(pair_idx, pair_idx.new_tensor([start, start + n])))
         context = segment_mean(sentences[sent_idx[lo:hi]], pair_idx[lo:hi] - start, n, width)
         return context @ W_context.T + distance[start:start + n].to(flat.dtype) @ W_distance.T
 
