@@ -15,13 +15,14 @@ from common import ROOT, pct, write_section  # noqa: E402
 TITLE = "## GPU"
 TARGET, LIMIT = 100_000, 1_000_000
 NOT_RUN = """\
-**Not run.** No GPU machine was available to the session that built this benchmark, so none of its parts has run
-on a GPU and this section holds no GPU figure. `bench/bench_gpu.py` runs on the GPU machine one part per command
-(`env`, `throughput`, `train-ner`, `train-rel`; exact commands in `bench/gpu/run_on_device.md`); only its code path
-was checked, on CPU with `--smoke` (tiny random BERT, 8 documents per split, 2 training steps;
-`tests/bench/test_bench_gpu.py`). When it runs, this section is rewritten by `python bench/gpu/report.py` from
-`bench/results/gpu/*.json`. Targets it will report against: ≥ 100,000 words/s end to end on the BERT-base shape
-(BioBERT's) on an H100/H200; compute limit ≈ 1,000,000 words/s (the ratio will be given).
+**`bench/bench_gpu.py` not run yet.** Its parts (`env`, `throughput`, `train-ner`, `train-rel`; exact commands in
+`bench/gpu/run_on_device.md`) have not run on a GPU, so inference throughput, GPU memory and mixed-precision
+figures are still missing; only its code path was checked, on CPU with `--smoke` (tiny random BERT, 8 documents per
+split, 2 training steps; `tests/bench/test_bench_gpu.py`). When it runs, this section is rewritten by
+`python bench/gpu/report.py` from `bench/results/gpu/*.json`. Targets it will report against: ≥ 100,000 words/s end
+to end on the BERT-base shape (BioBERT's) on an H100/H200; compute limit ≈ 1,000,000 words/s (the ratio will be
+given). Training runs on an H100 (relations, NER, task-adaptive pretraining, fp32) are in the "GPU (H100)" sections
+below, run with `bench/gpu/wave.sh`.
 """
 
 

@@ -1,0 +1,125 @@
+"""Write the BENCHMARKS.md sections of GPU waves (bench/gpu/wave.sh) from the JSON files a wave brought back.
+
+A wave runs the CPU benchmarks' own scripts as parallel jobs, so each job's JSON holds one or two systems; this
+merges the jobs of one budget into one ``bench_rel`` / ``bench_ner`` result and renders it with those scripts' own
+``markdown``, plus a table for ``bench_tapt``.
+
+Usage: ``python bench/gpu/waves_report.py FOLDER --budget LABEL --command "WAVE COMMAND" [--benchmarks BENCHMARKS.md]``
+(FOLDER: e.g. ``bench/results/gpu_waves/w600``, holding ``rel_*.json``, ``e2e.json``, ``ner_*.json``,
+``tapt.json``).
+"""
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Dict, Optional
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench/, for common and the benchmarks
+
+import bench_ner  # noqa: E402
+import bench_rel  # noqa: E402
+from common import ROOT, pct, write_section  # noqa: E402
+
+#: Relation jobs whose system is an ablation of another: job -> the key its system is shown under.
+RENAMED = {"rel_v2_pair": "ours_gold_v2_pair", "rel_v2_lr10": "ours_gold_v2_lr10"}
+NOTE = ("Run on the GPU machine by `bench/gpu/wave.sh` (jobs in parallel on one GPU, `--threads 2` each; the "
+        "command above is the wave's, each job's own command is in its JSON); encoder: the embedded MiniLM packed by "
+        "`bench/gpu/pack_minilm.py` (weights rounded to fp16, loaded as fp32; word-embedding rows CDR cannot reach "
+        "zeroed), so these figures compare with each other, not exactly with the CPU sections. Speeds and training "
+        "times were taken while the wave's other jobs shared the GPU and the cores: they are not comparable between "
+        "rows. Training logs: the wave's `logs_*.tgz` beside the JSON files.")
+
+
+def with_note(section: str) -> str:
+    """``section`` with :data:`NOTE` after its title and machine line."""
+    lines = section.splitlines()
+    return "\n".join(lines[:3] + [NOTE] + lines[3:]) + "\n"
+
+
+def load(path: Path) -> Dict:
+    return json.loads(path.read_text(encoding="utf8"))
+
+
+def relations(folder: Path, title: str, command: str) -> Optional[str]:
+    """One ``bench_rel`` section from every relation job of ``folder`` (None if there is none)."""
+    merged: Optional[Dict] = None
+    for path in sorted(folder.glob("*.json")):
+        result = load(path)
+        if "systems" not in result:
+            continue
+        merged = merged or {**result, "systems": {}, "title": title, "raw": str(folder.relative_to(ROOT))}
+        for name, system in result["systems"].items():
+            merged["systems"][RENAMED.get(path.stem, name)] = system
+    if merged is None:
+        return None
+    merged["targets"] = bench_rel.targets(merged["systems"])
+    merged["settings"]["override"] = []  # per job: the ablation rows name theirs
+    return with_note(bench_rel.markdown(merged, command))
+
+
+def ner(folder: Path, title: str, command: str) -> Optional[str]:
+    """One ``bench_ner`` section from the ``ours`` and ``peer_a`` jobs of ``folder`` (None unless both ran)."""
+    merged: Dict = {}
+    for path in sorted(folder.glob("ner_*.json")):
+        result = load(path)
+        merged = {**result, **merged, **{k: result[k] for k in ("ours", "peer_a") if k in result}}
+    if not {"ours", "peer_a"} <= set(merged):
+        return None
+    merged.update(title=title, out=str(folder.relative_to(ROOT)))
+    merged["targets"] = bench_ner.targets(merged)
+    stopped = [k for k in ("ours", "peer_a") if merged[k].get("timed_out")]
+    text = with_note(bench_ner.markdown(merged, command))
+    if stopped:
+        text += (f"\nStopped by `--train-timeout-s` before the last step: {', '.join(stopped)} (scored: the "
+                 "`model-best` of its last evaluation; the training log in the wave's `logs_*.tgz` shows the step "
+                 "reached).\n")
+    return text
+
+
+def tapt(folder: Path, title: str, command: str) -> Optional[str]:
+    """The task-adaptive pretraining table of ``folder/tapt.json`` (None if absent)."""
+    path = folder / "tapt.json"
+    if not path.exists():
+        return None
+    r = load(path)
+    t, arms = r["tapt"], r["ner"]
+    rows = [f"| {arm} | `{a['encoder']}` | {pct(a['dev']['ents_f'])} | {pct(a['test']['ents_p'])} / "
+            f"{pct(a['test']['ents_r'])} / **{pct(a['test']['ents_f'])}** | {a['train_seconds'] / 60:.1f} min |"
+            for arm, a in arms.items()]
+    gain = {split: 100 * (arms["tapt"][split]["ents_f"] - arms["original"][split]["ents_f"]) for split in ("dev", "test")}
+    return "\n".join([
+        title, "",
+        f"Command: `{command}` — date: {r['date']}. Device: {r['machine'].get('gpu')}. {NOTE}",
+        f"Masked-LM pretraining (`{t['command']}`): {t['config']['steps']} steps of {t['config']['batch_size']} blocks "
+        f"of {t['config']['max_length']} wordpieces ({t['epochs']:.1f} epochs over the {t['blocks']} blocks of CDR "
+        f"train + dev text, {t['documents']} documents; never test), {t['wall_seconds']:.0f} s. Then `configs/ner.cfg` "
+        f"trained {r['args']['ner_steps']} steps from each encoder, `model-last` scored with `spacy evaluate`.",
+        "",
+        "| encoder | folder | dev F | test P / R / F | NER training |",
+        "| --- | --- | --- | --- | --- |",
+        *rows,
+        "",
+        f"Gain from task-adaptive pretraining: dev {gain['dev']:+.2f}, test {gain['test']:+.2f} F1 (goal: ≥ +1). "
+        f"Raw results: `{path.relative_to(ROOT)}`.",
+        "",
+    ])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("folder", type=Path)
+    parser.add_argument("--budget", required=True, help='label of the budget in the titles, e.g. "600 steps"')
+    parser.add_argument("--command", required=True, help="the wave command that produced the folder")
+    parser.add_argument("--benchmarks", type=Path, default=ROOT / "BENCHMARKS.md")
+    args = parser.parse_args()
+    folder = args.folder.resolve()
+    for kind, render in (("relations", relations), ("NER", ner), ("task-adaptive pretraining", tapt)):
+        title = f"## GPU (H100): {kind}, {args.budget}"
+        section = render(folder, title, args.command)
+        if section:
+            write_section(args.benchmarks, section, title)
+            print(f"wrote {title}")
+
+
+if __name__ == "__main__":
+    main()
