@@ -47,7 +47,7 @@ def relations(folder: Path, title: str, command: str) -> Optional[str]:
         result = load(path)
         if "systems" not in result:
             continue
-        merged = merged or {**result, "systems": {}, "title": title, "raw": str(folder.relative_to(ROOT))}
+        merged = merged or {**result, "systems": {}, "title": title, "raw": bench_ner.relative(folder)}
         for name, system in result["systems"].items():
             merged["systems"][RENAMED.get(path.stem, name)] = system
     if merged is None:
@@ -65,7 +65,7 @@ def ner(folder: Path, title: str, command: str) -> Optional[str]:
         merged = {**result, **merged, **{k: result[k] for k in ("ours", "peer_a") if k in result}}
     if not {"ours", "peer_a"} <= set(merged):
         return None
-    merged.update(title=title, out=str(folder.relative_to(ROOT)))
+    merged.update(title=title, out=bench_ner.relative(folder))
     merged["targets"] = bench_ner.targets(merged)
     stopped = [k for k in ("ours", "peer_a") if merged[k].get("timed_out")]
     text = with_note(bench_ner.markdown(merged, command))
@@ -100,7 +100,7 @@ def tapt(folder: Path, title: str, command: str) -> Optional[str]:
         *rows,
         "",
         f"Gain from task-adaptive pretraining: dev {gain['dev']:+.2f}, test {gain['test']:+.2f} F1 (goal: ≥ +1). "
-        f"Raw results: `{path.relative_to(ROOT)}`.",
+        f"Raw results: `{bench_ner.relative(path)}`.",
         "",
     ])
 
