@@ -97,7 +97,7 @@ def test_tunes_a_trained_pipeline_consistently_with_score_spans(trained):
 def test_clear_errors(trained):
     nlp = trained
     egs = ner_examples(nlp, DEV)
-    with pytest.raises(ValueError, match="no component 'nope' in the pipeline; its components: transformer, biobert_ner"):
+    with pytest.raises(ValueError, match="no component 'nope' in the pipeline; its components: transformer, biobert_n"):
         tune_outside_weight(nlp, egs, "nope")
     with pytest.raises(ValueError, match="no examples"):
         tune_outside_weight(nlp, [])
