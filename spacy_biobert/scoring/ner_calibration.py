@@ -91,9 +91,14 @@ def tune_outside_weight(
     docs = _upstream_docs(nlp, examples, component, size)
     batches = [(batch, pipe.predict(batch)) for batch in minibatch(docs, size)]
     results: Dict[float, PRF] = {}
-    for weight in candidates:
-        pipe.cfg["outside_weight"] = weight
-        results[weight] = _entity_prf(pipe, batches, examples)
+    previous = pipe.cfg.get("outside_weight", 1.0)
+    try:
+        for weight in candidates:
+            pipe.cfg["outside_weight"] = weight
+            results[weight] = _entity_prf(pipe, batches, examples)
+    except BaseException:
+        pipe.cfg["outside_weight"] = previous  # a failed sweep leaves the component as it found it
+        raise
     best = max(candidates, key=lambda w: (results[w]["f"], -abs(w - 1.0), w))  # ties: closest to 1.0, then larger
     pipe.cfg["outside_weight"] = best
     return best, results[best], results
