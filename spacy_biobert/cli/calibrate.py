@@ -1,10 +1,16 @@
-"""``spacy biobert calibrate``: tune a relation component's decision threshold on dev data and save the pipeline.
+"""``spacy biobert calibrate``: tune a relation component's decision threshold (or an NER component's outside
+weight) on dev data and save the pipeline.
 
 The pipeline annotates the dev documents once with the component's threshold at 0, so every candidate pair
 is stored with its score; :func:`spacy_biobert.scoring.rel_threshold.tune_threshold` then picks the threshold
 of the best concept-level CID F (a tie goes to the higher threshold). The threshold is written to the
 component's ``cfg`` (which ``spacy.load`` restores from the saved component) and to the pipeline config's
 ``components.<name>.threshold``, so the two agree in the saved copy. The weights stay the same.
+
+When the component is a ``biobert_ner``, its ``outside_weight`` (the factor of the ``O`` tag's probability before
+decoding) is tuned instead, on dev entity F
+(:func:`spacy_biobert.scoring.ner_calibration.tune_outside_weight`), and saved the same way
+(``cfg`` and ``components.<name>.outside_weight``).
 """
 from pathlib import Path
 from typing import Dict, List, NamedTuple, Optional, Sequence
@@ -18,6 +24,7 @@ from wasabi import msg
 
 from ..pipeline.rel import BioBertRel
 from ..relations import get_concept_relations
+from ..scoring.ner_calibration import DEFAULT_OUTSIDE_WEIGHTS, tune_outside_weight
 from ..scoring.rel_threshold import concept_prf, tune_threshold
 from .evaluate import load_examples
 
@@ -29,6 +36,19 @@ class Calibration(NamedTuple):
     scores: Dict[str, float]
     previous: float
     previous_scores: Dict[str, float]
+
+
+class NerCalibration(NamedTuple):
+    """What :func:`calibrate_ner` found: the chosen outside weight, the dev entity scores at it and at 1.0."""
+
+    weight: float
+    scores: Dict[str, float]
+    baseline_scores: Dict[str, float]
+
+
+def is_ner_component(nlp: Language, component: str) -> bool:
+    """Whether ``nlp`` has a component ``component`` made by the ``biobert_ner`` factory."""
+    return component in nlp.pipe_names and nlp.get_pipe_meta(component).factory == "biobert_ner"
 
 
 def relation_pipe(nlp: Language, component: str) -> BioBertRel:
@@ -49,11 +69,16 @@ def relation_pipe(nlp: Language, component: str) -> BioBertRel:
     return pipe
 
 
-def read_dev(nlp: Language, dev_path: Path, gold_entities: bool, limit: int) -> List[Example]:
-    """The dev examples; raises ValueError if the data is missing or holds no gold concept relation."""
+def read_examples(nlp: Language, dev_path: Path, gold_entities: bool, limit: int) -> List[Example]:
+    """The dev examples (see :func:`~.evaluate.load_examples`); raises ValueError if the data is missing."""
     if not Path(dev_path).exists():
         raise ValueError(f"dev data {dev_path} does not exist")
-    examples = load_examples(nlp, Path(dev_path), gold_entities, limit)
+    return load_examples(nlp, Path(dev_path), gold_entities, limit)
+
+
+def read_dev(nlp: Language, dev_path: Path, gold_entities: bool, limit: int) -> List[Example]:
+    """The dev examples; raises ValueError if the data is missing or holds no gold concept relation."""
+    examples = read_examples(nlp, dev_path, gold_entities, limit)
     if not any(get_concept_relations(eg.reference) for eg in examples):
         raise ValueError(f"no gold concept relation in the {len(examples)} dev documents of {dev_path}: the "
                          "threshold can only be tuned on data with relations (from `spacy biobert convert`)")
@@ -64,6 +89,45 @@ def set_threshold(nlp: Language, component: str, threshold: float) -> None:
     """Set ``component``'s threshold in its ``cfg`` and in the pipeline config (both are saved)."""
     nlp.get_pipe(component).cfg["threshold"] = float(threshold)
     nlp.get_pipe_config(component)["threshold"] = float(threshold)
+
+
+def set_outside_weight(nlp: Language, component: str, weight: float) -> None:
+    """Set ``component``'s outside weight in its ``cfg`` and in the pipeline config (both are saved)."""
+    nlp.get_pipe(component).cfg["outside_weight"] = float(weight)
+    nlp.get_pipe_config(component)["outside_weight"] = float(weight)
+
+
+def calibrate_ner(
+    nlp: Language,
+    dev_path: Path,
+    *,
+    component: str = "biobert_ner",
+    limit: int = 0,
+    batch_size: Optional[int] = None,
+    weights: Optional[Sequence[float]] = None,
+) -> NerCalibration:
+    """Tune the ``biobert_ner`` component ``component``'s outside weight on ``dev_path`` and set it in ``nlp``.
+
+    Args:
+        nlp: the trained pipeline.
+        dev_path: a ``.spacy`` file (or folder of them) with gold entities.
+        component: the NER component.
+        limit: use the first N dev documents (0: all).
+        batch_size: batch size (default: the pipeline's).
+        weights: the weights to try (default :data:`DEFAULT_OUTSIDE_WEIGHTS`); 1.0 is always among them.
+    Returns:
+        The chosen weight, the dev ``{"p", "r", "f"}`` of the entities at it and at 1.0.
+    Raises:
+        ValueError: naming the problem: no such NER component, missing dev data or no gold entity in it.
+    """
+    if not is_ner_component(nlp, component):
+        raise ValueError(f"component {component!r} is no biobert_ner component of the pipeline; its components: "
+                         f"{', '.join(nlp.pipe_names)}")
+    examples = read_examples(nlp, dev_path, False, limit)
+    grid = [1.0, *(DEFAULT_OUTSIDE_WEIGHTS if weights is None else weights)]
+    weight, scores, results = tune_outside_weight(nlp, examples, component, grid, batch_size)
+    set_outside_weight(nlp, component, weight)
+    return NerCalibration(weight, scores, results[1.0])
 
 
 def calibrate(
@@ -121,17 +185,23 @@ def calibrate_command(
     gold_entities: bool = typer.Option(False, "--gold-entities/--no-gold-entities",
                                        help="Start from the gold entities (needed without NER; an NER "
                                             "component of the pipeline replaces them)."),
-    component: str = typer.Option("biobert_rel", "--component", "-c", help="The relation component."),
+    component: str = typer.Option("biobert_rel", "--component", "-c",
+                                  help="The component: a biobert_rel (tunes its threshold) or a biobert_ner "
+                                       "(tunes its outside_weight on dev entity F)."),
     limit: int = typer.Option(0, "--limit", help="Use the first N dev documents (0: all)."),
     batch_size: Optional[int] = typer.Option(None, "--batch-size", help="nlp.pipe batch size."),
     gpu_id: int = typer.Option(-1, "--gpu-id", "-g", help="GPU id, -1 for CPU."),
 ) -> None:
-    """Copy MODEL to OUTPUT with the relation threshold of the best concept-level F on DEV_PATH.
+    """Copy MODEL to OUTPUT with the relation threshold of the best concept-level F on DEV_PATH (with a
+    biobert_ner --component: the NER outside weight of the best entity F).
 
-    Pick the data: tune on dev, never on test. The copy loads with spacy.load and keeps the threshold.
+    Pick the data: tune on dev, never on test. The copy loads with spacy.load and keeps the threshold (weight).
     """
     setup_gpu(gpu_id)
     nlp = spacy.load(model)
+    if is_ner_component(nlp, component):
+        _calibrate_ner_command(nlp, dev_path, output, component, gold_entities, limit, batch_size)
+        return
     try:
         found = calibrate(nlp, dev_path, component=component, gold_entities=gold_entities, limit=limit,
                           batch_size=batch_size)
@@ -140,4 +210,20 @@ def calibrate_command(
     nlp.to_disk(output)
     msg.text(f"dev concept-level P / R / F at the previous threshold {found.previous}: {_prf(found.previous_scores)}")
     msg.good(f"{component} threshold = {found.threshold}: dev concept-level P / R / F = {_prf(found.scores)}")
+    msg.good(f"Saved the calibrated pipeline to {output}")
+
+
+def _calibrate_ner_command(nlp: Language, dev_path: Path, output: Path, component: str, gold_entities: bool,
+                           limit: int, batch_size: Optional[int]) -> None:
+    """The NER branch of :func:`calibrate_command`: tune, save, print the dev scores at 1.0 and at the weight."""
+    if gold_entities:
+        msg.fail(f"--gold-entities makes no sense for the NER component {component!r}: its outside weight is tuned "
+                 "on the entities it predicts (drop --gold-entities)", exits=1)
+    try:
+        found = calibrate_ner(nlp, dev_path, component=component, limit=limit, batch_size=batch_size)
+    except ValueError as err:
+        msg.fail(str(err), exits=1)
+    nlp.to_disk(output)
+    msg.text(f"dev entity P / R / F at outside weight 1.0: {_prf(found.baseline_scores)}")
+    msg.good(f"{component} outside_weight = {found.weight}: dev entity P / R / F = {_prf(found.scores)}")
     msg.good(f"Saved the calibrated pipeline to {output}")

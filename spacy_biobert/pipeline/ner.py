@@ -3,7 +3,9 @@
 The model scores every token for the tags ``O`` and ``B/I/L/U-<label>``; training minimises the per-token
 softmax cross-entropy against the gold BILUO tags; prediction decodes the tag probabilities with a
 Viterbi search restricted to valid BILUO sequences (:mod:`.biluo`), so an ill-formed entity can never be
-produced.
+produced. ``outside_weight`` (default 1.0: no change) multiplies the ``O`` tag's probability before decoding;
+below 1 it favours entities (recall over precision), and is tuned on dev data by
+:func:`spacy_biobert.scoring.ner_calibration.tune_outside_weight`.
 """
 from itertools import islice
 from typing import Callable, Iterable, List, Optional, Tuple
@@ -39,6 +41,7 @@ nO = null
         "span_key": NER_SPANS_KEY,
         "scorer": {"@scorers": "spacy_biobert.ner_scorer.v1"},
         "head_lr_scale": 20.0,
+        "outside_weight": 1.0,
     },
     default_score_weights={"ents_f": 1.0, "ents_p": 0.0, "ents_r": 0.0, "ents_per_type": None},
 )
@@ -49,13 +52,38 @@ def make_biobert_ner(
     span_key: str,
     scorer: Optional[Callable],
     head_lr_scale: float,
+    outside_weight: float = 1.0,
 ) -> "BioBertNER":
     """Build the ``biobert_ner`` component (see :class:`BioBertNER`).
 
     ``head_lr_scale`` multiplies the optimizer's learning rate for the head's own layers only: the output
     layer and, with ``spacy_biobert.NERTagger.v2``, its feature embeddings (not a shared transformer).
+    ``outside_weight`` (> 0) multiplies the ``O`` tag's probability before decoding: 1.0 leaves the decoding as
+    trained, below 1 favours entities (more recall, less precision).
     """
-    return BioBertNER(nlp.vocab, model, name, span_key=span_key, scorer=scorer, head_lr_scale=head_lr_scale)
+    return BioBertNER(nlp.vocab, model, name, span_key=span_key, scorer=scorer, head_lr_scale=head_lr_scale,
+                      outside_weight=outside_weight)
+
+
+def check_outside_weight(weight: float) -> float:
+    """``weight`` as a float.
+
+    Raises:
+        ValueError: naming the value, unless it is a finite number > 0.
+    """
+    value = float(weight)
+    if not (numpy.isfinite(value) and value > 0):
+        raise ValueError(f"biobert_ner: outside_weight must be a finite number > 0, got {weight!r}")
+    return value
+
+
+def weight_outside(probs: numpy.ndarray, weight: float) -> numpy.ndarray:
+    """``probs`` with its column 0 (the ``O`` tag) multiplied by ``weight``; ``probs`` itself when 1.0, else a copy."""
+    if weight == 1.0:
+        return probs
+    weighted = numpy.array(probs, copy=True)
+    weighted[:, 0] *= weight
+    return weighted
 
 
 class BioBertNER(BioBertPipe):
@@ -64,6 +92,8 @@ class BioBertNER(BioBertPipe):
     ``set_annotations`` writes ``doc.ents`` (``kb_id_`` left empty for an entity linker) and the span
     group ``doc.spans[span_key]`` with the same entities and their confidences in
     ``group.attrs["scores"]`` (a tuple of floats; each the geometric mean of the entity's tag probabilities).
+    ``cfg["outside_weight"]`` multiplies the ``O`` tag's probability before decoding (see :func:`make_biobert_ner`);
+    it is read at every ``set_annotations``, so a calibration may change it in place.
     """
 
     def __init__(
@@ -75,8 +105,10 @@ class BioBertNER(BioBertPipe):
         span_key: str = NER_SPANS_KEY,
         scorer: Optional[Callable] = None,
         head_lr_scale: float = 20.0,
+        outside_weight: float = 1.0,
     ) -> None:
-        super().__init__(vocab, model, name, head_lr_scale=head_lr_scale, scorer=scorer, cfg={"span_key": span_key})
+        cfg = {"span_key": span_key, "outside_weight": check_outside_weight(outside_weight)}
+        super().__init__(vocab, model, name, head_lr_scale=head_lr_scale, scorer=scorer, cfg=cfg)
 
     @property
     def tags(self) -> List[str]:
@@ -121,11 +153,19 @@ class BioBertNER(BioBertPipe):
         return [ops.to_numpy(ops.softmax(s, axis=-1)) for s in scores]
 
     def set_annotations(self, docs: Iterable[Doc], probs: List[numpy.ndarray]) -> None:
-        """Decode ``probs`` and write ``doc.ents`` and ``doc.spans[span_key]`` (scores in its attrs)."""
+        """Decode ``probs`` and write ``doc.ents`` and ``doc.spans[span_key]`` (scores in its attrs).
+
+        The ``O`` column of a copy of each doc's probabilities is multiplied by ``cfg["outside_weight"]`` first;
+        ``probs`` is never modified.
+
+        Raises:
+            ValueError: if ``cfg["outside_weight"]`` is not > 0.
+        """
         constraints = biluo_constraints(len(self.labels))
         key = str(self.cfg["span_key"])
+        weight = check_outside_weight(self.cfg.get("outside_weight", 1.0))
         for doc, doc_probs in zip(docs, probs):
-            found = decode_entities(doc_probs, constraints)
+            found = decode_entities(weight_outside(doc_probs, weight), constraints)
             spans = [Span(doc, s, e, label=self.labels[label]) for s, e, label, _ in found]
             doc.set_ents(spans, default="outside")
             doc.spans[key] = SpanGroup(doc, name=key, spans=spans, attrs={"scores": tuple(c for *_, c in found)})

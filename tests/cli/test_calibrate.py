@@ -4,9 +4,10 @@ import re
 import pytest
 import spacy
 
-from spacy_biobert.cli.calibrate import calibrate
+from spacy_biobert.cli.calibrate import calibrate, calibrate_ner, set_outside_weight
+from spacy_biobert.scoring.ner_calibration import DEFAULT_OUTSIDE_WEIGHTS
 from spacy_biobert.scoring.rel_threshold import DEFAULT_THRESHOLDS
-from tests.util import REL_TOY, invoke, rel_reference, write_docbin
+from tests.util import NER_TRAIN, REL_TOY, invoke, ner_examples, rel_reference, write_docbin
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -51,11 +52,62 @@ def test_clear_errors(joint_model, dev, tmp_path):
     out = tmp_path / "out"
     message = failure(joint_model, dev, out, "--component", "nope")
     assert "no component 'nope'" in message and "biobert_rel" in message
-    assert "'biobert_ner' is a BioBertNER, not a biobert_rel" in failure(joint_model, dev, out, "--component",
-                                                                         "biobert_ner")
+    assert "--gold-entities makes no sense for the NER component 'biobert_ner'" in failure(
+        joint_model, dev, out, "--component", "biobert_ner", "--gold-entities")
     missing = tmp_path / "missing.spacy"
     assert f"dev data {missing} does not exist" in failure(joint_model, missing, out)
     nlp = spacy.blank("en")
     bare = write_docbin(tmp_path / "bare.spacy", [nlp.make_doc(row[0]) for row in REL_TOY])
     assert "no gold concept relation in the 2 dev documents" in failure(joint_model, bare, out)
+    assert not out.exists()
+
+
+# --- --component biobert_ner: the outside weight -------------------------------------------------------------
+
+@pytest.fixture
+def ner_dev(tmp_path):
+    """The toy NER sentences as a dev .spacy file (gold entities only)."""
+    nlp = spacy.blank("en")
+    return write_docbin(tmp_path / "ner_dev.spacy", [eg.reference for eg in ner_examples(nlp, NER_TRAIN)])
+
+
+def saved_weights(path):
+    """The outside weight of the loaded pipeline at ``path``: in its cfg (JSON round trip) and in its config."""
+    nlp = spacy.load(path)
+    cfg = nlp.get_pipe("biobert_ner").cfg["outside_weight"]
+    return pytest.approx(cfg, abs=1e-12), nlp.config["components"]["biobert_ner"]["outside_weight"]
+
+
+def test_calibrate_ner_saves_the_tuned_outside_weight(saved_ner_model, ner_dev, tmp_path):
+    out = tmp_path / "calibrated"
+    output = invoke("calibrate", saved_ner_model, ner_dev, out, "--component", "biobert_ner").output
+    weight = float(re.search(r"biobert_ner outside_weight = ([0-9.]+)", output).group(1))
+    assert weight in DEFAULT_OUTSIDE_WEIGHTS and "dev entity P / R / F at outside weight 1.0" in output
+    assert saved_weights(out) == (weight, weight)
+
+
+def test_calibrate_ner_and_set_outside_weight_survive_spacy_load(saved_ner_model, ner_dev, tmp_path):
+    nlp = spacy.load(saved_ner_model)
+    found = calibrate_ner(nlp, ner_dev, weights=[0.05], limit=1)  # 1.0 is always tried too
+    assert found.weight in (1.0, 0.05) and nlp.get_pipe("biobert_ner").cfg["outside_weight"] == found.weight
+    ner_scores = nlp.evaluate(ner_examples(nlp, NER_TRAIN[:1]))
+    nlp.get_pipe("biobert_ner").cfg["outside_weight"] = 1.0
+    baseline = nlp.evaluate(ner_examples(nlp, NER_TRAIN[:1]))
+    assert found.scores == pytest.approx({k: ner_scores[f"ents_{k}"] for k in "prf"})
+    assert found.baseline_scores == pytest.approx({k: baseline[f"ents_{k}"] for k in "prf"})
+    set_outside_weight(nlp, "biobert_ner", 0.05)
+    nlp.to_disk(tmp_path / "out")
+    assert saved_weights(tmp_path / "out") == (0.05, 0.05)
+
+
+def test_ner_errors(saved_ner_model, joint_model, ner_dev, tmp_path):
+    out = tmp_path / "out"
+    assert "--gold-entities makes no sense for the NER component 'biobert_ner'" in failure(
+        saved_ner_model, ner_dev, out, "--component", "biobert_ner", "--gold-entities")
+    bare = write_docbin(tmp_path / "bare.spacy", [spacy.blank("en").make_doc(text) for text, _ in NER_TRAIN])
+    assert "no gold entity in the 2 examples" in failure(saved_ner_model, bare, out, "--component", "biobert_ner")
+    missing = tmp_path / "missing.spacy"
+    assert f"dev data {missing} does not exist" in failure(saved_ner_model, missing, out, "-c", "biobert_ner")
+    with pytest.raises(ValueError, match="'biobert_rel' is no biobert_ner component"):
+        calibrate_ner(spacy.load(joint_model), ner_dev, component="biobert_rel")
     assert not out.exists()

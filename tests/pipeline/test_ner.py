@@ -8,7 +8,8 @@ from spacy.tokens import DocBin
 from spacy.util import fix_random_seed
 
 import spacy_biobert  # noqa: F401
-from spacy_biobert.pipeline.ner import NER_SPANS_KEY
+from spacy_biobert.pipeline.biluo import biluo_constraints, decode_entities
+from spacy_biobert.pipeline.ner import NER_SPANS_KEY, BioBertNER
 from tests.util import NER_TRAIN, SHAPE_FEATURES, make_ner_nlp, ner_examples, train_ner
 
 V2 = "spacy_biobert.NERTagger.v2"
@@ -185,3 +186,72 @@ def test_v2_without_features_trains_exactly_as_v1(tiny_bert):
         probs.append(nlp.get_pipe("biobert_ner").predict(docs))
     for v1_probs, v2_probs in zip(*probs):
         numpy.testing.assert_array_equal(v1_probs, v2_probs)
+
+
+# --- outside_weight: the O tag's probability is multiplied by it before decoding -------------------------------
+
+def stub_ner(**config):
+    """An uninitialised ``biobert_ner`` with the label ``Chemical`` (tags O, B-, I-, L-, U-Chemical)."""
+    ner = spacy.blank("en").add_pipe("biobert_ner", config=config)
+    ner.set_labels(["Chemical"])
+    return ner
+
+
+def annotate(ner, text, probs):
+    doc = spacy.blank("en").make_doc(text)
+    ner.set_annotations([doc], [probs])
+    return [(e.start, e.end, e.label_) for e in doc.ents], doc.spans[NER_SPANS_KEY].attrs["scores"]
+
+
+def test_outside_weight_default_is_one_and_decodes_as_before():
+    ner = stub_ner()
+    assert ner.cfg["outside_weight"] == 1.0
+    rng = numpy.random.default_rng(0)
+    for _ in range(20):
+        probs = rng.dirichlet(numpy.ones(5) * 0.3, size=8).astype("f")
+        found = decode_entities(probs, biluo_constraints(1))
+        ents, scores = annotate(ner, "a b c d e f g h", probs)
+        assert ents == [(s, e, "Chemical") for s, e, _, _ in found]
+        assert scores == tuple(c for *_, c in found)
+
+
+def test_a_small_outside_weight_turns_an_o_dominated_token_into_an_entity():
+    probs = numpy.asarray([[1.0, 0, 0, 0, 0], [0.9, 0.02, 0.02, 0.02, 0.04], [1.0, 0, 0, 0, 0]], dtype="f")
+    original = probs.copy()
+    assert annotate(stub_ner(), "a b c", probs)[0] == []
+    ents, scores = annotate(stub_ner(outside_weight=1e-6), "a b c", probs)
+    assert ents == [(1, 2, "Chemical")]
+    assert scores == pytest.approx((0.04,))  # the entity's confidence: its own tag probability, not rescaled
+    numpy.testing.assert_array_equal(probs, original)  # the caller's array is not modified
+
+
+@pytest.mark.parametrize("weight", [0.0, -0.5, float("nan"), float("inf")])
+def test_outside_weight_must_be_positive(weight):
+    ner = stub_ner()
+    with pytest.raises(ValueError, match=f"outside_weight must be a finite number > 0, got {weight!r}"):
+        BioBertNER(ner.vocab, ner.model, outside_weight=weight)
+    if weight in (0.0, -0.5):  # spaCy itself refuses nan and inf in a config
+        with pytest.raises(ValueError, match=f"got {weight!r}"):
+            stub_ner(outside_weight=weight)
+    ner.cfg["outside_weight"] = weight
+    with pytest.raises(ValueError, match="outside_weight"):
+        annotate(ner, "a", numpy.asarray([[1.0, 0, 0, 0, 0]], dtype="f"))
+
+
+def test_outside_weight_survives_to_disk_and_load(trained, tmp_path):
+    nlp, egs, _ = trained
+    ner = nlp.get_pipe("biobert_ner")
+    try:
+        ner.cfg["outside_weight"] = 0.3
+        nlp.get_pipe_config("biobert_ner")["outside_weight"] = 0.3
+        nlp.to_disk(tmp_path / "model")
+        texts = [eg.reference.text for eg in egs] + ["Rats with cocaine ."]
+        expected = [ents_of(doc) for doc in nlp.pipe(texts)]
+    finally:
+        ner.cfg["outside_weight"] = 1.0
+        nlp.get_pipe_config("biobert_ner")["outside_weight"] = 1.0
+    loaded = spacy.load(tmp_path / "model")
+    # the cfg is read back by srsly's JSON parser, which may be off in the 16th digit
+    assert loaded.get_pipe("biobert_ner").cfg["outside_weight"] == pytest.approx(0.3, abs=1e-12)
+    assert loaded.config["components"]["biobert_ner"]["outside_weight"] == 0.3
+    assert [ents_of(doc) for doc in loaded.pipe(texts)] == expected
