@@ -140,6 +140,18 @@ def test_train_rel_final_trains_on_copies_of_train_and_dev_and_reads_both(tmp_pa
     assert sorted(texts) == sorted(row[0] for row in REL_TOY)
 
 
+def test_train_ner_final_trains_ner_cfg_on_train_and_dev_for_the_dev_chosen_steps():
+    from weasel.util import load_project_config
+
+    config, commands = project_commands()
+    combine, train = commands["train-ner-final"]["script"]
+    assert combine == commands["train-rel-final"]["script"][0]
+    assert "configs/ner.cfg" in train and "--paths.train corpus/train_dev --paths.dev corpus/dev.spacy" in train
+    assert f"--training.max_steps {config['vars']['ner_final_steps']} " in train and "test" not in train
+    overridden = load_project_config(ROOT, overrides={"vars.ner_final_steps": 5})
+    assert "--training.max_steps 5 " in {c["name"]: c for c in overridden["commands"]}["train-ner-final"]["script"][1]
+
+
 def test_tapt_pretrains_on_train_and_dev_text_only_and_ner_tapt_trains_from_it():
     """Task-adaptive pretraining never sees the test set; the NER of the ner-tapt workflow starts from its output."""
     from weasel.util import load_project_config
