@@ -113,7 +113,8 @@ def test_calibrate_rel_tunes_train_rels_model_on_dev_into_a_copy():
 
 
 def test_train_rel_final_trains_on_copies_of_train_and_dev_and_reads_both(tmp_path):
-    """final_steps follows max_steps unless given; the folder the first step fills is read as one corpus."""
+    """final_steps (the dev-chosen step count) sets the budget; the folder the first step fills is read as one
+    corpus."""
     from weasel.util import load_project_config
 
     from spacy_biobert.corpus.readers import create_gold_ents_corpus
@@ -123,7 +124,7 @@ def test_train_rel_final_trains_on_copies_of_train_and_dev_and_reads_both(tmp_pa
     combine, train = commands["train-rel-final"]["script"]
     assert combine == "python scripts/combine_corpus.py corpus/train_dev corpus/train.spacy corpus/dev.spacy"
     assert "configs/rel.cfg" in train and "--paths.train corpus/train_dev --paths.dev corpus/dev.spacy" in train
-    assert f"--training.max_steps {config['vars']['max_steps']}" in train
+    assert f"--training.max_steps {config['vars']['final_steps']} " in train
     overridden = load_project_config(ROOT, overrides={"vars.max_steps": 7, "vars.final_steps": 5})
     assert "--training.max_steps 5 " in {c["name"]: c for c in overridden["commands"]}["train-rel-final"]["script"][1]
     nlp = spacy.blank("en")
