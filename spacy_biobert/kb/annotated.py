@@ -3,7 +3,8 @@
 Sources: ``.spacy`` DocBins written by ``spacy biobert convert`` (the mention span group
 ``doc.spans["biobert_mentions"]`` with its original character offsets, else ``doc.ents``) and PubTator files
 (``.pubtator``, ``.txt``, possibly ``.gz``), read directly without tokenizing. A composite id
-(``D008750|D007022``) gives the name to each of its ids; mentions without an id (``-1``) are skipped. The
+(``D008750|D007022``) names one composite concept, so a mention linked to it yields every id it names; mentions
+without an id (``-1``) are skipped. The
 mention's label becomes a label of the concept.
 """
 from pathlib import Path
@@ -46,10 +47,11 @@ def corpus_annotations(path: Union[str, Path]) -> Iterator[Annotation]:
 
 
 def add_annotations(kb: KnowledgeBase, annotations: Iterable[Annotation]) -> KnowledgeBase:
-    """Count each mention text as a name of each of its ids (composite ids split); returns ``kb``."""
+    """Count each mention text as a name of its concept (a composite id is one concept); returns ``kb``."""
     for text, label, kb_id in annotations:
-        for cid in split_ids(kb_id):
-            kb.add(cid, [text], label=label or None)
+        ids = split_ids(kb_id)
+        if ids:
+            kb.add("|".join(dict.fromkeys(ids)), [text], label=label or None)
     return kb
 
 

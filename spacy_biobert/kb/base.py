@@ -1,7 +1,8 @@
 """The knowledge base: concepts (id, labels, names with counts), merged from sources, saved to a folder.
 
-* A concept id is one plain id (``D008094``); composite corpus ids (``D008750|D007022``) are split by the
-  builders (:func:`spacy_biobert.concepts.split_ids`) before they get here.
+* A concept id is one plain id (``D008094``) or a **composite** of several joined by ``|`` (``D008750|D007022``,
+  a corpus's coordinated mention such as "renal and hepatic injury"): the linker writes it to ``kb_id_`` as it
+  is, so the mention refers to every id it names (:func:`spacy_biobert.concepts.split_ids`).
 * Labels are the entity types a concept may carry (``Chemical``, ``Disease``); an empty set means unknown
   (e.g. MeSH-lite descriptors), and such a concept may link to a mention of any label.
 * Adding an id twice merges: names are united (counts summed) and labels united; an id seen with two labels
@@ -41,8 +42,9 @@ class Concept:
 
 
 def _check_id(cid: str) -> str:
-    if not isinstance(cid, str) or not cid.strip() or "|" in cid:
-        raise ValueError(f"A concept id is a non-empty string without '|', got {cid!r} (split composite ids first)")
+    parts = cid.strip().split("|") if isinstance(cid, str) else [""]
+    if not all(part and part == part.strip() and part != "-1" for part in parts) or len(set(parts)) < len(parts):
+        raise ValueError(f"A concept id is a non-empty string, or distinct ones joined by '|', got {cid!r}")
     return cid.strip()
 
 
@@ -82,7 +84,7 @@ class KnowledgeBase:
         """Add (or merge into) concept ``cid``: names (an iterable counts 1 each, a mapping gives counts) and a label.
 
         Raises:
-            ValueError: for an empty or composite id.
+            ValueError: for an empty id, or a composite one with an empty, missing (``-1``) or repeated part.
         """
         cid = _check_id(cid)
         concept = self._concepts.setdefault(cid, Concept(cid))

@@ -29,10 +29,16 @@ def test_conflicting_labels_are_kept_and_reported():
     assert kb.meta()["conflicting_ids"] == 1
 
 
-@pytest.mark.parametrize("bad", ["", "  ", "D1|D2", None])
+@pytest.mark.parametrize("bad", ["", "  ", "D1|", "D1|D1", "D1|-1", "D1| D2", None])
 def test_bad_ids_are_refused(bad):
     with pytest.raises(ValueError):
         KnowledgeBase().add(bad, ["x"])
+
+
+def test_composite_ids_are_one_concept():
+    kb = KnowledgeBase()
+    kb.add("D1|D2", ["renal and hepatic injury"], label="Disease")
+    assert "D1|D2" in kb and "D1" not in kb and kb.get("D1|D2").labels == {"Disease"}
 
 
 def test_merge_unites_two_kbs():

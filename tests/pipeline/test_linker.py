@@ -60,7 +60,7 @@ def test_initialize_from_gold_entities(nlp):
     gold = entity_doc(nlp)
     linker = nlp.add_pipe("biobert_linker")
     nlp.initialize(lambda: [Example(nlp.make_doc(gold.text), gold)])
-    assert set(linker.kb.get("D007674").names) == {"acute renal failure"}
+    assert set(linker.kb.get("D058186|D007674").names) == {"acute renal failure"}
     with pytest.raises(ValueError, match="empty knowledge base"):
         linker.initialize(lambda: [])
 
@@ -137,3 +137,15 @@ def test_kb_instance_can_be_set(linker_nlp):
     kb.add("X1", ["famotidine"], label="Chemical")
     linker_nlp.get_pipe("biobert_linker").set_kb(kb)
     assert linker_nlp(with_ents(linker_nlp, "famotidine", ((0, 1, "Chemical"),))).ents[0].kb_id_ == "X1"
+
+
+def test_composite_mention_yields_every_id_it_names():
+    from spacy_biobert.concepts import concept_ids
+    from spacy_biobert.kb.annotated import add_annotations
+
+    nlp = spacy.blank("en")
+    nlp.add_pipe("biobert_linker").set_kb(add_annotations(KnowledgeBase(), [
+        ("renal and hepatic injury", "Disease", "D007674|D056486"), ("renal injury", "Disease", "D007674")]))
+    doc = nlp(with_ents(nlp, "Renal and hepatic injury and renal injury .", ((0, 4, "Disease"), (5, 7, "Disease"))))
+    assert linked(doc) == [("Renal and hepatic injury", "D007674|D056486"), ("renal injury", "D007674")]
+    assert concept_ids(doc.ents[0]) == ("D007674", "D056486")
