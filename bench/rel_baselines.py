@@ -1,7 +1,7 @@
 """Relation baselines that need no training, for ``bench/bench_rel.py``.
 
 **Sentence co-occurrence**: every (chemical concept, disease concept) pair mentioned together in one sentence is
-a CID relation, score 1.0 -- the classic CDR baseline. The pairs come from the relation head's own candidate
+a CID relation, score 1.0 -- the classic CDR baseline (**document co-occurrence**: in one document). The pairs come from the relation head's own candidate
 code (:mod:`spacy_biobert.pipeline.rel_candidates`, sentence scope, one candidate per concept pair, concept ids
 from :func:`spacy_biobert.concepts.concept_ids`), so the baseline and ``biobert_rel`` see exactly the same
 mentions, concepts and sentences.
@@ -9,7 +9,7 @@ mentions, concepts and sentences.
 Importable without ``bench/common.py``.
 """
 from pathlib import Path
-from typing import Iterable, Optional, Set, Tuple
+from typing import Iterable, Optional, Tuple
 
 import spacy
 from spacy.language import Language
@@ -18,30 +18,30 @@ from spacy.tokens import Doc
 from spacy_biobert.cli.convert import conversion_nlp
 from spacy_biobert.concepts import concept_ids
 from spacy_biobert.pipeline.rel_candidates import build_candidates, make_candidate_generator
-from spacy_biobert.relations import set_concept_relations
+from spacy_biobert.relations import CID_TYPE_PAIRS, set_concept_relations
 
-#: The CDR relation: chemical (head) induces disease (tail).
-CID_TYPE_PAIRS: Set[Tuple[str, str]] = {("Chemical", "Disease")}
 #: Components that set sentence boundaries.
 SENTENCE_SETTERS = ("sentencizer", "senter", "parser")
-_SENTENCE_SCOPE = make_candidate_generator(scope="sentence")
+_SCOPES = {scope: make_candidate_generator(scope=scope) for scope in ("sentence", "document")}
 
 
 def cooccurrence_relations(
-    doc: Doc, type_pairs: Iterable[Tuple[str, str]] = CID_TYPE_PAIRS, label: str = "CID"
+    doc: Doc, type_pairs: Iterable[Tuple[str, str]] = CID_TYPE_PAIRS, label: str = "CID", scope: str = "sentence"
 ) -> Doc:
     """Fill ``doc``'s concept-relation store (replacing it) with every concept pair of ``type_pairs`` whose
-    mentions in ``doc.ents`` start in the same sentence, each scored 1.0.
+    mentions in ``doc.ents`` start in the same sentence (``scope="document"``: anywhere in ``doc``), each
+    scored 1.0.
 
     Args:
         doc: a document with ``ents`` (ids in ``kb_id_``) and sentence boundaries (without them, the whole
             document is one sentence).
         type_pairs: allowed ``(head entity label, tail entity label)`` pairs.
         label: the relation label.
+        scope: ``"sentence"`` or ``"document"``.
     Returns:
         ``doc``.
     """
-    cands = build_candidates(doc, _SENTENCE_SCOPE, set(type_pairs), concept_ids, by_concept=True)
+    cands = build_candidates(doc, _SCOPES[scope], set(type_pairs), concept_ids, by_concept=True)
     pairs = {(h, t, label) for info in cands for h in info.head_ids for t in info.tail_ids if h != t}
     set_concept_relations(doc, dict.fromkeys(pairs, 1.0))
     return doc

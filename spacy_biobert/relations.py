@@ -26,6 +26,8 @@ CONCEPT_RELATIONS_DATA_KEY = "spacy_biobert.concept_relations"
 
 #: A concept-level relation: ``(head concept id, tail concept id, label)``.
 ConceptKey = Tuple[str, str, str]
+#: CDR's relation, chemical-induced disease: (head entity label, tail entity label).
+CID_TYPE_PAIRS = frozenset({("Chemical", "Disease")})
 
 
 class Relation(NamedTuple):

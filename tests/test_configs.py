@@ -215,13 +215,13 @@ def test_e2e_frozen_config_trains_relations_on_the_sourced_frozen_ner(tiny_docbi
     assert list(relations) == [("D015738", "D003693", "CID")]
 
 
-@trains("e2e_two_encoders.cfg")
-def test_e2e_two_encoders_config_assembles_ner_and_relation_pipelines(tiny_docbin, tiny_bert, saved_ner_model,
+@trains("e2e.cfg")
+def test_e2e_config_assembles_the_shipped_pipeline_from_ner_and_relation_pipelines(tiny_docbin, tiny_bert, saved_ner_model,
                                                                         tmp_path):
     """Assembled (`spacy assemble`), not trained: from the NER fixture and a relation pipeline of rel.cfg."""
     rel_nlp = train_config("rel.cfg", tiny_docbin, tiny_bert, tmp_path / "rel")
     invoke("kb", "build", tmp_path / "kb", "--corpus", tiny_docbin)
-    args = ["assemble", CONFIGS / "e2e_two_encoders.cfg", tmp_path / "e2e", "--paths.ner_model", saved_ner_model,
+    args = ["assemble", CONFIGS / "e2e.cfg", tmp_path / "e2e", "--paths.ner_model", saved_ner_model,
             "--paths.rel_model", tmp_path / "rel" / "model-best", "--paths.kb", tmp_path / "kb"]
     result = CliRunner().invoke(spacy_app, [str(arg) for arg in args])
     assert result.exit_code == 0, result.output

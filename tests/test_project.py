@@ -169,22 +169,39 @@ def test_tapt_pretrains_on_train_and_dev_text_only_and_ner_tapt_trains_from_it()
     assert config["workflows"]["ner-tapt"] == ["convert", "tapt", "train-ner-tapt", "evaluate-ner-tapt"]
 
 
-def test_e2e_workflow_sources_the_trained_ner_and_relation_pipelines():
-    """The sourced end-to-end pipelines are built from the outputs of train-ner / train-rel, in workflow order."""
-    from weasel.util import load_project_config
-
-    config = load_project_config(ROOT)
-    commands = {cmd["name"]: cmd for cmd in config["commands"]}
-    frozen = " ".join(commands["train-e2e-frozen"]["script"])
-    assert "spacy train configs/e2e_frozen.cfg" in frozen and "--paths.ner_model training/ner/model-best" in frozen
-    assert "training/ner/model-best" in commands["train-e2e-frozen"]["deps"]
-    assemble = commands["assemble-e2e-two-encoders"]["script"]
-    assert "kb build training/kb_train --corpus corpus/train.spacy" in assemble[0]
-    assert "spacy assemble configs/e2e_two_encoders.cfg" in assemble[1] and "--paths.kb training/kb_train" in assemble[1]
-    assert {"training/ner/model-best", "training/rel/model-best"} <= set(commands["assemble-e2e-two-encoders"]["deps"])
+def workflow_order_is_sound(config, commands, workflow):
+    """Every step's deps that another command makes were made by an earlier step of ``workflow``."""
+    made_by_others = {out for cmd in commands.values() for out in cmd.get("outputs", [])}
     produced = set()
-    for step in config["workflows"]["e2e"]:
-        made_by_others = {out for cmd in commands.values() for out in cmd.get("outputs", [])}
+    for step in config["workflows"][workflow]:
         assert all(dep in produced for dep in commands[step].get("deps", []) if dep in made_by_others), step
         produced.update(commands[step].get("outputs", []))
-    assert config["workflows"]["e2e"][-1] == "evaluate-e2e"
+
+
+def test_all_builds_calibrates_packages_and_annotates_the_shipped_e2e_pipeline():
+    """`all` trains the two stages, assembles configs/e2e.cfg with the full KB, calibrates it on dev end to end
+    (linking with the KB without dev mentions), and every later step uses that one pipeline."""
+    config, commands = project_commands()
+    assert config["workflows"]["all"] == ["convert", "train-ner", "train-rel", "kb", "assemble", "calibrate",
+                                          "evaluate", "package", "annotate"]
+    workflow_order_is_sound(config, commands, "all")
+    kb_train, kb = commands["kb"]["script"]
+    assert "kb build training/kb_train --corpus corpus/train.spacy --mesh" in kb_train and "dev" not in kb_train
+    assert "kb build training/kb --corpus corpus/train.spacy --corpus corpus/dev.spacy --mesh" in kb
+    (assemble,) = commands["assemble"]["script"]
+    assert "spacy assemble configs/e2e.cfg training/e2e_assembled" in assemble and "--paths.kb training/kb" in assemble
+    (calibrate,) = commands["calibrate"]["script"]
+    assert "calibrate training/e2e_assembled corpus/dev.spacy training/e2e --kb training/kb_train" in calibrate
+    assert "--gold-entities" not in calibrate and "test" not in calibrate
+    assert "evaluate training/e2e corpus/test.spacy" in commands["evaluate"]["script"][0]
+    assert "package training/e2e " in commands["package"]["script"][0]
+    assert commands["annotate"]["script"] == ["python -m spacy biobert annotate training/e2e"]
+
+
+def test_ablations_train_the_one_encoder_variants_with_the_shipped_kb():
+    config, commands = project_commands()
+    workflow_order_is_sound(config, commands, "ablations")
+    frozen = " ".join(commands["train-e2e-frozen"]["script"])
+    assert "spacy train configs/e2e_frozen.cfg" in frozen and "--paths.ner_model training/ner/model-best" in frozen
+    assert "--initialize.components.biobert_linker.kb_path training/kb " in frozen
+    assert config["workflows"]["ablations"][-1] == "evaluate-ablations"

@@ -11,9 +11,14 @@ When the component is a ``biobert_ner``, its ``outside_weight`` (the factor of t
 decoding) is tuned instead, on dev entity F
 (:func:`spacy_biobert.scoring.ner_calibration.tune_outside_weight`), and saved the same way
 (``cfg`` and ``components.<name>.outside_weight``).
+
+``--kb`` links with another knowledge base while tuning: a pipeline whose KB holds the dev mentions would link
+dev better than it links unseen text, so give it the KB built without them (``spacy biobert kb build`` from the
+training corpus); the saved copy keeps the pipeline's own KB.
 """
+import contextlib
 from pathlib import Path
-from typing import Dict, List, NamedTuple, Optional, Sequence
+from typing import Dict, Iterator, List, NamedTuple, Optional, Sequence
 
 import spacy
 import typer
@@ -22,6 +27,8 @@ from spacy.language import Language
 from spacy.training import Example
 from wasabi import msg
 
+from ..kb import KBFormatError, KnowledgeBase
+from ..pipeline.linker import BioBertLinker
 from ..pipeline.rel import BioBertRel
 from ..relations import get_concept_relations
 from ..scoring.ner_calibration import DEFAULT_OUTSIDE_WEIGHTS, tune_outside_weight
@@ -178,6 +185,29 @@ def _prf(scores: Dict[str, float]) -> str:
     return " / ".join(f"{100 * scores[k]:.2f}" for k in ("p", "r", "f"))
 
 
+@contextlib.contextmanager
+def linking_with(nlp: Language, kb_path: Optional[Path]) -> Iterator[None]:
+    """Within the block every ``biobert_linker`` of ``nlp`` links with the KB at ``kb_path`` (None: unchanged).
+
+    Raises:
+        ValueError: if ``kb_path`` is given and ``nlp`` has no linker.
+    """
+    linkers = [pipe for _, pipe in nlp.pipeline if isinstance(pipe, BioBertLinker)]
+    if kb_path is None:
+        yield
+        return
+    if not linkers:
+        raise ValueError(f"--kb {kb_path}: the pipeline has no biobert_linker (components: {', '.join(nlp.pipe_names)})")
+    kb, saved = KnowledgeBase.from_disk(kb_path), [linker.kb for linker in linkers]
+    for linker in linkers:
+        linker.set_kb(kb)
+    try:
+        yield
+    finally:
+        for linker, own in zip(linkers, saved):
+            linker.set_kb(own)
+
+
 def calibrate_command(
     model: str = typer.Argument(..., help="Trained pipeline: package name or folder."),
     dev_path: Path = typer.Argument(..., help="Dev data with gold relations: .spacy file (or folder) from `convert`."),
@@ -191,6 +221,9 @@ def calibrate_command(
     limit: int = typer.Option(0, "--limit", help="Use the first N dev documents (0: all)."),
     batch_size: Optional[int] = typer.Option(None, "--batch-size", help="nlp.pipe batch size."),
     gpu_id: int = typer.Option(-1, "--gpu-id", "-g", help="GPU id, -1 for CPU."),
+    kb: Optional[Path] = typer.Option(None, "--kb", exists=True, file_okay=False,
+                                      help="Link with this KB folder while tuning (one without the dev mentions, "
+                                           "so dev linking is not optimistic); the copy keeps its own KB."),
 ) -> None:
     """Copy MODEL to OUTPUT with the relation threshold of the best concept-level F on DEV_PATH (with a
     biobert_ner --component: the NER outside weight of the best entity F).
@@ -203,9 +236,10 @@ def calibrate_command(
         _calibrate_ner_command(nlp, dev_path, output, component, gold_entities, limit, batch_size)
         return
     try:
-        found = calibrate(nlp, dev_path, component=component, gold_entities=gold_entities, limit=limit,
-                          batch_size=batch_size)
-    except ValueError as err:
+        with linking_with(nlp, kb):
+            found = calibrate(nlp, dev_path, component=component, gold_entities=gold_entities, limit=limit,
+                              batch_size=batch_size)
+    except (ValueError, KBFormatError) as err:
         msg.fail(str(err), exits=1)
     nlp.to_disk(output)
     msg.text(f"dev concept-level P / R / F at the previous threshold {found.previous}: {_prf(found.previous_scores)}")

@@ -111,3 +111,23 @@ def test_ner_errors(saved_ner_model, joint_model, ner_dev, tmp_path):
     with pytest.raises(ValueError, match="'biobert_rel' is no biobert_ner component"):
         calibrate_ner(spacy.load(joint_model), ner_dev, component="biobert_rel")
     assert not out.exists()
+
+
+def test_kb_links_with_another_kb_while_tuning_and_the_copy_keeps_its_own(joint_model, dev, tmp_path):
+    from spacy_biobert.cli.calibrate import linking_with
+    from spacy_biobert.kb import KnowledgeBase, kb_from_corpus
+
+    nlp = spacy.load(joint_model)
+    own = KnowledgeBase()
+    own.add("X1", ["cisplatin"], label="Chemical")
+    nlp.add_pipe("biobert_linker", before="biobert_rel").set_kb(own)
+    nlp.to_disk(tmp_path / "linked")
+    kb_from_corpus(dev).to_disk(tmp_path / "dev_kb")
+    linker = nlp.get_pipe("biobert_linker")
+    with linking_with(nlp, tmp_path / "dev_kb"):
+        assert "C1" in linker.kb and "X1" not in linker.kb
+    assert linker.kb is own
+    output = invoke("calibrate", tmp_path / "linked", dev, tmp_path / "out", "--kb", tmp_path / "dev_kb").output
+    assert "biobert_rel threshold = " in output
+    assert [c.id for c in spacy.load(tmp_path / "out").get_pipe("biobert_linker").kb] == ["X1"]
+    assert "has no biobert_linker" in failure(joint_model, dev, tmp_path / "o2", "--kb", tmp_path / "dev_kb")

@@ -59,7 +59,7 @@ def test_each_transformer_keeps_its_own_window_when_only_the_stride_is_given():
 
 
 def test_inline_encoders_get_the_settings_too():
-    """E.g. a relation head's own encoder after replace_listeners (configs/e2e_two_encoders.cfg)."""
+    """E.g. a relation head's own encoder after replace_listeners (configs/e2e.cfg)."""
     spans = {"@span_getters": "spacy-transformers.strided_spans.v1", "window": 64, "stride": 48}
     config = {"components": {
         "transformer": {"model": {"@architectures": "spacy_biobert.TransformerModel.v2", "get_spans": spans}},
