@@ -1,0 +1,56 @@
+"""bench/bench_e2e.py on a tiny end-to-end pipeline (the toy relation corpus as train, dev and test): thresholds
+chosen on dev, the waterfall and both co-occurrence baselines scored, the report and the plot written."""
+import argparse
+import sys
+from pathlib import Path
+
+import pytest
+import spacy
+
+from tests.util import REL_TOY, rel_reference, write_docbin
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+
+@pytest.fixture
+def bench_e2e(monkeypatch):
+    """``bench/bench_e2e.py`` imported as the scripts import it (``bench/`` first on ``sys.path``)."""
+    monkeypatch.syspath_prepend(str(ROOT / "bench"))
+    for name in ("bench_e2e", "common", "linker", "rel_baselines"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    import bench_e2e
+
+    return bench_e2e
+
+
+def test_thresholds_are_chosen_on_dev_and_every_figure_is_reported(bench_e2e, joint_model, tmp_path):
+    from spacy_biobert.kb import KnowledgeBase
+
+    nlp = spacy.load(joint_model)
+    nlp.add_pipe("biobert_linker", before="biobert_rel").set_kb(KnowledgeBase())
+    nlp.to_disk(tmp_path / "e2e")
+    blank = spacy.blank("en")
+    (tmp_path / "corpus").mkdir()
+    for split in ("train", "dev", "test"):
+        write_docbin(tmp_path / "corpus" / f"{split}.spacy", [rel_reference(blank, *row) for row in REL_TOY])
+    kbs = {"dev": bench_e2e.build_kb([tmp_path / "corpus" / "train.spacy"], False, [], [], []), "test": None}
+    kbs["test"] = kbs["dev"]
+    args = argparse.Namespace(dev_docs=0, test_docs=0, linker_thresholds=[0.5, 0.9], batch_size=2)
+    result = bench_e2e.run_system(tmp_path / "e2e", kbs, tmp_path / "corpus", args)
+    assert result["linker_threshold"]["threshold"] in (0.5, 0.9) and set(result["linker_threshold"]["sweep"]) == {
+        "0.5", "0.9"}
+    for split in ("dev", "test"):
+        scores = result[split]
+        assert scores["waterfall"]["gold"] == 3  # REL_TOY's three CID pairs
+        assert scores["waterfall"]["predicted"] <= scores["waterfall"]["linked"] <= scores["waterfall"]["found"] <= 3
+        assert {"ner", "linking", "cid", "cooccurrence_sentence", "cooccurrence_document"} <= set(scores)
+        # document co-occurrence predicts a superset of the sentence pairs: recall at least as high
+        assert scores["cooccurrence_document"]["r"] >= scores["cooccurrence_sentence"]["r"]
+    assert result["speed"]["words"] == sum(len(blank.make_doc(row[0])) for row in REL_TOY)
+    results = {"date": "today", "machine": {"nproc": 2, "cpu": "cpu"}, "threads": 1, "command": "cmd",
+               "systems": {"tiny": result}, "pick": "tiny", "anchors": bench_e2e.ANCHORS}
+    text = bench_e2e.markdown(results, "cmd")
+    assert "| tiny (pick) |" in text and "... and linked to the right ids" in text and "Targets (test): CID F" in text
+    bench_e2e.plot_waterfall(results, tmp_path / "waterfall.png")
+    assert (tmp_path / "waterfall.png").read_bytes()[:4] == b"\x89PNG"
