@@ -43,6 +43,7 @@ class Calibration(NamedTuple):
     scores: Dict[str, float]
     previous: float
     previous_scores: Dict[str, float]
+    n_docs: int
 
 
 class NerCalibration(NamedTuple):
@@ -178,7 +179,7 @@ def calibrate(
                          "of its type pairs (a pipeline without NER needs --gold-entities)")
     threshold, scores = tune_threshold(examples, thresholds)
     set_threshold(nlp, component, threshold)
-    return Calibration(threshold, scores, previous, concept_prf(examples, previous))
+    return Calibration(threshold, scores, previous, concept_prf(examples, previous), len(examples))
 
 
 def _prf(scores: Dict[str, float]) -> str:
@@ -241,9 +242,14 @@ def calibrate_command(
                               batch_size=batch_size)
     except (ValueError, KBFormatError) as err:
         msg.fail(str(err), exits=1)
+    how = "gold entities" if gold_entities else "end to end"
+    nlp.meta.setdefault("calibration", {})[component] = {
+        "threshold": found.threshold, "dev_docs": found.n_docs, "entities": how, "dev_path": str(dev_path),
+        **{f"dev_{k}": found.scores[k] for k in ("p", "r", "f")}}
     nlp.to_disk(output)
     msg.text(f"dev concept-level P / R / F at the previous threshold {found.previous}: {_prf(found.previous_scores)}")
-    msg.good(f"{component} threshold = {found.threshold}: dev concept-level P / R / F = {_prf(found.scores)}")
+    msg.good(f"{component} threshold = {found.threshold}: dev concept-level P / R / F = {_prf(found.scores)} "
+             f"({found.n_docs} dev documents, {how})")
     msg.good(f"Saved the calibrated pipeline to {output}")
 
 

@@ -33,6 +33,10 @@ def test_calibrate_saves_the_tuned_threshold(joint_model, dev, tmp_path):
     threshold = float(re.search(r"biobert_rel threshold = ([0-9.]+)", output).group(1))
     assert threshold in DEFAULT_THRESHOLDS and "previous threshold 0.5" in output
     assert saved_thresholds(out) == (threshold, threshold)
+    assert "(2 dev documents, gold entities)" in output
+    calibration = spacy.load(out).meta["calibration"]["biobert_rel"]
+    assert calibration["threshold"] == pytest.approx(threshold, abs=1e-12) and calibration["dev_docs"] == 2
+    assert calibration["entities"] == "gold entities" and 0 <= calibration["dev_f"] <= 1
 
 
 def test_the_threshold_survives_spacy_load_in_cfg_and_config(joint_model, dev, tmp_path):
