@@ -13,7 +13,8 @@ Outputs:
 * a **file** (``.jsonl``, ``.pubtator``, ``.xml``): the driver consumes the rows in input order and writes them
   with the local writers -- the same file as the local backend, byte for byte, with the same rules: bad records
   stop the run or are skipped (``skip_bad``), a repeated id is a bad record, a partial JSONL/PubTator output
-  is resumed (its ids are not annotated again).
+  is resumed (its ids are not annotated again) and a complete one appears only at the end (see
+  :mod:`spacy_biobert.batch.resume`).
 * a **folder of shards** (``jsonl-shards``, ``parquet``; :mod:`spacy_biobert.batch.ray_sinks`): written by the
   cluster, one shard per write task. Bad records stop the run or are skipped as above; a folder is not
   resumed (pass ``overwrite``), and an id repeated in the input -- only found once both are written -- fails the
@@ -211,8 +212,7 @@ def run_ray(
     Returns:
         The :class:`Summary` and what the output format could not hold (reason -> count).
     """
-    from ..output.writers import WRITERS
-    from .resume import done_ids
+    from .resume import resumable_writer
 
     options = options or RayOptions()
     ray = require_ray()
@@ -229,13 +229,9 @@ def run_ray(
                 raise ValueError(f"{output_path} is not empty and a sharded output cannot be resumed: pass --overwrite")
             _write_shards(datasets, output_path, output_format, skip_bad, model, batch_size, options, summary)
             return summary, lossy
-        if overwrite and output_path.exists():
-            output_path.unlink()
-        done = done_ids(output_path, output_format)
-        done_ref = ray.put(done) if done else None
-        output_path.parent.mkdir(parents=True, exist_ok=True)
         seen: Dict[str, str] = {}
-        with WRITERS[output_format](output_path, append=bool(done)) as writer:
+        with resumable_writer(output_path, output_format, overwrite) as (writer, done):
+            done_ref = ray.put(done) if done else None
             for ds in datasets:
                 rows = annotated(ds, model, batch_size, options, done_ref).iter_rows()
                 consume(rows, writer.write, summary, skip_bad, on_record or (lambda: None), seen)
