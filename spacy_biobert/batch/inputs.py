@@ -8,7 +8,8 @@ yields a :class:`Skipped` in its place instead, so a caller can report every ski
 * ``text`` -- a ``.txt`` file is one document (id: the file name without suffix); a folder holds one document
   per ``*.txt`` file, in name order. Files must be UTF-8.
 * ``jsonl`` -- one ``{"id": ..., "text": ...}`` object per line (blank lines are ignored); ``id`` is required
-  and unique, ``text`` a string.
+  and unique, ``text`` a string; both valid Unicode (a lone surrogate escape such as ``"\\ud83d"`` is a bad
+  record).
 * ``pubtator`` / ``bioc`` -- read by our corpus converters; the text (title + " " + abstract) is annotated,
   gold annotations in the file are ignored. A bad PubTator block is skippable; problems of the whole file
   (truncation, bad encoding, broken XML) are not.
@@ -20,6 +21,7 @@ from typing import Dict, Iterator, NamedTuple, Union
 from ..corpus.bioc import read_bioc
 from ..corpus.builder import CorpusFormatError
 from ..corpus.pubtator import document_blocks, parse_block, read_lines
+from ..errors import unicode_problem
 
 FORMATS = ("text", "jsonl", "pubtator", "bioc")
 SUFFIXES = {".txt": "text", ".jsonl": "jsonl", ".pubtator": "pubtator", ".xml": "bioc", ".bioc": "bioc"}
@@ -86,6 +88,10 @@ def _jsonl_doc(raw: bytes, where: str) -> Item:
         return Skipped(where, "missing 'id'")
     if not isinstance(text, str):
         return Skipped(where, f"'text' must be a string, got {type(text).__name__}")
+    for name, value in (("id", str(doc_id)), ("text", text)):
+        problem = unicode_problem(value)
+        if problem:
+            return Skipped(where, f"{name!r} holds a {problem}")
     return InputDoc(str(doc_id), text, where)
 
 

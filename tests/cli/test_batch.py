@@ -137,3 +137,12 @@ def test_a_crash_while_writing_leaves_no_output_and_the_rerun_completes_it(model
     assert (summary.resumed, summary.written) == (1, 2)
     assert out.read_bytes() == (tmp_path / "full.jsonl").read_bytes()
     assert not (tmp_path / "out.jsonl.partial").exists()
+
+
+def test_a_lone_surrogate_is_a_bad_record_not_a_crash(model, tmp_path):
+    source = jsonl_input(tmp_path / "in.jsonl", extra='{"id": "d4", "text": "bad \\ud83d here"}\n')
+    result = said("annotate", model, source, tmp_path / "out.jsonl", exit_code=1)
+    assert f"{source}:4: 'text' holds a lone surrogate" in result
+    result = said("annotate", model, source, tmp_path / "skip.jsonl", "--skip-bad")
+    assert "3 records written" in result and "1 skipped, 4 read" in result
+    assert f"skipped {source}:4: 'text' holds a lone surrogate" in result

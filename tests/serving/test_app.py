@@ -150,6 +150,14 @@ def test_invalid_utf8_is_refused_without_a_crash(client):
     assert client.get("/healthz").status_code == 200
 
 
+@pytest.mark.parametrize("document", ['{"text": "bad \\ud83d here"}', '{"id": "\\udfff", "text": "a"}'])
+def test_a_lone_surrogate_is_422_naming_it(client, document):
+    res = client.post("/v1/annotate", content=f'{{"documents": [{document}]}}'.encode("utf8"),
+                      headers={"content-type": "application/json"})
+    assert res.status_code == 422, res.text
+    assert "lone surrogate" in res.json()["detail"][0]["msg"]
+
+
 def test_too_many_documents_is_413(client):
     res = annotate(client, [{"text": "a"}] * 5)
     assert res.status_code == 413 and "too many documents: 5" in res.json()["detail"]
