@@ -16,7 +16,7 @@ yields a :class:`Skipped` in its place instead, so a caller can report every ski
 """
 import json
 from pathlib import Path
-from typing import Dict, Iterator, NamedTuple, Union
+from typing import Callable, Dict, Iterator, NamedTuple, Optional, Union
 
 from ..corpus.bioc import read_bioc
 from ..corpus.builder import CorpusFormatError
@@ -120,13 +120,17 @@ def _bioc(path: Path) -> Iterator[Item]:
 READERS = {"text": _text_files, "jsonl": _jsonl, "pubtator": _pubtator, "bioc": _bioc}
 
 
-def read_inputs(path: Path, fmt: str, skip_bad: bool = False) -> Iterator[Item]:
+def read_inputs(
+    path: Path, fmt: str, skip_bad: bool = False, refuse: Optional[Callable[[str, str], Optional[str]]] = None
+) -> Iterator[Item]:
     """Stream the documents of ``path``.
 
     Args:
         path: input file or folder.
         fmt: one of :data:`FORMATS`.
         skip_bad: yield :class:`Skipped` for a bad record instead of raising.
+        refuse: ``(id, text) -> why the output cannot hold that document`` (or None): such a document is a bad
+            record (e.g. :meth:`~spacy_biobert.output.writers.RecordWriter.refusal`).
     Yields:
         :class:`InputDoc` (or :class:`Skipped`) in input order.
     Raises:
@@ -139,6 +143,8 @@ def read_inputs(path: Path, fmt: str, skip_bad: bool = False) -> Iterator[Item]:
     for item in READERS[fmt](Path(path)):
         if isinstance(item, InputDoc) and item.id in seen:
             item = Skipped(item.where, f"document id {item.id!r} repeats the one at {seen[item.id]}")
+        elif isinstance(item, InputDoc) and refuse is not None and refuse(item.id, item.text):
+            item = Skipped(item.where, refuse(item.id, item.text))
         if isinstance(item, Skipped):
             if not skip_bad:
                 raise BadInput(item.where, item.problem)

@@ -146,26 +146,29 @@ def input_datasets(path: Path, fmt: str) -> Iterator[Any]:
 
 
 def consume(rows: Iterable[Dict[str, Any]], write: Callable[[Dict], None], summary: Summary, skip_bad: bool,
-            tick: Callable[[], None], seen: Dict[str, str]) -> None:
-    """The local rules over annotated rows in input order: bad records and repeated ids (``seen``: id -> where)
-    skipped or fatal, resumed ids counted, records written."""
+            tick: Callable[[], None], seen: Dict[str, str],
+            refuse: Optional[Callable[[str, str], Optional[str]]] = None) -> None:
+    """The local rules over annotated rows in input order: bad records, repeated ids (``seen``: id -> where) and
+    records the output cannot hold (``refuse``: ``(id, text) -> why``) skipped or fatal, resumed ids counted,
+    records written."""
     for r in rows:
         summary.read += 1
-        skip = None
-        if r["problem"] is not None:
-            skip = Skipped(r["where"], r["problem"])
-        elif r["id"] in seen:
-            skip = Skipped(r["where"], f"document id {r['id']!r} repeats the one at {seen[r['id']]}")
-        if skip is not None:
+        record = json.loads(r["record"]) if r["problem"] is None and r["status"] != "done" else None
+        problem = r["problem"]
+        if problem is None and r["id"] in seen:
+            problem = f"document id {r['id']!r} repeats the one at {seen[r['id']]}"
+        if problem is None and record is not None and refuse is not None:
+            problem = refuse(str(record["id"]), record["text"])
+        if problem is not None:
             if not skip_bad:
-                raise BadInput(skip.where, skip.problem)
-            summary.skipped.append(skip)
+                raise BadInput(r["where"], problem)
+            summary.skipped.append(Skipped(r["where"], problem))
         else:
             seen[r["id"]] = r["where"]
-            if r["status"] == "done":
+            if record is None:
                 summary.resumed += 1
             else:
-                write(json.loads(r["record"]))
+                write(record)
                 summary.written += 1
         tick()
 
@@ -234,7 +237,8 @@ def run_ray(
             done_ref = ray.put(done) if done else None
             for ds in datasets:
                 rows = annotated(ds, model, batch_size, options, done_ref).iter_rows()
-                consume(rows, writer.write, summary, skip_bad, on_record or (lambda: None), seen)
+                consume(rows, writer.write, summary, skip_bad, on_record or (lambda: None), seen,
+                        writer.refusal)
         return summary, dict(writer.lossy)
     finally:
         if started:

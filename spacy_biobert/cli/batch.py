@@ -102,7 +102,7 @@ def annotate_corpus(
     bar = tqdm(total=count_inputs(input_path, in_fmt), unit="doc", file=sys.stderr, mininterval=2.0,
                desc="annotate")
     with resumable_writer(output_path, out_fmt, overwrite) as (writer, done):
-        items = read_inputs(input_path, in_fmt, skip_bad=skip_bad)
+        items = read_inputs(input_path, in_fmt, skip_bad=skip_bad, refuse=writer.refusal)
         summary = run_local(nlp, items, writer, done, batch_size, on_record=lambda: bar.update(1))
     bar.close()
     print_summary(summary, output_path, dict(writer.lossy))

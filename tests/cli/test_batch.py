@@ -146,3 +146,14 @@ def test_a_lone_surrogate_is_a_bad_record_not_a_crash(model, tmp_path):
     result = said("annotate", model, source, tmp_path / "skip.jsonl", "--skip-bad")
     assert "3 records written" in result and "1 skipped, 4 read" in result
     assert f"skipped {source}:4: 'text' holds a lone surrogate" in result
+
+
+def test_an_id_pubtator_cannot_hold_is_refused_and_resume_never_duplicates(model, tmp_path):
+    source = jsonl_input(tmp_path / "in.jsonl", {"a|b": "Famotidine induced delirium .", "c": "Cocaine ."})
+    out = tmp_path / "out.pubtator"
+    result = said("annotate", model, source, out, exit_code=1)
+    assert f"{source}:1: PubTator cannot hold it: the id 'a|b' holds '|'" in result
+    for run in range(2):
+        result = said("annotate", model, source, out, "--skip-bad")
+        assert f"{1 - run} records written to {out} ({run} already there, 1 skipped" in result
+    assert [doc.doc_id for doc in read_pubtator(out)] == ["c"]
