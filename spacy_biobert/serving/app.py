@@ -12,9 +12,10 @@ Endpoints (OpenAPI at ``/docs``, schema at ``/openapi.json``):
 
 Errors answer JSON ``{"detail": ...}``: 413 for a body, a document count or a text over the limits
 (:class:`~spacy_biobert.serving.settings.ServerSettings`), 422 for a body that is not UTF-8, malformed JSON, a
-wrong shape, a text or id that is not valid Unicode (a lone surrogate escape) or duplicate ids, 503 while loading or when ``max_pending`` requests are already waiting. The pipeline is loaded in the
-lifespan on the inference thread (:class:`~spacy_biobert.serving.engine.Annotator`), which runs every request
-in turn, so the event loop keeps answering ``/healthz`` and ``/readyz`` during inference.
+wrong shape, a text or id that is not valid Unicode (a lone surrogate escape) or duplicate ids, 503 while
+loading or when ``max_pending`` requests are already waiting. The pipeline is loaded in the lifespan on the
+inference thread (:class:`~spacy_biobert.serving.engine.Annotator`), which runs every request in turn, so the
+event loop keeps answering ``/healthz`` and ``/readyz`` during inference.
 
 FastAPI and uvicorn are an optional extra: ``pip install "spacy-biobert[serve]"``.
 """

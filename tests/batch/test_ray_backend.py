@@ -132,4 +132,5 @@ def test_consume_skips_a_record_the_output_cannot_hold():
     refuse = lambda doc_id, text: "no '|' here" if "|" in doc_id else None  # noqa: E731
     specs = [("a|b", None, "ok"), ("c", None, "ok")]
     consume(rows(*specs), written.append, summary, True, lambda: None, {}, refuse)
-    assert written == [{"id": "c", "text": ""}] and [(s.where, s.problem) for s in summary.skipped] == [("in:1", "no '|' here")]
+    assert written == [{"id": "c", "text": ""}]
+    assert [(s.where, s.problem) for s in summary.skipped] == [("in:1", "no '|' here")]
