@@ -66,8 +66,9 @@ def done_ids(path: Path, fmt: str) -> Set[str]:
 
 
 def partial_path(path: Path) -> Path:
-    """Where a run writes ``path`` until it is complete."""
-    return Path(path).with_name(Path(path).name + PARTIAL_SUFFIX)
+    """Where a run writes ``path`` until it is complete (beside it)."""
+    path = Path(path).absolute()  # "." has no name
+    return path.with_name(path.name + PARTIAL_SUFFIX)
 
 
 def _holds_data(path: Path) -> bool:

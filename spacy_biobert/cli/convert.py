@@ -10,6 +10,7 @@ from spacy.tokens import DocBin
 from wasabi import msg
 
 from ..corpus import READERS, ConversionStats, CorpusFormatError, build_docs
+from ._paths import refuse_overwriting_or_exit
 
 DEFAULT_TOKENIZER = {"@tokenizers": "spacy_biobert.Tokenizer.v1"}
 
@@ -64,6 +65,8 @@ def convert_command(
     entities (label, kb_id) and relations."""
     if file_format not in READERS:
         msg.fail(f"Unknown format {file_format!r}; choose one of {', '.join(READERS)}", exits=1)
+    output = output_dir / f"{name or corpus_name(input_path)}.spacy"
+    refuse_overwriting_or_exit([output, summary_json], [input_path, config])
     nlp = conversion_nlp(config)
     stats = ConversionStats()
     try:
@@ -71,7 +74,6 @@ def convert_command(
     except CorpusFormatError as err:
         msg.fail(str(err), exits=1)
     output_dir.mkdir(parents=True, exist_ok=True)
-    output = output_dir / f"{name or corpus_name(input_path)}.spacy"
     DocBin(docs=docs, store_user_data=True).to_disk(output)
     print_summary(stats, output)
     if summary_json is not None:
