@@ -4,11 +4,18 @@ anything for writing.
 An output is refused when it is an input file (the same path, a symlink to it or a hard link: the same inode)
 or a folder holding one (a command writing a pipeline or a KB into that folder could overwrite it). An input
 folder stands for the files of it that the command reads (``pattern``: by default every file under it).
+
+A file output is written whole or not at all (:func:`atomic_output`): to ``OUTPUT.partial`` first, renamed to
+``OUTPUT`` once complete, as ``annotate`` does (:mod:`spacy_biobert.batch.resume`).
 """
+import os
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Dict, Iterable, Optional, Tuple, Union
+from typing import Dict, Iterable, Iterator, Optional, Tuple, Union
 
 from wasabi import msg
+
+from ..batch.resume import partial_path
 
 PathLike = Union[str, Path]
 
@@ -72,3 +79,15 @@ def refuse_overwriting_or_exit(
     except OutputOverwritesInput as err:
         msg.fail(str(err), exits=1)
 
+
+
+@contextmanager
+def atomic_output(path: PathLike) -> Iterator[Path]:
+    """The path to write ``path``'s content to: renamed to ``path`` when the block completes, removed if it fails,
+    so ``path`` is never left half-written."""
+    partial = partial_path(Path(path))
+    try:
+        yield partial
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)

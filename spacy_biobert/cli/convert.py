@@ -10,7 +10,7 @@ from spacy.tokens import DocBin
 from wasabi import msg
 
 from ..corpus import READERS, ConversionStats, CorpusFormatError, build_docs
-from ._paths import refuse_overwriting_or_exit
+from ._paths import atomic_output, refuse_overwriting_or_exit
 
 DEFAULT_TOKENIZER = {"@tokenizers": "spacy_biobert.Tokenizer.v1"}
 
@@ -74,7 +74,9 @@ def convert_command(
     except CorpusFormatError as err:
         msg.fail(str(err), exits=1)
     output_dir.mkdir(parents=True, exist_ok=True)
-    DocBin(docs=docs, store_user_data=True).to_disk(output)
+    with atomic_output(output) as partial:
+        DocBin(docs=docs, store_user_data=True).to_disk(partial)
     print_summary(stats, output)
     if summary_json is not None:
-        summary_json.write_text(json.dumps(stats.as_dict(), indent=2), encoding="utf8")
+        with atomic_output(summary_json) as partial:
+            partial.write_text(json.dumps(stats.as_dict(), indent=2), encoding="utf8")

@@ -25,7 +25,7 @@ from wasabi import msg
 from ..corpus import DOC_ID_ATTR, read_pubtator
 from ..corpus.readers import TotalLimitCorpus, create_gold_ents_corpus
 from ..scoring.ner import CharMention, predicted_char_mentions, score_char_offsets
-from ._paths import refuse_overwriting_or_exit
+from ._paths import atomic_output, refuse_overwriting_or_exit
 
 
 def gold_char_mentions(path: Path) -> Set[CharMention]:
@@ -98,5 +98,6 @@ def evaluate_command(
     msg.table(rows, header=("metric", "value"), divider=True)
     if output is not None:
         output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(json.dumps(scores, indent=2, default=float), encoding="utf8")
+        with atomic_output(output) as partial:
+            partial.write_text(json.dumps(scores, indent=2, default=float), encoding="utf8")
         msg.good(f"Saved scores to {output}")
