@@ -3,6 +3,8 @@ import pytest
 
 from spacy_biobert.batch.resume import done_ids, partial_path, resumable_writer
 
+A, B = '{"id": "a", "text": ""}\n', '{"id": "b", "text": ""}\n'
+
 
 def test_jsonl_keeps_whole_records_and_cuts_a_partial_one(tmp_path):
     path = tmp_path / "out.jsonl"
@@ -27,28 +29,28 @@ def test_missing_empty_and_bioc(tmp_path):
 def test_a_run_writes_a_partial_file_and_renames_it_when_complete(tmp_path):
     path = tmp_path / "out.jsonl"
     with resumable_writer(path, "jsonl") as (writer, done):
-        writer.write({"id": "a"})
+        writer.write({"id": "a", "text": ""})
         assert done == set() and not path.exists() and partial_path(path).exists()
-    assert path.read_text() == '{"id": "a"}\n' and not partial_path(path).exists()
+    assert path.read_text() == A and not partial_path(path).exists()
 
 
 def test_resume_goes_on_from_a_copy_and_overwrite_replaces_only_at_the_end(tmp_path):
     path = tmp_path / "out.jsonl"
-    path.write_text('{"id": "a"}\n')
+    path.write_text(A)
     with pytest.raises(RuntimeError):
         with resumable_writer(path, "jsonl") as (writer, done):
             assert done == {"a"}
-            writer.write({"id": "b"})
+            writer.write({"id": "b", "text": ""})
             raise RuntimeError("killed")
-    assert path.read_text() == '{"id": "a"}\n'  # the complete output is untouched
+    assert path.read_text() == A  # the complete output is untouched
     with resumable_writer(path, "jsonl") as (writer, done):  # goes on from the partial file
         assert done == {"a", "b"}
-    assert path.read_text() == '{"id": "a"}\n{"id": "b"}\n'
+    assert path.read_text() == A + B
     with pytest.raises(RuntimeError):
         with resumable_writer(path, "jsonl", overwrite=True) as (writer, done):
             assert done == set()
             raise RuntimeError("killed")
-    assert path.read_text() == '{"id": "a"}\n{"id": "b"}\n'
+    assert path.read_text() == A + B
 
 
 def test_bioc_refuses_an_existing_output_and_starts_a_partial_one_over(tmp_path):
