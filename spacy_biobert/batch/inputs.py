@@ -141,10 +141,10 @@ def read_inputs(
         raise ValueError(f"unknown input format {fmt!r}; expected one of {FORMATS}")
     seen: Dict[str, str] = {}
     for item in READERS[fmt](Path(path)):
-        if isinstance(item, InputDoc) and item.id in seen:
-            item = Skipped(item.where, f"document id {item.id!r} repeats the one at {seen[item.id]}")
-        elif isinstance(item, InputDoc) and refuse is not None and refuse(item.id, item.text):
-            item = Skipped(item.where, refuse(item.id, item.text))
+        if isinstance(item, InputDoc):
+            problem = (f"document id {item.id!r} repeats the one at {seen[item.id]}" if item.id in seen
+                       else refuse(item.id, item.text) if refuse is not None else None)
+            item = Skipped(item.where, problem) if problem else item
         if isinstance(item, Skipped):
             if not skip_bad:
                 raise BadInput(item.where, item.problem)
