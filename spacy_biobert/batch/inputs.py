@@ -8,18 +8,20 @@ yields a :class:`Skipped` in its place instead, so a caller can report every ski
 * ``text`` -- a ``.txt`` file is one document (id: the file name without suffix); a folder holds one document
   per ``*.txt`` file, in name order. Files must be UTF-8.
 * ``jsonl`` -- one ``{"id": ..., "text": ...}`` object per line (blank lines are ignored); ``id`` is required
-  and unique, ``text`` a string.
+  and unique, ``text`` a string; both valid Unicode (a lone surrogate escape such as ``"\\ud83d"`` is a bad
+  record).
 * ``pubtator`` / ``bioc`` -- read by our corpus converters; the text (title + " " + abstract) is annotated,
   gold annotations in the file are ignored. A bad PubTator block is skippable; problems of the whole file
   (truncation, bad encoding, broken XML) are not.
 """
 import json
 from pathlib import Path
-from typing import Dict, Iterator, NamedTuple, Union
+from typing import Callable, Dict, Iterator, NamedTuple, Optional, Union
 
 from ..corpus.bioc import read_bioc
 from ..corpus.builder import CorpusFormatError
 from ..corpus.pubtator import document_blocks, parse_block, read_lines
+from ..errors import unicode_problem
 
 FORMATS = ("text", "jsonl", "pubtator", "bioc")
 SUFFIXES = {".txt": "text", ".jsonl": "jsonl", ".pubtator": "pubtator", ".xml": "bioc", ".bioc": "bioc"}
@@ -86,6 +88,10 @@ def _jsonl_doc(raw: bytes, where: str) -> Item:
         return Skipped(where, "missing 'id'")
     if not isinstance(text, str):
         return Skipped(where, f"'text' must be a string, got {type(text).__name__}")
+    for name, value in (("id", str(doc_id)), ("text", text)):
+        problem = unicode_problem(value)
+        if problem:
+            return Skipped(where, f"{name!r} holds a {problem}")
     return InputDoc(str(doc_id), text, where)
 
 
@@ -114,13 +120,17 @@ def _bioc(path: Path) -> Iterator[Item]:
 READERS = {"text": _text_files, "jsonl": _jsonl, "pubtator": _pubtator, "bioc": _bioc}
 
 
-def read_inputs(path: Path, fmt: str, skip_bad: bool = False) -> Iterator[Item]:
+def read_inputs(
+    path: Path, fmt: str, skip_bad: bool = False, refuse: Optional[Callable[[str, str], Optional[str]]] = None
+) -> Iterator[Item]:
     """Stream the documents of ``path``.
 
     Args:
         path: input file or folder.
         fmt: one of :data:`FORMATS`.
         skip_bad: yield :class:`Skipped` for a bad record instead of raising.
+        refuse: ``(id, text) -> why the output cannot hold that document`` (or None): such a document is a bad
+            record (e.g. :meth:`~spacy_biobert.output.writers.RecordWriter.refusal`).
     Yields:
         :class:`InputDoc` (or :class:`Skipped`) in input order.
     Raises:
@@ -131,8 +141,10 @@ def read_inputs(path: Path, fmt: str, skip_bad: bool = False) -> Iterator[Item]:
         raise ValueError(f"unknown input format {fmt!r}; expected one of {FORMATS}")
     seen: Dict[str, str] = {}
     for item in READERS[fmt](Path(path)):
-        if isinstance(item, InputDoc) and item.id in seen:
-            item = Skipped(item.where, f"document id {item.id!r} repeats the one at {seen[item.id]}")
+        if isinstance(item, InputDoc):
+            problem = (f"document id {item.id!r} repeats the one at {seen[item.id]}" if item.id in seen
+                       else refuse(item.id, item.text) if refuse is not None else None)
+            item = Skipped(item.where, problem) if problem else item
         if isinstance(item, Skipped):
             if not skip_bad:
                 raise BadInput(item.where, item.problem)

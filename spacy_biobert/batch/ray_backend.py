@@ -13,7 +13,8 @@ Outputs:
 * a **file** (``.jsonl``, ``.pubtator``, ``.xml``): the driver consumes the rows in input order and writes them
   with the local writers -- the same file as the local backend, byte for byte, with the same rules: bad records
   stop the run or are skipped (``skip_bad``), a repeated id is a bad record, a partial JSONL/PubTator output
-  is resumed (its ids are not annotated again).
+  is resumed (its ids are not annotated again) and a complete one appears only at the end (see
+  :mod:`spacy_biobert.batch.resume`).
 * a **folder of shards** (``jsonl-shards``, ``parquet``; :mod:`spacy_biobert.batch.ray_sinks`): written by the
   cluster, one shard per write task. Bad records stop the run or are skipped as above; a folder is not
   resumed (pass ``overwrite``), and an id repeated in the input -- only found once both are written -- fails the
@@ -145,26 +146,29 @@ def input_datasets(path: Path, fmt: str) -> Iterator[Any]:
 
 
 def consume(rows: Iterable[Dict[str, Any]], write: Callable[[Dict], None], summary: Summary, skip_bad: bool,
-            tick: Callable[[], None], seen: Dict[str, str]) -> None:
-    """The local rules over annotated rows in input order: bad records and repeated ids (``seen``: id -> where)
-    skipped or fatal, resumed ids counted, records written."""
+            tick: Callable[[], None], seen: Dict[str, str],
+            refuse: Optional[Callable[[str, str], Optional[str]]] = None) -> None:
+    """The local rules over annotated rows in input order: bad records, repeated ids (``seen``: id -> where) and
+    records the output cannot hold (``refuse``: ``(id, text) -> why``) skipped or fatal, resumed ids counted,
+    records written."""
     for r in rows:
         summary.read += 1
-        skip = None
-        if r["problem"] is not None:
-            skip = Skipped(r["where"], r["problem"])
-        elif r["id"] in seen:
-            skip = Skipped(r["where"], f"document id {r['id']!r} repeats the one at {seen[r['id']]}")
-        if skip is not None:
+        record = json.loads(r["record"]) if r["problem"] is None and r["status"] != "done" else None
+        problem = r["problem"]
+        if problem is None and r["id"] in seen:
+            problem = f"document id {r['id']!r} repeats the one at {seen[r['id']]}"
+        if problem is None and record is not None and refuse is not None:
+            problem = refuse(str(record["id"]), record["text"])
+        if problem is not None:
             if not skip_bad:
-                raise BadInput(skip.where, skip.problem)
-            summary.skipped.append(skip)
+                raise BadInput(r["where"], problem)
+            summary.skipped.append(Skipped(r["where"], problem))
         else:
             seen[r["id"]] = r["where"]
-            if r["status"] == "done":
+            if record is None:
                 summary.resumed += 1
             else:
-                write(json.loads(r["record"]))
+                write(record)
                 summary.written += 1
         tick()
 
@@ -211,8 +215,7 @@ def run_ray(
     Returns:
         The :class:`Summary` and what the output format could not hold (reason -> count).
     """
-    from ..output.writers import WRITERS
-    from .resume import done_ids
+    from .resume import resumable_writer
 
     options = options or RayOptions()
     ray = require_ray()
@@ -229,16 +232,13 @@ def run_ray(
                 raise ValueError(f"{output_path} is not empty and a sharded output cannot be resumed: pass --overwrite")
             _write_shards(datasets, output_path, output_format, skip_bad, model, batch_size, options, summary)
             return summary, lossy
-        if overwrite and output_path.exists():
-            output_path.unlink()
-        done = done_ids(output_path, output_format)
-        done_ref = ray.put(done) if done else None
-        output_path.parent.mkdir(parents=True, exist_ok=True)
         seen: Dict[str, str] = {}
-        with WRITERS[output_format](output_path, append=bool(done)) as writer:
+        with resumable_writer(output_path, output_format, overwrite) as (writer, done):
+            done_ref = ray.put(done) if done else None
             for ds in datasets:
                 rows = annotated(ds, model, batch_size, options, done_ref).iter_rows()
-                consume(rows, writer.write, summary, skip_bad, on_record or (lambda: None), seen)
+                consume(rows, writer.write, summary, skip_bad, on_record or (lambda: None), seen,
+                        writer.refusal)
         return summary, dict(writer.lossy)
     finally:
         if started:

@@ -1,12 +1,24 @@
-"""Resuming a partly written output: which ids it holds, after cutting off a record cut short by a crash.
+"""Writing an output so that a crash never leaves a half-written file that looks finished, and resuming it.
 
-JSONL and PubTator outputs are appended to: the complete records already there are kept (a trailing partial
-line or block is removed) and their ids are passed over. A BioC XML collection cannot be appended to:
-resuming one is refused (write a new file or pass ``--overwrite``).
+A run writes to ``OUTPUT.partial`` beside ``OUTPUT`` and renames it to ``OUTPUT`` once every record is written
+(:func:`resumable_writer`): ``OUTPUT`` is always absent or complete. JSONL and PubTator outputs are resumed: a
+run goes on from the ``.partial`` file an interrupted run left (else from a copy of an existing ``OUTPUT``),
+keeping its complete records (a trailing partial line or block is cut off) and passing over their ids. A BioC
+XML collection cannot be appended to: an existing one is refused (write a new file or pass ``--overwrite``), and
+a ``.partial`` one is started over.
 """
 import json
+import os
+import shutil
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Set
+from typing import Iterator, Set, Tuple
+
+from ..output.writers import WRITERS, RecordWriter
+
+#: Output formats that can be resumed (appended to).
+RESUMABLE = ("jsonl", "pubtator")
+PARTIAL_SUFFIX = ".partial"
 
 
 def _cut(path: Path, keep: int) -> None:
@@ -51,3 +63,38 @@ def done_ids(path: Path, fmt: str) -> Set[str]:
     if fmt == "pubtator":
         return pubtator_done(path)
     raise ValueError(f"{path} exists and a {fmt} output cannot be resumed: pass --overwrite or a new file")
+
+
+def partial_path(path: Path) -> Path:
+    """Where a run writes ``path`` until it is complete (beside it)."""
+    path = Path(path).absolute()  # "." has no name
+    return path.with_name(path.name + PARTIAL_SUFFIX)
+
+
+def _holds_data(path: Path) -> bool:
+    return path.exists() and path.stat().st_size > 0
+
+
+@contextmanager
+def resumable_writer(path: Path, fmt: str, overwrite: bool = False) -> Iterator[Tuple[RecordWriter, Set[str]]]:
+    """A writer of ``fmt`` on ``path``'s partial file and the ids it already holds; renamed to ``path`` on success.
+
+    Args:
+        path: the output file.
+        fmt: a key of :data:`~spacy_biobert.output.writers.WRITERS`.
+        overwrite: start over (``path`` itself is replaced only when the new output is complete).
+    Raises:
+        ValueError: for an existing non-empty output of a format that cannot be resumed (without ``overwrite``).
+    """
+    path, partial = Path(path), partial_path(path)
+    if not overwrite and fmt not in RESUMABLE and _holds_data(path):
+        done_ids(path, fmt)  # raises: cannot be resumed
+    if overwrite or fmt not in RESUMABLE:
+        partial.unlink(missing_ok=True)
+    elif not partial.exists() and _holds_data(path):
+        shutil.copyfile(path, partial)
+    done = done_ids(partial, fmt)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with WRITERS[fmt](partial, append=bool(done)) as writer:
+        yield writer, done
+    os.replace(partial, path)

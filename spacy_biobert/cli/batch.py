@@ -4,6 +4,8 @@ Formats follow the file suffixes (``.txt``/folder, ``.jsonl``, ``.pubtator``, ``
 streams (bounded memory), shows progress (documents/s and, where the input size is known, an ETA), resumes a
 partly written JSONL/PubTator output, and names file and line of a bad input record -- or, with
 ``--skip-bad``, passes over it and lists every skip at the end. Records in = written + resumed + skipped.
+An output path that is an input file (or the model) is refused before anything is written, and the output is
+written to ``OUTPUT.partial`` and renamed when complete (:mod:`spacy_biobert.batch.resume`).
 """
 import sys
 from pathlib import Path
@@ -16,9 +18,10 @@ from wasabi import msg
 from ..batch.inputs import BadInput, guess_format, read_inputs
 from ..batch.local import Summary, run_local
 from ..batch.ray_backend import RayOptions, run_ray
-from ..batch.resume import done_ids
+from ..batch.resume import partial_path, resumable_writer
 from ..corpus.builder import CorpusFormatError
 from ..output.writers import WRITERS
+from ._paths import refuse_overwriting
 
 OUTPUT_SUFFIXES = {writer.suffix: name for name, writer in WRITERS.items()}
 #: Folder outputs of the Ray backend (written by the cluster): no suffix -> JSONL shards, .parquet -> Parquet.
@@ -87,20 +90,19 @@ def annotate_corpus(
         raise ValueError(f"unknown backend {backend!r}; expected one of {BACKENDS}")
     in_fmt = resolve_input_format(input_path, input_format, backend)
     out_fmt = output_format(output_path, out_format, backend)
+    outputs = [output_path, partial_path(output_path)]
+    refuse_overwriting(outputs, [input_path], "*.txt" if in_fmt == "text" else "**/*")
+    refuse_overwriting(outputs, [model])
     if backend == "ray":
         return annotate_on_ray(model, input_path, output_path, in_fmt, out_fmt, batch_size, gpu_id, skip_bad,
                                overwrite, ray_options or RayOptions())
-    if overwrite and output_path.exists():
-        output_path.unlink()
-    done = done_ids(output_path, out_fmt)
     if gpu_id >= 0:
         spacy.require_gpu(gpu_id)
     nlp = spacy.load(model)
     bar = tqdm(total=count_inputs(input_path, in_fmt), unit="doc", file=sys.stderr, mininterval=2.0,
                desc="annotate")
-    output_path.parent.mkdir(parents=True, exist_ok=True)
-    with WRITERS[out_fmt](output_path, append=bool(done)) as writer:
-        items = read_inputs(input_path, in_fmt, skip_bad=skip_bad)
+    with resumable_writer(output_path, out_fmt, overwrite) as (writer, done):
+        items = read_inputs(input_path, in_fmt, skip_bad=skip_bad, refuse=writer.refusal)
         summary = run_local(nlp, items, writer, done, batch_size, on_record=lambda: bar.update(1))
     bar.close()
     print_summary(summary, output_path, dict(writer.lossy))

@@ -33,6 +33,7 @@ from ..pipeline.rel import BioBertRel
 from ..relations import get_concept_relations
 from ..scoring.ner_calibration import DEFAULT_OUTSIDE_WEIGHTS, tune_outside_weight
 from ..scoring.rel_threshold import concept_prf, tune_threshold
+from ._paths import refuse_overwriting_or_exit
 from .evaluate import load_examples
 
 
@@ -231,6 +232,8 @@ def calibrate_command(
 
     Pick the data: tune on dev, never on test. The copy loads with spacy.load and keeps the threshold (weight).
     """
+    refuse_overwriting_or_exit([output], [model])
+    refuse_overwriting_or_exit([output], [dev_path], "**/*.spacy")
     setup_gpu(gpu_id)
     nlp = spacy.load(model)
     if is_ner_component(nlp, component):

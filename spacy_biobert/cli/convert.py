@@ -10,6 +10,7 @@ from spacy.tokens import DocBin
 from wasabi import msg
 
 from ..corpus import READERS, ConversionStats, CorpusFormatError, build_docs
+from ._paths import atomic_output, refuse_overwriting_or_exit
 
 DEFAULT_TOKENIZER = {"@tokenizers": "spacy_biobert.Tokenizer.v1"}
 
@@ -64,6 +65,8 @@ def convert_command(
     entities (label, kb_id) and relations."""
     if file_format not in READERS:
         msg.fail(f"Unknown format {file_format!r}; choose one of {', '.join(READERS)}", exits=1)
+    output = output_dir / f"{name or corpus_name(input_path)}.spacy"
+    refuse_overwriting_or_exit([output, summary_json], [input_path, config])
     nlp = conversion_nlp(config)
     stats = ConversionStats()
     try:
@@ -71,8 +74,9 @@ def convert_command(
     except CorpusFormatError as err:
         msg.fail(str(err), exits=1)
     output_dir.mkdir(parents=True, exist_ok=True)
-    output = output_dir / f"{name or corpus_name(input_path)}.spacy"
-    DocBin(docs=docs, store_user_data=True).to_disk(output)
+    with atomic_output(output) as partial:
+        DocBin(docs=docs, store_user_data=True).to_disk(partial)
     print_summary(stats, output)
     if summary_json is not None:
-        summary_json.write_text(json.dumps(stats.as_dict(), indent=2), encoding="utf8")
+        with atomic_output(summary_json) as partial:
+            partial.write_text(json.dumps(stats.as_dict(), indent=2), encoding="utf8")

@@ -25,6 +25,7 @@ from wasabi import msg
 from ..corpus import DOC_ID_ATTR, read_pubtator
 from ..corpus.readers import TotalLimitCorpus, create_gold_ents_corpus
 from ..scoring.ner import CharMention, predicted_char_mentions, score_char_offsets
+from ._paths import atomic_output, refuse_overwriting_or_exit
 
 
 def gold_char_mentions(path: Path) -> Set[CharMention]:
@@ -88,6 +89,8 @@ def evaluate_command(
     gpu_id: int = typer.Option(-1, "--gpu-id", "-g", help="GPU id, -1 for CPU."),
 ) -> None:
     """Evaluate a pipeline: NER and relation scores, end to end or from gold entities."""
+    refuse_overwriting_or_exit([output], [model, pubtator])
+    refuse_overwriting_or_exit([output], [data_path], "**/*.spacy")
     setup_gpu(gpu_id)
     scores = evaluate(spacy.load(model), data_path, gold_entities=gold_entities, pubtator=pubtator)
     rows = [(key, f"{value:.4f}" if isinstance(value, float) else value) for key, value in scores.items()
@@ -95,5 +98,6 @@ def evaluate_command(
     msg.table(rows, header=("metric", "value"), divider=True)
     if output is not None:
         output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(json.dumps(scores, indent=2, default=float), encoding="utf8")
+        with atomic_output(output) as partial:
+            partial.write_text(json.dumps(scores, indent=2, default=float), encoding="utf8")
         msg.good(f"Saved scores to {output}")

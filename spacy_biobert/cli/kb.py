@@ -13,6 +13,7 @@ from wasabi import msg
 from ..corpus import CorpusFormatError
 from ..kb import (KBFormatError, KnowledgeBase, kb_from_corpus, kb_from_jsonl, kb_from_mesh_lite, kb_from_mesh_xml,
                   kb_from_tsv)
+from ._paths import refuse_overwriting_or_exit
 
 kb_app = typer.Typer(help="Knowledge bases for the biobert_linker component.", no_args_is_help=True)
 
@@ -50,6 +51,7 @@ def kb_build_command(
     """Build a knowledge base for biobert_linker from corpora, MeSH and vocabulary files (repeatable options)."""
     if not (corpus or mesh or tsv or jsonl or mesh_xml):
         msg.fail("No source given: use --corpus, --mesh, --tsv, --jsonl or --mesh-xml.", exits=1)
+    refuse_overwriting_or_exit([output], [*corpus, *tsv, *jsonl, *mesh_xml])
     start = time.perf_counter()
     try:
         kb = build_kb(corpus, mesh, tsv, jsonl, mesh_xml)

@@ -7,6 +7,7 @@ import typer
 from wasabi import msg
 
 from ..pipeline.inference import inference_overrides
+from ._paths import refuse_overwriting_or_exit
 
 
 def optimize_command(
@@ -22,6 +23,7 @@ def optimize_command(
     Any pipeline trained with spacy_biobert.TransformerModel.v1/v2 works; the copy loads anywhere with
     spacy.load (annotate, serve, Ray). See BENCHMARKS.md "Speed" for what each setting buys and costs.
     """
+    refuse_overwriting_or_exit([output], [model])
     try:
         overrides = inference_overrides(spacy.load(model).config, sort_windows=sort_windows, int8=int8,
                                         window=window, stride=stride)

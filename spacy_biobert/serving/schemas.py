@@ -5,7 +5,9 @@ server sends exactly what :func:`~spacy_biobert.output.record.doc_to_record` ret
 """
 from typing import Dict, List, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, field_validator
+
+from ..errors import unicode_problem
 
 
 class Document(BaseModel):
@@ -18,6 +20,15 @@ class Document(BaseModel):
         "Missing: the document's index in `documents` as a string (\"0\", \"1\", ...).",
     )
     text: StrictStr = Field(..., description="The text; empty or whitespace-only texts give an empty record.")
+
+    @field_validator("id", "text")
+    @classmethod
+    def valid_unicode(cls, value: object) -> object:
+        """Refuse a lone surrogate (a JSON escape such as "\\ud83d" without its pair): no pipeline can read it."""
+        problem = unicode_problem(value) if isinstance(value, str) else None
+        if problem:
+            raise ValueError(problem)
+        return value
 
 
 class Options(BaseModel):

@@ -35,6 +35,8 @@ def test_text_folder_jsonl_and_pubtator(tmp_path):
     ('{"id": 2, "text": null}', "'text' must be a string"),
     ('[1, 2]', "expected a JSON object"),
     ('{"id": 1, "text": "again"}', "repeats the one at"),
+    ('{"id": 2, "text": "bad \\ud83d here"}', r"'text' holds a lone surrogate '\\ud83d' at character 4"),
+    ('{"id": "\\udfff", "text": "x"}', "'id' holds a lone surrogate"),
 ])
 def test_bad_jsonl_records_are_named_or_skipped(tmp_path, line, problem):
     path = write_text(tmp_path / "in.jsonl", '{"id": 1, "text": "One."}\n' + line + '\n{"id": 3, "text": "Three."}\n')

@@ -112,7 +112,7 @@ def test_bad_records_skipped_and_a_partial_output_resumed(cluster, model, local_
 
 
 def rows(*specs):
-    return [{"id": i, "where": f"in:{n}", "problem": p, "status": s, "record": json.dumps({"id": i})}
+    return [{"id": i, "where": f"in:{n}", "problem": p, "status": s, "record": json.dumps({"id": i, "text": ""})}
             for n, (i, p, s) in enumerate(specs, start=1)]
 
 
@@ -120,8 +120,17 @@ def test_consume_applies_the_local_rules():
     written, summary = [], Summary()
     specs = [("a", None, "ok"), (None, "malformed JSON", "bad"), ("a", None, "ok"), ("b", None, "done")]
     consume(rows(*specs), written.append, summary, True, lambda: None, {})
-    assert written == [{"id": "a"}] and (summary.read, summary.resumed) == (4, 1) and summary.accounted()
+    assert written == [{"id": "a", "text": ""}] and (summary.read, summary.resumed) == (4, 1) and summary.accounted()
     assert [(s.where, s.problem) for s in summary.skipped] == [
         ("in:2", "malformed JSON"), ("in:3", "document id 'a' repeats the one at in:1")]
     with pytest.raises(BadInput, match="in:2: malformed JSON"):
         consume(rows(*specs), [].append, Summary(), False, lambda: None, {})
+
+
+def test_consume_skips_a_record_the_output_cannot_hold():
+    written, summary = [], Summary()
+    refuse = lambda doc_id, text: "no '|' here" if "|" in doc_id else None  # noqa: E731
+    specs = [("a|b", None, "ok"), ("c", None, "ok")]
+    consume(rows(*specs), written.append, summary, True, lambda: None, {}, refuse)
+    assert written == [{"id": "c", "text": ""}]
+    assert [(s.where, s.problem) for s in summary.skipped] == [("in:1", "no '|' here")]

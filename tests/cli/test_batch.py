@@ -90,3 +90,70 @@ def test_text_folder_and_more_documents_than_a_memory_zone(model, tmp_path, monk
     summary = annotate_corpus(str(model), folder, tmp_path / "out.jsonl")
     assert summary.accounted() and summary.written == 5
     assert [r["id"] for r in read_jsonl(tmp_path / "out.jsonl")] == [f"doc{i}" for i in range(5)]
+
+
+@pytest.mark.parametrize("link", ["same", "symlink", "hardlink"])
+@pytest.mark.parametrize("overwrite", [False, True])
+def test_an_output_that_is_the_input_is_refused_and_the_input_kept(model, tmp_path, link, overwrite):
+    source = jsonl_input(tmp_path / "in.jsonl")
+    before = source.read_bytes()
+    out = source if link == "same" else tmp_path / "out.jsonl"
+    if link == "symlink":
+        out.symlink_to(source)
+    elif link == "hardlink":
+        out.hardlink_to(source)
+    result = said("annotate", model, source, out, *(["--overwrite"] if overwrite else []), exit_code=1)
+    assert f"{out} is the input file {source}" in result
+    assert source.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted({"in.jsonl", out.name})
+
+
+def test_the_model_folder_is_never_an_output(model, tmp_path):
+    source = jsonl_input(tmp_path / "in.jsonl")
+    assert "is the input file" in said("annotate", model, source, model / "meta.json", "--output-format", "jsonl",
+                                       exit_code=1)
+
+
+def test_a_crash_while_writing_leaves_no_output_and_the_rerun_completes_it(model, tmp_path, monkeypatch):
+    from spacy_biobert.cli.batch import annotate_corpus
+    from spacy_biobert.output.writers import JsonlWriter
+
+    source = jsonl_input(tmp_path / "in.jsonl")
+    invoke("annotate", model, source, tmp_path / "full.jsonl")
+    write = JsonlWriter._write
+
+    def crash_on_the_second(self, record):
+        if self.written == 1:
+            raise KeyboardInterrupt
+        write(self, record)
+
+    monkeypatch.setattr(JsonlWriter, "_write", crash_on_the_second)
+    out = tmp_path / "out.jsonl"
+    with pytest.raises(KeyboardInterrupt):
+        annotate_corpus(str(model), source, out)
+    assert not out.exists() and len(read_jsonl(tmp_path / "out.jsonl.partial")) == 1
+    monkeypatch.setattr(JsonlWriter, "_write", write)
+    summary = annotate_corpus(str(model), source, out)
+    assert (summary.resumed, summary.written) == (1, 2)
+    assert out.read_bytes() == (tmp_path / "full.jsonl").read_bytes()
+    assert not (tmp_path / "out.jsonl.partial").exists()
+
+
+def test_a_lone_surrogate_is_a_bad_record_not_a_crash(model, tmp_path):
+    source = jsonl_input(tmp_path / "in.jsonl", extra='{"id": "d4", "text": "bad \\ud83d here"}\n')
+    result = said("annotate", model, source, tmp_path / "out.jsonl", exit_code=1)
+    assert f"{source}:4: 'text' holds a lone surrogate" in result
+    result = said("annotate", model, source, tmp_path / "skip.jsonl", "--skip-bad")
+    assert "3 records written" in result and "1 skipped, 4 read" in result
+    assert f"skipped {source}:4: 'text' holds a lone surrogate" in result
+
+
+def test_an_id_pubtator_cannot_hold_is_refused_and_resume_never_duplicates(model, tmp_path):
+    source = jsonl_input(tmp_path / "in.jsonl", {"a|b": "Famotidine induced delirium .", "c": "Cocaine ."})
+    out = tmp_path / "out.pubtator"
+    result = said("annotate", model, source, out, exit_code=1)
+    assert f"{source}:1: PubTator cannot hold it: the id 'a|b' holds '|'" in result
+    for run in range(2):
+        result = said("annotate", model, source, out, "--skip-bad")
+        assert f"{1 - run} records written to {out} ({run} already there, 1 skipped" in result
+    assert [doc.doc_id for doc in read_pubtator(out)] == ["c"]

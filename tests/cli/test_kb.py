@@ -26,3 +26,16 @@ def test_no_source_and_malformed_source(tmp_path):
     bad = write_text(tmp_path / "bad.tsv", "D1\n")
     assert "bad.tsv:1" in invoke("kb", "build", tmp_path / "kb", "--tsv", bad, exit_code=1).output
     assert not (tmp_path / "kb").exists()
+
+
+def test_a_bom_is_skipped_and_a_source_without_concepts_refused(tmp_path):
+    tsv = tmp_path / "bom.tsv"
+    tsv.write_bytes("\ufeffid\tname\nD008094\tLithium\n".encode("utf8"))
+    invoke("kb", "build", tmp_path / "kb", "--tsv", tsv)
+    assert [c.id for c in KnowledgeBase.from_disk(tmp_path / "kb")] == ["D008094"]
+    comments = write_text(tmp_path / "comments.tsv", "# nothing here\n")
+    no_ids = write_text(tmp_path / "no_ids.pubtator", "1|t|Tremor.\n1|a|x\n1\t0\t6\tTremor\tDisease\t-1\n\n")
+    for option, path in (("--tsv", comments), ("--corpus", no_ids)):
+        result = invoke("kb", "build", tmp_path / "kb2", "--tsv", tsv, option, path, exit_code=1)
+        assert f"{path}: no concept in this source" in " ".join(result.output.split())
+        assert not (tmp_path / "kb2").exists()

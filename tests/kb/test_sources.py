@@ -72,3 +72,19 @@ def test_mesh_lite_missing_package_says_how_to_install(monkeypatch):
     monkeypatch.setattr(sources, "MESH_PACKAGE", "no_such_package_xyz")
     with pytest.raises(ImportError, match=r"spacy-biobert\[mesh\]"):
         sources.mesh_lite_csv()
+
+
+@pytest.mark.parametrize("builder, text", [(kb_from_tsv, "id\tname\nD008094\tLithium\n"),
+                                           (kb_from_tsv, "D008094\tLithium\n"),
+                                           (kb_from_jsonl, '{"id": "D008094", "name": "Lithium"}\n')])
+def test_a_byte_order_mark_is_skipped(tmp_path, builder, text):
+    path = tmp_path / "v.txt"
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode("utf8"))
+    assert [c.id for c in builder(path)] == ["D008094"]
+
+
+@pytest.mark.parametrize("builder, text", [(kb_from_tsv, "# only a comment\n\n"), (kb_from_tsv, "id\tname\n"),
+                                           (kb_from_tsv, ""), (kb_from_jsonl, "\n\n")])
+def test_a_file_without_any_concept_is_refused(tmp_path, builder, text):
+    with pytest.raises(KBFormatError, match=r"empty\.txt: no concept in this source"):
+        builder(write_text(tmp_path / "empty.txt", text))

@@ -62,3 +62,19 @@ def test_pubtator_round_trip_and_what_it_cannot_hold(tmp_path):
     assert set(docs[0].concept_relations) == {(r["head"], r["tail"], r["label"]) for r in recs[0]["concept_relations"]}
     assert writer.lossy == {"line breaks or tabs written as spaces (documents)": 1,
                             "mention-level relations (PubTator has none)": 2, "scores (PubTator has none) (documents)": 1}
+
+
+@pytest.mark.parametrize("writer_class, doc_id, text, problem", [
+    (PubtatorWriter, "a|b", "x", "PubTator cannot hold it: the id 'a|b' holds '|' at character 1"),
+    (PubtatorWriter, "a\nb", "x", r"the id 'a\nb' holds '\n'"),
+    (PubtatorWriter, "a", "x\x00y", r"the text holds '\x00' at character 1"),
+    (BiocWriter, "a", "x\x01", r"BioC XML cannot hold it: the text holds '\x01' at character 1"),
+    (BiocWriter, "\x0b", "x", r"the id '\x0b' holds"),
+])
+def test_a_document_the_format_cannot_hold_is_refused(tmp_path, writer_class, doc_id, text, problem):
+    with writer_class(tmp_path / "out") as writer:
+        assert problem in writer.refusal(doc_id, text)
+        with pytest.raises(ValueError) as err:
+            writer.write(dict(records()[1], id=doc_id, text=text))
+        assert str(err.value).startswith(f"document {doc_id!r}: ") and problem in str(err.value)
+        assert writer.refusal("a b", "Tabs\tand\nbreaks .") is None and writer.written == 0

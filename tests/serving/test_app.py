@@ -143,11 +143,21 @@ def test_malformed_requests_are_422(client, body):
     assert res.json()["detail"]
 
 
-def test_invalid_utf8_is_refused_without_a_crash(client):
+def test_invalid_utf8_is_422_naming_the_byte(client):
     res = client.post("/v1/annotate", content=b'{"documents": [{"text": "\xff\xfe"}]}',
                       headers={"content-type": "application/json"})
-    assert res.status_code in (400, 422)
+    assert res.status_code == 422
+    assert res.json()["detail"].startswith("the body is not valid UTF-8: byte b'\\xff' at position 25")
     assert client.get("/healthz").status_code == 200
+    assert client.get("/v1/nothing-here").status_code == 404  # other HTTP errors keep FastAPI's answer
+
+
+@pytest.mark.parametrize("document", ['{"text": "bad \\ud83d here"}', '{"id": "\\udfff", "text": "a"}'])
+def test_a_lone_surrogate_is_422_naming_it(client, document):
+    res = client.post("/v1/annotate", content=f'{{"documents": [{document}]}}'.encode("utf8"),
+                      headers={"content-type": "application/json"})
+    assert res.status_code == 422, res.text
+    assert "lone surrogate" in res.json()["detail"][0]["msg"]
 
 
 def test_too_many_documents_is_413(client):
