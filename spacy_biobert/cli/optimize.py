@@ -20,7 +20,7 @@ def optimize_command(
     """Copy MODEL to OUTPUT with the transformer's inference settings changed; the weights stay the same.
 
     Any pipeline trained with spacy_biobert.TransformerModel.v1/v2 works; the copy loads anywhere with
-    spacy.load (annotate, serve, Ray). See BENCHMARKS.md "Speed" for what each setting buys and costs.
+    spacy.load (annotate, serve, Ray). See BENCHMARKS.md "Speed and memory" for what each setting buys and costs.
     """
     try:
         overrides = inference_overrides(spacy.load(model).config, sort_windows=sort_windows, int8=int8,
