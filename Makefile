@@ -1,4 +1,4 @@
-# Two commands do all the set-up on a fresh machine (README "Quick start"):
+# Two commands do all the set-up on a fresh machine (README "Install", "Main job", "Tests"):
 #   make demo   create .venv if needed, install, run the main job (python -m spacy project run quick)
 #   make test   create .venv if needed, install, run the whole test suite (fast, then slow user-path tests)
 # Set VENV to use another environment folder. CPU torch comes from PyTorch's CPU index (no CUDA download).

@@ -1,4 +1,4 @@
-"""Share of CDR mentions whose offsets miss token boundaries, per tokenizer (README table).
+"""Share of CDR mentions whose offsets miss token boundaries, per tokenizer (BENCHMARKS.md, NER topic).
 
 Usage: python bench/bench_alignment.py [--cdr assets/cdr] [--out bench/results/alignment.json]
 """
@@ -40,11 +40,16 @@ def main() -> None:
     results = measure(args.cdr)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"date": str(date.today()), "machine": platform.processor(), "results": results}, indent=2))
-    print("| tokenizer | train | dev | test | token-level collisions (test) |")
-    print("| --- | --- | --- | --- | --- |")
+    print(table(results))
+
+
+def table(results: dict) -> str:
+    """The table of BENCHMARKS.md (NER topic): share (count) of misaligned mentions, collisions in test."""
+    lines = ["| tokenizer | train | dev | test | token-level collisions (test) |", "| --- | --- | --- | --- | --- |"]
     for name, splits in results.items():
         cells = [f"{splits[s]['misaligned_pct']:.2f} % ({splits[s]['misaligned_expanded']})" for s in ("train", "dev", "test")]
-        print(f"| {name} | {' | '.join(cells)} | {sum(splits['test']['not_in_doc_ents'].values())} |")
+        lines.append(f"| {name} | {' | '.join(cells)} | {sum(splits['test']['not_in_doc_ents'].values())} |")
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":

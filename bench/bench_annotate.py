@@ -69,20 +69,27 @@ def main() -> None:
     results = {"date": utc_now(), "machine": machine(), "threads": torch.get_num_threads(), "docs": args.limit,
                "words": words, "times_s": times, "best_s": best,
                "ratio": best["nlp.pipe"] / best["annotate (JSONL in/out)"]}
+    results.update(repeats=args.repeats, batch_size=args.batch_size)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n")
-    m = results["machine"]
+    text = section(results, f"python bench/bench_annotate.py --repeats {args.repeats}")
+    write_section(args.benchmarks, text, TITLE)
+    print(text)
+
+
+def section(results: dict, command: str) -> str:
+    """The BENCHMARKS.md section of one run."""
+    m, words, best = results["machine"], results["words"], results["best_s"]
     lines = [TITLE, "",
-             f"Command: `python bench/bench_annotate.py --repeats {args.repeats}` — date: {results['date']}. Machine: "
+             f"Command: `{command}` — date: {results['date']}. Machine: "
              f"{m['nproc']} cores ({m['cpu']}), no GPU, torch threads {results['threads']}. configs/quick.cfg initialised "
-             f"untrained (embedded MiniLM), CDR test, {args.limit} documents, {words:,} words, batch {args.batch_size}; "
-             "best of the alternating runs.", "",
+             f"untrained (embedded MiniLM), CDR test, {results['docs']} documents, {words:,} words, batch "
+             f"{results.get('batch_size', 32)}; best of the alternating runs.", "",
              "| system | runs (s) | best (s) | words/s |", "| --- | --- | --- | --- |"]
-    for name, ts in times.items():
+    for name, ts in results["times_s"].items():
         lines.append(f"| {name} | {', '.join(f'{t:.1f}' for t in ts)} | {best[name]:.1f} | {words / best[name]:,.0f} |")
     lines += ["", f"annotate / nlp.pipe throughput: **{results['ratio']:.3f}** (target ≥ 0.9)."]
-    write_section(args.benchmarks, "\n".join(lines) + "\n", TITLE)
-    print("\n".join(lines))
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":

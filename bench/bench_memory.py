@@ -118,21 +118,19 @@ def section(results: Dict, command: str) -> str:
     worst = max(r["rel_extra_peak_mb"] for r in results["rows"])
     lines += [
         "",
-        f"Target (issue 12): every document completes and the relation head's extra peak RSS stays ≤ 1 GB — largest "
-        f"measured: **{worst:,} MB**. Before the change (the issue's report, same kinds of documents): the 20,000-word "
-        "text raised `MemoryError` building ≈218M mention-pair tuples, 5,000 entities raised `MemoryError` allocating "
-        "the 6,250,000 × 256 hidden layer, 2,000 entities peaked at 3.16 GB. Now mentions are filtered by allowed "
-        "label pair before pairing, concept pairs come from distinct concepts, pairs are int32 arrays and inference "
-        "scores 4,096 pairs at a time; time per scored pair does not grow with the number of pairs (µs per pair column; the "
-        "1-pair row is fixed overhead). What remains grows with pairs scored and relations written (an untrained "
-        "head writes many: last row). The NER part's own peak on the 20,000-word text (1.9 GB) is the transformer's.",
+        f"Every document completes; the relation head's largest extra peak RSS is **{worst:,} MB** (target ≤ 1 GB). "
+        "Mentions are filtered by allowed label pair before pairing, concept pairs come from distinct concepts, "
+        "pairs are int32 arrays and inference scores 4,096 pairs at a time, so the time per scored pair does not grow "
+        "with the number of pairs (µs per pair column; the 1-pair row is fixed overhead). What remains grows with "
+        "pairs scored and relations written (an untrained head writes many: last row). The NER part's own peak on "
+        "the 20,000-word text is the transformer's.",
     ]
     rerun = RESULTS_DIR / "memory_after_split.json"
     if rerun.exists():
         after = json.loads(rerun.read_text())
         r = after["row"]
-        lines += ["", f"This table predates commit {after['commit_after']} (the first MLP layer split per entity). Re-run "
-                  f"after it, one row (`{after['command']}`, same machine, {after['date']}): {r['candidate_pairs']:,} "
+        lines += ["", f"With the first MLP layer split per entity (commit {after['commit_after']}, after this table), "
+                  f"one row again (`{after['command']}`): {r['candidate_pairs']:,} "
                   f"pairs in {r['rel_s']} s ({1e6 * r['rel_s'] / r['candidate_pairs']:.0f} µs per pair), "
                   f"{r['relations_written']:,} relations written, extra peak RSS {r['rel_extra_peak_mb']} MB."]
     return "\n".join(lines) + "\n"

@@ -58,25 +58,32 @@ def main() -> None:
     results = {"date": utc_now(), "machine": machine(), "model": relative(args.model),
                "settings": {"threads": args.threads, "gpu_id": args.gpu_id, "batch_size": args.batch_size},
                "weight": found.weight, "dev": {"calibrated": found.scores, "at_1.0": found.baseline_scores},
-               "test": test, "peer_a": reference.get("peer_a")}
+               "dev_docs": len(DocBin().from_disk(corpus / "dev.spacy")), "test": test,
+               "peer_a": reference.get("peer_a"), "out": relative(args.out)}
     args.out.write_text(json.dumps(results, indent=2, default=str), encoding="utf8")
-    command = "python bench/bench_ner_calibration.py " + " ".join(sys.argv[1:])
+    text = section(results, "python bench/bench_ner_calibration.py " + " ".join(sys.argv[1:]))
+    write_section(args.benchmarks, text, TITLE)
+    print(text)
+
+
+def section(results: dict, command: str) -> str:
+    """The BENCHMARKS.md section of one run."""
+    weight, dev, test = results["weight"], results["dev"], results["test"]
+    base, tuned = dev["at_1.0"], dev["calibrated"]
     lines = [
         TITLE, "",
-        machine_line(results, command, args.threads),
-        f"`{relative(args.model)}`: `biobert_ner`'s `outside_weight` (the O tag's probability is multiplied by it "
-        f"before Viterbi decoding) chosen on all {len(DocBin().from_disk(corpus / 'dev.spacy'))} CDR dev documents "
-        f"by entity F: **{found.weight}** (dev P / R / F {pct(found.baseline_scores['p'])} / "
-        f"{pct(found.baseline_scores['r'])} / {pct(found.baseline_scores['f'])} at 1.0 → {pct(found.scores['p'])} / "
-        f"{pct(found.scores['r'])} / {pct(found.scores['f'])}). Test scored as in bench_ner.py.", "",
+        machine_line(results, command, results["settings"]["threads"]),
+        f"`{results['model']}`: `biobert_ner`'s `outside_weight` (the O tag's probability is multiplied by it "
+        f"before Viterbi decoding) chosen on all {results.get('dev_docs', 500)} CDR dev documents "
+        f"by entity F: **{weight}** (dev P / R / F {pct(base['p'])} / {pct(base['r'])} / {pct(base['f'])} at 1.0 → "
+        f"{pct(tuned['p'])} / {pct(tuned['r'])} / {pct(tuned['f'])}). Test scored as in bench_ner.py.", "",
         "| system | test P / R / F | Chemical F | Disease F |", "| --- | --- | --- | --- |",
         row("ours as trained (outside_weight 1.0)", test["as_trained"]),
-        row(f"ours, dev-calibrated (outside_weight {found.weight})", test["calibrated"]),
-        *([row("peer A, same run (from the reference results)", reference["peer_a"])] if reference.get("peer_a") else []),
-        "", f"Raw results: `{relative(args.out)}`.", "",
+        row(f"ours, dev-calibrated (outside_weight {weight})", test["calibrated"]),
+        *([row("peer A, same run (from the reference results)", results["peer_a"])] if results.get("peer_a") else []),
+        "", f"Raw results: `{results.get('out', 'bench/results/ner_calibration.json')}`.", "",
     ]
-    write_section(args.benchmarks, "\n".join(lines), TITLE)
-    print("\n".join(lines))
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -106,7 +106,7 @@ def estimate(rows: List[Dict], base: Dict) -> List[str]:
         "",
         f"**Estimate, not a measurement** — PubMed (≈{PUBMED / 1e6:.0f}M abstracts). From these figures: on this "
         f"2-core machine the quick pipeline would take ≈{days_cpu:,.0f} days ({ray2['docs_per_s']} docs/s). On GPUs "
-        "nothing here is measured (no GPU was available); assuming one GPU actor runs the production BioBERT-base "
+        "nothing here is measured; assuming one GPU actor runs the production BioBERT-base "
         f"pipeline at {GPU_DOCS_PER_S[0]:,}–{GPU_DOCS_PER_S[1]:,} abstracts/s (an assumption: ≈8× the encoder FLOPs of "
         "MiniLM-L6, abstracts of ≈300 wordpieces, batch 32, the actor given enough CPUs for tokenisation, the "
         "relation head and records), and Ray's efficiency measured here (capped at 1), the wall time is "

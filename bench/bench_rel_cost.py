@@ -45,21 +45,26 @@ def main() -> None:
                "settings": {"threads": args.threads, "gpu_id": args.gpu_id, "batch_size": args.batch_size},
                "docs": len(texts), **result, "added": added, "target_met": added <= TARGET}
     args.out.write_text(json.dumps(results, indent=2), encoding="utf8")
-    command = "python bench/bench_rel_cost.py " + " ".join(sys.argv[1:])
-    section = "\n".join([
+    text = section(results, "python bench/bench_rel_cost.py " + " ".join(sys.argv[1:]))
+    write_section(args.benchmarks, text, TITLE)
+    print(text)
+
+
+def section(results: dict, command: str) -> str:
+    """The BENCHMARKS.md section of one run."""
+    added = results["added"]
+    return "\n".join([
         TITLE, "",
-        machine_line(results, command, args.threads),
-        f"Pipeline `{args.model}` ({', '.join(nlp.pipe_names)}) over the {len(texts)} CDR test abstracts "
-        f"({result['words']} words), batch {args.batch_size}; the whole pipeline and the same pipeline with "
-        f"`biobert_rel` disabled, passes alternating, best of {args.repeats} each.", "",
+        machine_line(results, command, results["settings"]["threads"]),
+        f"Pipeline `{results['model']}` ({', '.join(results['pipeline'])}) over the {results['docs']} CDR test "
+        f"abstracts ({results['words']} words), batch {results['settings']['batch_size']}; the whole pipeline and the "
+        f"same pipeline with `biobert_rel` disabled, passes alternating, best of {results['repeats']} each.", "",
         "| pipeline | words/s |", "| --- | --- |",
-        f"| with biobert_rel | {result['joint_words_per_s']:.0f} |",
-        f"| without biobert_rel | {result['ner_alone_words_per_s']:.0f} |", "",
+        f"| with biobert_rel | {results['joint_words_per_s']:.0f} |",
+        f"| without biobert_rel | {results['ner_alone_words_per_s']:.0f} |", "",
         f"The relation head adds {100 * added:+.1f} % to inference time (target ≤ +10 %: "
-        f"{'met' if added <= TARGET else 'NOT met'}). Raw results: `{args.out.relative_to(ROOT)}`.", "",
+        f"{'met' if added <= TARGET else 'NOT met'}). Raw results: `bench/results/rel_cost.json`.", "",
     ])
-    write_section(args.benchmarks, section, TITLE)
-    print(section)
 
 
 if __name__ == "__main__":

@@ -170,8 +170,8 @@ def section(runs: List[Dict]) -> str:
         "",
         "How to read it: each worker runs one request at a time on its inference thread, so with more clients "
         "than workers a request's latency is mostly waiting in line (about clients / requests-per-second); the "
-        "server time per request is 1 / (requests/s). Other sessions' processes may have used the same cores "
-        "during a run (the benchmark holds only the project's CPU lock).",
+        "server time per request is 1 / (requests/s). The server and the load generator share the machine's "
+        "cores, so the figures are a floor for a dedicated server.",
         "",
         "| model | workers | clients | docs/request | requests ok | errors | requests/s | docs/s | p50 ms | p95 ms "
         "| p99 ms | RSS MiB before → after | date |",

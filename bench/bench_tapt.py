@@ -3,7 +3,7 @@ encoder after task-adaptive masked-LM pretraining (TAPT) on the CDR train + dev 
 
 Both NER runs use ``configs/ner.cfg`` with the same reduced budget; dev and test F1 of ``model-last`` are scored
 with ``spacy evaluate`` (training-time evaluation uses only the first 20 dev documents, to save time). Writes
-``bench/results/tapt.json``; the BENCHMARKS.md section is written by hand from it.
+``bench/results/tapt.json``; :func:`section` renders it (BENCHMARKS.md, NER topic).
 
 Usage (heavy: wrap in the shared CPU lock):
     flock /tmp/spacy_biobert_cpu.lock python bench/bench_tapt.py --tapt-steps 200 --tapt-batch-size 8 --ner-steps 150
@@ -16,7 +16,7 @@ from pathlib import Path
 import spacy
 from spacy.tokens import DocBin
 
-from common import ROOT, corpus_dir, machine, run, spacy_train, utc_now
+from common import ROOT, corpus_dir, machine, pct, run, spacy_train, utc_now
 
 from spacy_biobert.models.encoder import EMBEDDED_ENCODER
 
@@ -28,6 +28,31 @@ def evaluate(model: Path, data: Path, out: Path, log: Path, gpu_id: int = -1) ->
     scores = json.loads(out.read_text(encoding="utf8"))
     keep = {k: scores[k] for k in ("ents_p", "ents_r", "ents_f", "ents_per_type") if k in scores}
     return {**keep, "seconds": round(seconds, 1)}
+
+
+def section(r: dict, title: str, intro: str, raw: str) -> str:
+    """The BENCHMARKS.md section of one run: ``intro`` (command, machine), the pretraining, each arm's scores."""
+    t, arms = r["tapt"], r["ner"]
+    rows = [f"| {arm} | `{a['encoder']}` | {pct(a['dev']['ents_f'])} | {pct(a['test']['ents_p'])} / "
+            f"{pct(a['test']['ents_r'])} / **{pct(a['test']['ents_f'])}** | {a['train_seconds'] / 60:.1f} min |"
+            for arm, a in arms.items()]
+    gain = {split: 100 * (arms["tapt"][split]["ents_f"] - arms["original"][split]["ents_f"]) for split in ("dev", "test")}
+    return "\n".join([
+        title, "",
+        intro,
+        f"Masked-LM pretraining (`{t['command']}`): {t['config']['steps']} steps of {t['config']['batch_size']} blocks "
+        f"of {t['config']['max_length']} wordpieces ({t['epochs']:.1f} epochs over the {t['blocks']} blocks of CDR "
+        f"train + dev text, {t['documents']} documents; never test), {t['wall_seconds']:.0f} s. Then `configs/ner.cfg` "
+        f"trained {r['args']['ner_steps']} steps from each encoder, `model-last` scored with `spacy evaluate`.",
+        "",
+        "| encoder | folder | dev F | test P / R / F | NER training |",
+        "| --- | --- | --- | --- | --- |",
+        *rows,
+        "",
+        f"Gain from task-adaptive pretraining: dev {gain['dev']:+.2f}, test {gain['test']:+.2f} F1 (goal: ≥ +1). "
+        f"Raw results: `{raw}`.",
+        "",
+    ])
 
 
 def main() -> None:

@@ -1,7 +1,7 @@
 """Concept ids: the one place that says which concept(s) a mention refers to.
 
 Used by the relation head (grouping mentions, training labels), the scorers (mapping predictions to gold
-concepts) and, later, the entity linker.
+concepts) and the entity linker's knowledge bases.
 
 * :func:`concept_ids` -- a mention's own ids: ``kb_id_`` split on ``|`` (CDR's composite mentions such as
   ``D008750|D007022`` refer to both); a mention without an id (``""`` or ``-1``) falls back to

@@ -10,7 +10,7 @@ from spacy.tokenizer import Tokenizer
 from spacy.util import compile_infix_regex, compile_prefix_regex, compile_suffix_regex, registry
 
 # scispaCy keeps "Famotidine-associated", "ergotamine/caffeine" and "(DOX)-induced" whole, but CDR
-# annotates the chemical inside them. These extra rules split such joins; README "Tokenization and
+# annotates the chemical inside them. These extra rules split such joins; docs/training.md "Tokenization and
 # alignment" gives the measured share of mentions that still need expanding.
 _A = char_classes.ALPHA
 EXTRA_INFIXES = [

@@ -1,17 +1,22 @@
-"""The README's code examples run as written (with the tiny model in place of the embedded encoder)."""
+"""The code examples of README and docs/ run as written (with the tiny model in place of the embedded encoder), and
+docs/training.md lists the project's commands as ``spacy project document`` writes them."""
 import re
 from pathlib import Path
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
+TRAINING = ROOT / "docs" / "training.md"
 
 
 def python_blocks():
-    return re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf8"), flags=re.S)
+    pages = [README, *sorted((ROOT / "docs").glob("*.md"))]
+    return [block for page in pages
+            for block in re.findall(r"```python\n(.*?)```", page.read_text(encoding="utf8"), flags=re.S)]
 
 
 def test_relation_store_example_runs(capsys):
     block = next(b for b in python_blocks() if "Relation(chem, dis" in b)
-    exec(compile(block, "README.md", "exec"), {})
+    exec(compile(block, "docs/relations.md", "exec"), {})
     assert "Famotidine CID delirium 0.93" in capsys.readouterr().out
 
 
@@ -24,6 +29,11 @@ def test_usage_example_trains_and_annotates(tiny_bert, capsys):
     assert len(out) == 4 and out[0].startswith("[") and out[1].startswith("{")
 
 
+def test_usage_example_is_in_readme():
+    blocks = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf8"), flags=re.S)
+    assert any("nlp.add_pipe(\"biobert_rel\"" in block for block in blocks)
+
+
 def test_project_commands_section_matches_project_yml(tmp_path):
     import subprocess
     import sys
@@ -32,4 +42,4 @@ def test_project_commands_section_matches_project_yml(tmp_path):
     subprocess.run([sys.executable, "-m", "spacy", "project", "document", str(README.parent), "--output", str(out)],
                    check=True, capture_output=True)
     generated = out.read_text(encoding="utf8").strip()
-    assert generated in README.read_text(encoding="utf8"), "run: python -m spacy project document . --output README.md"
+    assert generated in TRAINING.read_text(encoding="utf8"), "run: python -m spacy project document . --output docs/training.md"

@@ -21,8 +21,8 @@ figures are still missing; only its code path was checked, on CPU with `--smoke`
 split, 2 training steps; `tests/bench/test_bench_gpu.py`). When it runs, this section is rewritten by
 `python bench/gpu/report.py` from `bench/results/gpu/*.json`. Targets it will report against: ≥ 100,000 words/s end
 to end on the BERT-base shape (BioBERT's) on an H100/H200; compute limit ≈ 1,000,000 words/s (the ratio will be
-given). Training runs on an H100 (relations, NER, task-adaptive pretraining, fp32) are in the "GPU (H100)" sections
-below, run with `bench/gpu/wave.sh`.
+given). Training runs on an H100 (NER, relations, task-adaptive pretraining; fp32, `bench/gpu/wave.sh`) are in the
+NER and Relations sections.
 """
 
 

@@ -2,7 +2,7 @@
 
 A wave runs the CPU benchmarks' own scripts as parallel jobs, so each job's JSON holds one or two systems; this
 merges the jobs of one budget into one ``bench_rel`` / ``bench_ner`` result and renders it with those scripts' own
-``markdown``, plus a table for ``bench_tapt``.
+``markdown`` (``bench_tapt``'s ``section`` for its job).
 
 Usage: ``python bench/gpu/waves_report.py FOLDER --budget LABEL --command "WAVE COMMAND" [--benchmarks BENCHMARKS.md]``
 (FOLDER: e.g. ``bench/results/gpu_waves/w600``, holding ``rel_*.json``, ``e2e.json``, ``ner_*.json``,
@@ -18,7 +18,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench/, for comm
 
 import bench_ner  # noqa: E402
 import bench_rel  # noqa: E402
-from common import ROOT, pct, write_section  # noqa: E402
+import bench_tapt  # noqa: E402
+from common import ROOT, write_section  # noqa: E402
 
 #: Relation jobs whose system is an ablation of another: job -> the key its system is shown under.
 RENAMED = {"rel_v2_pair": "ours_gold_v2_pair", "rel_v2_lr10": "ours_gold_v2_lr10"}
@@ -40,33 +41,47 @@ def load(path: Path) -> Dict:
     return json.loads(path.read_text(encoding="utf8"))
 
 
-def relations(folder: Path, title: str, command: str) -> Optional[str]:
-    """One ``bench_rel`` section from every relation job of ``folder`` (None if there is none)."""
+def merged_relations(folder: Path) -> Optional[Dict]:
+    """One ``bench_rel`` result from every relation job of ``folder`` (None if there is none)."""
     merged: Optional[Dict] = None
     for path in sorted(folder.glob("*.json")):
         result = load(path)
         if "systems" not in result:
             continue
-        merged = merged or {**result, "systems": {}, "title": title, "raw": bench_ner.relative(folder)}
+        merged = merged or {**result, "systems": {}, "raw": bench_ner.relative(folder)}
         for name, system in result["systems"].items():
             merged["systems"][RENAMED.get(path.stem, name)] = system
-    if merged is None:
-        return None
-    merged["targets"] = bench_rel.targets(merged["systems"])
-    merged["settings"]["override"] = []  # per job: the ablation rows name theirs
-    return with_note(bench_rel.markdown(merged, command))
+    if merged is not None:
+        merged["targets"] = bench_rel.targets(merged["systems"])
+        merged["settings"]["override"] = []  # per job: the ablation rows name theirs
+    return merged
 
 
-def ner(folder: Path, title: str, command: str) -> Optional[str]:
-    """One ``bench_ner`` section from the ``ours`` and ``peer_a`` jobs of ``folder`` (None unless both ran)."""
+def relations(folder: Path, title: str, command: str) -> Optional[str]:
+    """One ``bench_rel`` section from every relation job of ``folder`` (None if there is none)."""
+    merged = merged_relations(folder)
+    return None if merged is None else with_note(bench_rel.markdown({**merged, "title": title}, command))
+
+
+def merged_ner(folder: Path) -> Optional[Dict]:
+    """One ``bench_ner`` result from the ``ours`` and ``peer_a`` jobs of ``folder`` (None unless both ran)."""
     merged: Dict = {}
     for path in sorted(folder.glob("ner_*.json")):
         result = load(path)
         merged = {**result, **merged, **{k: result[k] for k in ("ours", "peer_a") if k in result}}
     if not {"ours", "peer_a"} <= set(merged):
         return None
-    merged.update(title=title, out=bench_ner.relative(folder))
+    merged.update(out=bench_ner.relative(folder))
     merged["targets"] = bench_ner.targets(merged)
+    return merged
+
+
+def ner(folder: Path, title: str, command: str) -> Optional[str]:
+    """One ``bench_ner`` section from the ``ours`` and ``peer_a`` jobs of ``folder`` (None unless both ran)."""
+    merged = merged_ner(folder)
+    if merged is None:
+        return None
+    merged["title"] = title
     stopped = [k for k in ("ours", "peer_a") if merged[k].get("timed_out")]
     text = with_note(bench_ner.markdown(merged, command))
     if stopped:
@@ -77,32 +92,13 @@ def ner(folder: Path, title: str, command: str) -> Optional[str]:
 
 
 def tapt(folder: Path, title: str, command: str) -> Optional[str]:
-    """The task-adaptive pretraining table of ``folder/tapt.json`` (None if absent)."""
+    """The task-adaptive pretraining section of ``folder/tapt.json`` (None if absent): ``bench_tapt``'s own."""
     path = folder / "tapt.json"
     if not path.exists():
         return None
     r = load(path)
-    t, arms = r["tapt"], r["ner"]
-    rows = [f"| {arm} | `{a['encoder']}` | {pct(a['dev']['ents_f'])} | {pct(a['test']['ents_p'])} / "
-            f"{pct(a['test']['ents_r'])} / **{pct(a['test']['ents_f'])}** | {a['train_seconds'] / 60:.1f} min |"
-            for arm, a in arms.items()]
-    gain = {split: 100 * (arms["tapt"][split]["ents_f"] - arms["original"][split]["ents_f"]) for split in ("dev", "test")}
-    return "\n".join([
-        title, "",
-        f"Command: `{command}` — date: {r['date']}. Device: {r['machine'].get('gpu')}. {NOTE}",
-        f"Masked-LM pretraining (`{t['command']}`): {t['config']['steps']} steps of {t['config']['batch_size']} blocks "
-        f"of {t['config']['max_length']} wordpieces ({t['epochs']:.1f} epochs over the {t['blocks']} blocks of CDR "
-        f"train + dev text, {t['documents']} documents; never test), {t['wall_seconds']:.0f} s. Then `configs/ner.cfg` "
-        f"trained {r['args']['ner_steps']} steps from each encoder, `model-last` scored with `spacy evaluate`.",
-        "",
-        "| encoder | folder | dev F | test P / R / F | NER training |",
-        "| --- | --- | --- | --- | --- |",
-        *rows,
-        "",
-        f"Gain from task-adaptive pretraining: dev {gain['dev']:+.2f}, test {gain['test']:+.2f} F1 (goal: ≥ +1). "
-        f"Raw results: `{bench_ner.relative(path)}`.",
-        "",
-    ])
+    return bench_tapt.section(r, title, f"Command: `{command}` — date: {r['date']}. Device: {r['machine'].get('gpu')}. {NOTE}",
+                              bench_ner.relative(path))
 
 
 def main() -> None:

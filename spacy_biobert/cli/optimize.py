@@ -21,7 +21,7 @@ def optimize_command(
     """Copy MODEL to OUTPUT with the transformer's inference settings changed; the weights stay the same.
 
     Any pipeline trained with spacy_biobert.TransformerModel.v1/v2 works; the copy loads anywhere with
-    spacy.load (annotate, serve, Ray). See BENCHMARKS.md "Speed" for what each setting buys and costs.
+    spacy.load (annotate, serve, Ray). See BENCHMARKS.md "Speed and memory" for what each setting buys and costs.
     """
     refuse_overwriting_or_exit([output], [model])
     try:

@@ -9,7 +9,7 @@ inference only, windows are sorted by wordpiece count and run in chunks padded o
 With ``int8=True``, inference on CPU runs a copy of the encoder whose linear layers torch has dynamically
 quantised to int8 (``torch.ao.quantization.quantize_dynamic``). The fp32 weights stay the ones trained and
 saved; the copy is rebuilt whenever they change (a training step, loading weights). Quantisation changes the
-scores slightly: it is opt-in (BENCHMARKS.md "Speed" gives its speed and F1).
+scores slightly: it is opt-in (BENCHMARKS.md "Speed and memory" gives its speed and F1).
 """
 import copy
 from typing import Callable, Dict, List, Optional, Tuple
