@@ -119,8 +119,12 @@ def test_joint_config_shares_one_transformer(tiny_docbin, tiny_bert, tmp_path):
     assert nlp.get_pipe("biobert_ner").labels == ("Chemical", "Disease")
     assert nlp.get_pipe("biobert_rel").labels == ("CID",)
     assert {"ents_f", "rel_concept_f"} <= set(nlp.meta["performance"])
-    doc = nlp("Cocaine caused acute renal failure .")
-    assert isinstance(get_concept_relations(doc), dict)
+    doc = nlp.make_doc("Cocaine caused acute renal failure .")
+    doc.ents = [doc.char_span(0, 7, "Chemical", kb_id="D003042"), doc.char_span(15, 34, "Disease", kb_id="D058186")]
+    rel = nlp.get_pipe("biobert_rel")
+    rel.cfg["threshold"] = 0.0
+    doc = rel(nlp.get_pipe("transformer")(doc))  # the relation head reads the shared transformer's vectors
+    assert list(get_concept_relations(doc)) == [("D003042", "D058186", "CID")]
     assert [t.text for t in nlp.make_doc("Famotidine-induced")] == ["Famotidine", "-", "induced"]
 
 
