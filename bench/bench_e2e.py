@@ -33,7 +33,7 @@ import spacy
 import torch
 from spacy.training import Corpus, Example
 
-from spacy_biobert.cli.kb import build_kb
+from spacy_biobert.kb.build import build_kb
 from spacy_biobert.kb import KnowledgeBase
 from spacy_biobert.scoring import rel_threshold
 from spacy_biobert.scoring.linker import score_linking
@@ -242,9 +242,9 @@ def main() -> None:
         results = json.loads(args.out.read_text(encoding="utf8"))
     else:
         torch.set_num_threads(args.threads)
-        kbs = {"dev": build_kb([args.corpus / "train.spacy"], True, [], [], []),
-               "dev_no_mesh": build_kb([args.corpus / "train.spacy"], False, [], [], []),
-               "test": build_kb([args.corpus / "train.spacy", args.corpus / "dev.spacy"], True, [], [], [])}
+        train, dev = args.corpus / "train.spacy", args.corpus / "dev.spacy"
+        kbs = {"dev": build_kb({"corpus": [train], "mesh": True}), "dev_no_mesh": build_kb({"corpus": [train]}),
+               "test": build_kb({"corpus": [train, dev], "mesh": True})}
         systems = {}
         for item in args.system:
             name, path = item.split("=", 1)

@@ -48,7 +48,7 @@ def test_jsonl(work: Path) -> Path:
 def run_config(work: Path, name: str) -> Dict:
     """One configuration in this process: annotate the test JSONL; return its measurements."""
     from spacy_biobert.batch.ray_backend import RayOptions
-    from spacy_biobert.cli.batch import annotate_corpus
+    from spacy_biobert.batch.annotate import annotate_corpus
 
     backend, threads, actors = CONFIGS[name]
     torch.set_num_threads(threads)

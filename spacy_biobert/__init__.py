@@ -5,7 +5,7 @@ entry points (see ``setup.cfg``); importing the package installs its ``Doc`` att
 """
 from .concepts import concept_ids
 from .corpus.builder import install_corpus_extensions
-from .kb.candidates import install_candidate_extension
+from .kb.link_candidates import install_candidate_extension
 from .relations import (
     Relation,
     add_relation,

@@ -87,7 +87,7 @@ def test_ner_config_trains_with_lexical_features(tiny_docbin, tiny_bert, tmp_pat
 
 
 def test_ner_config_without_features_is_the_transformer_only_head(tiny_docbin, tiny_bert, tmp_path):
-    """``--components.biobert_ner.model.features null`` (the ablation's baseline) trains NERTagger.v1's model."""
+    """``--components.biobert_ner.model.features null`` (the ablation's baseline) trains the head on the transformer's vectors only."""
     overrides = {"paths.train": str(tiny_docbin), "paths.dev": str(tiny_docbin), "training.max_steps": 2,
                  "training.eval_frequency": 1, "components.transformer.model.name": tiny_bert,
                  "components.biobert_ner.model.features": None}
@@ -119,9 +119,38 @@ def test_joint_config_shares_one_transformer(tiny_docbin, tiny_bert, tmp_path):
     assert nlp.get_pipe("biobert_ner").labels == ("Chemical", "Disease")
     assert nlp.get_pipe("biobert_rel").labels == ("CID",)
     assert {"ents_f", "rel_concept_f"} <= set(nlp.meta["performance"])
-    doc = nlp("Cocaine caused acute renal failure .")
-    assert isinstance(get_concept_relations(doc), dict)
+    doc = nlp.make_doc("Cocaine caused acute renal failure .")
+    doc.ents = [doc.char_span(0, 7, "Chemical", kb_id="D003042"), doc.char_span(15, 34, "Disease", kb_id="D058186")]
+    rel = nlp.get_pipe("biobert_rel")
+    rel.cfg["threshold"] = 0.0
+    doc = rel(nlp.get_pipe("transformer")(doc))  # the relation head reads the shared transformer's vectors
+    assert list(get_concept_relations(doc)) == [("D003042", "D058186", "CID")]
     assert [t.text for t in nlp.make_doc("Famotidine-induced")] == ["Famotidine", "-", "induced"]
+
+
+def flat(config: dict, prefix: str = "") -> Dict[str, object]:
+    """``config`` as dotted keys -> leaf values."""
+    items = {}
+    for key, value in config.items():
+        if isinstance(value, dict) and value:
+            items.update(flat(value, f"{prefix}{key}."))
+        else:
+            items[f"{prefix}{key}"] = value
+    return items
+
+
+@pytest.mark.parametrize("factory, config", [("biobert_ner", "ner.cfg"), ("biobert_rel", "rel.cfg"),
+                                             ("biobert_linker", "e2e.cfg")])
+def test_factory_defaults_are_the_shipped_components(factory, config):
+    """A bare ``nlp.add_pipe(factory)`` builds the component the shipped config does (the shipped pipeline: e2e.cfg
+    of ner.cfg's NER and rel.cfg's relation head), but for its encoder: a listener of a shared transformer there,
+    an inline transformer by default."""
+    nlp = spacy.blank("en")
+    nlp.add_pipe(factory)
+    default = flat(nlp.get_pipe_config(factory))
+    shipped = flat(spacy.util.load_config(CONFIGS / config)["components"][factory])
+    shipped = {key: value for key, value in shipped.items() if not key.startswith("model.tok2vec.")}
+    assert shipped and {key: default.get(key, "(missing)") for key in shipped} == shipped
 
 
 def test_every_shipped_config_has_a_training_test():

@@ -53,7 +53,13 @@ def quick_project(tmp_path_factory, tiny_bert):
 def test_quick_workflow_prints_entities_and_relations(quick_project):
     work, output = quick_project
     assert (work / "corpus" / "test.spacy").exists()
-    assert "Entities (text, label, confidence, chars):" in output and "Relations (score):" in output
+    from spacy_biobert.cli.annotate import SAMPLE_ABSTRACT, report
+
+    nlp = spacy.load(work / "training" / "quick" / "model-calibrated")
+    doc = nlp(SAMPLE_ABSTRACT)
+    printed = report(doc, nlp)  # entities, relations and every scored candidate pair of the calibrated pipeline
+    assert printed in output
+    assert "Candidate relations scored by biobert_rel" in printed
 
 
 @pytest.mark.slow

@@ -66,7 +66,7 @@ LISTENER = {
     "pooling": {"@layers": "reduce_mean.v1"},
 }
 TRANSFORMER = {
-    "@architectures": "spacy_biobert.TransformerModel.v1",
+    "@architectures": "spacy_biobert.TransformerModel.v2",
     "get_spans": {"@span_getters": "spacy-transformers.strided_spans.v1", "window": 32, "stride": 24},
 }
 HASH_TOK2VEC = {  # a cheap tok2vec for tests of the heads that need no transformer
@@ -118,18 +118,18 @@ def ner_examples(nlp: Language, data=NER_TRAIN) -> List[Example]:
     return [Example.from_dict(nlp.make_doc(text), {"entities": ents}) for text, ents in data]
 
 
-#: small lexical-feature embeddings for ``spacy_biobert.NERTagger.v2``
+#: small lexical-feature embeddings for ``spacy_biobert.NERTagger.v2``'s ``features``
 SHAPE_FEATURES = {
     "@architectures": "spacy.MultiHashEmbed.v2", "width": 8, "attrs": ["NORM", "PREFIX", "SUFFIX", "SHAPE"],
     "rows": [100, 50, 50, 20], "include_static_vectors": False,
 }
 
 
-def make_ner_nlp(tiny_bert: str, architecture: str = "spacy_biobert.NERTagger.v1", **model_options) -> Language:
-    """transformer + biobert_ner on a listener (``model_options``: e.g. ``features=SHAPE_FEATURES`` for v2)."""
+def make_ner_nlp(tiny_bert: str, **model_options) -> Language:
+    """transformer + biobert_ner on a listener, without lexical features unless ``features=SHAPE_FEATURES``."""
     nlp = transformer_nlp(tiny_bert)
     # the tests' own high learning rate (0.01) already suits the head: no extra head scaling here
-    model = {"@architectures": architecture, "tok2vec": LISTENER, **model_options}
+    model = {"@architectures": "spacy_biobert.NERTagger.v2", "tok2vec": LISTENER, "features": None, **model_options}
     nlp.add_pipe("biobert_ner", config={"model": model, "head_lr_scale": 1.0})
     return nlp
 
@@ -264,7 +264,7 @@ def relation_triples(doc: Doc) -> List[Tuple[str, str, str]]:
 def make_joint_nlp(tiny_bert: str) -> Language:
     """sentencizer + transformer + biobert_ner + biobert_rel, both heads on listeners of one transformer."""
     nlp = make_rel_nlp(tiny_bert)
-    model = {"@architectures": "spacy_biobert.NERTagger.v1", "tok2vec": LISTENER}
+    model = {"@architectures": "spacy_biobert.NERTagger.v2", "tok2vec": LISTENER, "features": None}
     nlp.add_pipe("biobert_ner", before="biobert_rel", config={"model": model, "head_lr_scale": 1.0})
     return nlp
 

@@ -117,7 +117,7 @@ def _bioc(path: Path) -> Iterator[Item]:
         yield InputDoc(doc.doc_id, doc.text, f"{path} (document {doc.doc_id})")
 
 
-READERS = {"text": _text_files, "jsonl": _jsonl, "pubtator": _pubtator, "bioc": _bioc}
+INPUT_READERS = {"text": _text_files, "jsonl": _jsonl, "pubtator": _pubtator, "bioc": _bioc}
 
 
 def read_inputs(
@@ -137,10 +137,10 @@ def read_inputs(
         BadInput: a bad record or a repeated id (without ``skip_bad``), naming file and line.
         CorpusFormatError: a PubTator/BioC file that cannot be read at all.
     """
-    if fmt not in READERS:
+    if fmt not in INPUT_READERS:
         raise ValueError(f"unknown input format {fmt!r}; expected one of {FORMATS}")
     seen: Dict[str, str] = {}
-    for item in READERS[fmt](Path(path)):
+    for item in INPUT_READERS[fmt](Path(path)):
         if isinstance(item, InputDoc):
             problem = (f"document id {item.id!r} repeats the one at {seen[item.id]}" if item.id in seen
                        else refuse(item.id, item.text) if refuse is not None else None)

@@ -7,7 +7,7 @@ there are passed over (see :mod:`spacy_biobert.batch.resume`).
 """
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import Callable, Iterable, Iterator, List, Optional, Set
+from typing import Callable, Dict, Iterable, Iterator, List, Optional, Set
 
 from spacy.language import Language
 
@@ -27,13 +27,15 @@ class Summary:
     written: int = 0
     resumed: int = 0
     skipped: List[Skipped] = field(default_factory=list)
+    #: what the output format could not hold: description -> count
+    lossy: Dict[str, int] = field(default_factory=dict)
 
     def accounted(self) -> bool:
         """Whether records in = written + resumed + skipped."""
         return self.read == self.written + self.resumed + len(self.skipped)
 
 
-def annotate_docs(nlp: Language, docs: Iterable[InputDoc], batch_size: int = 32) -> Iterator[Record]:
+def pipe_records(nlp: Language, docs: Iterable[InputDoc], batch_size: int = 32) -> Iterator[Record]:
     """Records of ``docs`` in input order, through ``nlp.pipe`` (one memory zone per :data:`CHUNK` documents)."""
     docs = iter(docs)
     while True:
@@ -81,7 +83,7 @@ def run_local(
             else:
                 yield item
 
-    for record in annotate_docs(nlp, todo(), batch_size):
+    for record in pipe_records(nlp, todo(), batch_size):
         writer.write(record)
         summary.written += 1
         tick()

@@ -4,7 +4,7 @@ local backend (:mod:`spacy_biobert.batch.local`), on a Ray cluster with Ray Data
 Input rows (:mod:`spacy_biobert.batch.ray_sources`: JSONL and Parquet read by the cluster, other formats by the
 driver) go through ``map_batches`` with :class:`Annotator`, a callable class run by an actor pool
 (``concurrency=actors``): each actor loads the pipeline once in ``__init__`` (on its own GPU with
-``gpus_per_actor``) and turns rows into records with the local backend's :func:`annotate_docs`, so the records
+``gpus_per_actor``) and turns rows into records with the local backend's :func:`pipe_records`, so the records
 are identical. Records travel as JSON strings (Arrow cannot hold the record's nulls and nesting without a
 schema). Order is preserved (``DataContext.execution_options.preserve_order``).
 
@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, Iterator, Optional, Set, Tuple
 
 from .inputs import BadInput, InputDoc, Skipped
-from .local import Summary, annotate_docs
+from .local import Summary, pipe_records
 from .ray_sinks import SHARD_FORMATS, shard_sink
 from .ray_sources import IO_CPUS, cluster_dataset, driver_datasets
 
@@ -95,7 +95,7 @@ class Annotator:
         rows = batch.to_pylist()
         todo = [InputDoc(r["id"], r["text"], r["where"]) for r in rows
                 if r["problem"] is None and r["id"] not in self.done]
-        records = annotate_docs(self.nlp, todo, self.batch_size)
+        records = pipe_records(self.nlp, todo, self.batch_size)
         out = []
         for r in rows:
             status, record = "bad", None

@@ -14,11 +14,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, Set, Tuple
 
+from ..output.paths import partial_path
 from ..output.writers import WRITERS, RecordWriter
 
 #: Output formats that can be resumed (appended to).
 RESUMABLE = ("jsonl", "pubtator")
-PARTIAL_SUFFIX = ".partial"
 
 
 def _cut(path: Path, keep: int) -> None:
@@ -63,12 +63,6 @@ def done_ids(path: Path, fmt: str) -> Set[str]:
     if fmt == "pubtator":
         return pubtator_done(path)
     raise ValueError(f"{path} exists and a {fmt} output cannot be resumed: pass --overwrite or a new file")
-
-
-def partial_path(path: Path) -> Path:
-    """Where a run writes ``path`` until it is complete (beside it)."""
-    path = Path(path).absolute()  # "." has no name
-    return path.with_name(path.name + PARTIAL_SUFFIX)
 
 
 def _holds_data(path: Path) -> bool:

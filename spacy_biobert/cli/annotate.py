@@ -1,5 +1,5 @@
 """``spacy biobert annotate MODEL [--text …]``: what a pipeline finds in a text, for a human to read.
-(With INPUT and OUTPUT it annotates a corpus into records: :mod:`spacy_biobert.cli.batch`.)
+(With INPUT and OUTPUT it annotates a corpus into records: :mod:`spacy_biobert.batch.annotate`.)
 
 Entities with their confidences; the relations the pipeline kept (score at least the relation head's
 threshold); and every candidate pair the relation head scored, those below its threshold marked, so a
@@ -14,12 +14,15 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 from wasabi import msg
 
+from ..batch.annotate import annotate_corpus
+from ..batch.inputs import BadInput
+from ..batch.local import Summary
 from ..batch.ray_backend import RayOptions
+from ..corpus.builder import CorpusFormatError
 from ..concepts import concept_ids
 from ..pipeline.ner import NER_SPANS_KEY
 from ..output.record import ner_scores
 from ..pipeline.rel import BioBertRel
-from .batch import annotate_corpus_or_exit
 
 SAMPLE_ABSTRACT = (
     "Cisplatin-induced nephrotoxicity and ototoxicity were observed in patients treated for ovarian cancer. "
@@ -78,6 +81,28 @@ def report(doc: Doc, nlp: Optional[Language] = None) -> str:
             header = f"Candidate relations scored by {name} (threshold {float(pipe.cfg['threshold']):.2f}):"
             lines += ["", header, *(candidate_lines(doc, pipe) or ["(none)"])]
     return "\n".join(lines)
+
+
+def print_summary(summary: Summary, output: Path) -> None:
+    """Counts of the run, every skipped record and what the output format could not hold."""
+    msg.good(f"{summary.written} records written to {output} ({summary.resumed} already there, "
+             f"{len(summary.skipped)} skipped, {summary.read} read)")
+    for skip in summary.skipped:
+        msg.warn(f"skipped {skip.where}: {skip.problem}")
+    for what, n in sorted(summary.lossy.items()):
+        msg.warn(f"{output.suffix or 'output'} cannot hold: {what}: {n}")
+
+
+def annotate_corpus_or_exit(model: str, input_path: Path, output_path: Path, **options) -> None:
+    """:func:`annotate_corpus`, turning bad input into a one-line error and exit code 1."""
+    try:
+        summary = annotate_corpus(model, input_path, output_path, **options)
+    except (BadInput, CorpusFormatError, ValueError, OSError, ImportError) as err:
+        msg.fail(str(err), exits=1)
+    print_summary(summary, output_path)
+    if not summary.accounted():
+        msg.fail(f"{summary.read} records read but {summary.written + summary.resumed + len(summary.skipped)} "
+                 "accounted for", exits=1)
 
 
 def annotate_command(

@@ -10,7 +10,8 @@ from spacy.tokens import DocBin
 from wasabi import msg
 
 from ..corpus import READERS, ConversionStats, CorpusFormatError, build_docs
-from ._paths import atomic_output, refuse_overwriting_or_exit
+from ..output.paths import atomic_output
+from ._paths import refuse_overwriting_or_exit
 
 DEFAULT_TOKENIZER = {"@tokenizers": "spacy_biobert.Tokenizer.v1"}
 

@@ -25,7 +25,8 @@ from wasabi import msg
 from ..corpus import DOC_ID_ATTR, read_pubtator
 from ..corpus.readers import TotalLimitCorpus, create_gold_ents_corpus
 from ..scoring.ner import CharMention, predicted_char_mentions, score_char_offsets
-from ._paths import atomic_output, refuse_overwriting_or_exit
+from ..output.paths import atomic_output
+from ._paths import refuse_overwriting_or_exit
 
 
 def gold_char_mentions(path: Path) -> Set[CharMention]:

@@ -1,8 +1,11 @@
 """``spacy biobert kb build OUTPUT [--corpus F]... [--mesh] [--tsv F]... [--jsonl F]... [--mesh-xml F]...``.
 
 Builds one knowledge base for ``biobert_linker`` from any mix of sources (merged: see
-:mod:`spacy_biobert.kb.base`) and writes it to the folder ``OUTPUT``.
+:mod:`spacy_biobert.kb.base`) and writes it to the folder ``OUTPUT``. The options are the rows of
+:data:`spacy_biobert.kb.build.KB_SOURCES`: a file source is a repeatable ``--NAME FILE``, a packaged vocabulary a
+flag ``--NAME``.
 """
+import inspect
 import time
 from pathlib import Path
 from typing import List
@@ -11,8 +14,8 @@ import typer
 from wasabi import msg
 
 from ..corpus import CorpusFormatError
-from ..kb import (KBFormatError, KnowledgeBase, kb_from_corpus, kb_from_jsonl, kb_from_mesh_lite, kb_from_mesh_xml,
-                  kb_from_tsv)
+from ..kb import KBFormatError
+from ..kb.build import KB_SOURCES, build_kb, source_files
 from ._paths import refuse_overwriting_or_exit
 
 kb_app = typer.Typer(help="Knowledge bases for the biobert_linker component.", no_args_is_help=True)
@@ -23,38 +26,23 @@ def folder_size(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
 
 
-def build_kb(corpus: List[Path], mesh: bool, tsv: List[Path], jsonl: List[Path], mesh_xml: List[Path]) -> KnowledgeBase:
-    """Merge the sources into one KB (in the order corpus, MeSH-lite, TSV, JSONL, MeSH XML)."""
-    kb = KnowledgeBase()
-    for path in corpus:
-        kb_from_corpus(path, kb)
-    if mesh:
-        kb_from_mesh_lite(kb)
-    for path in tsv:
-        kb_from_tsv(path, kb)
-    for path in jsonl:
-        kb_from_jsonl(path, kb)
-    for path in mesh_xml:
-        kb_from_mesh_xml(path, kb)
-    return kb
+def _parameter(name: str, files: bool, help: str) -> inspect.Parameter:
+    """The command-line option of one KB source (its keyword: the source name with ``_`` for ``-``)."""
+    option = f"--{name}"
+    default = typer.Option([], option, exists=True, help=help) if files else typer.Option(False, option, help=help)
+    return inspect.Parameter(name.replace("-", "_"), inspect.Parameter.KEYWORD_ONLY, default=default,
+                             annotation=List[Path] if files else bool)
 
 
-@kb_app.command("build")
-def kb_build_command(
-    output: Path = typer.Argument(..., help="Folder to write the knowledge base to (created if missing)."),
-    corpus: List[Path] = typer.Option([], "--corpus", exists=True, help="Annotated corpus: .spacy or PubTator."),
-    mesh: bool = typer.Option(False, "--mesh", help="Add MeSH-lite's descriptors (needs spacy-biobert[mesh])."),
-    tsv: List[Path] = typer.Option([], "--tsv", exists=True, help="TSV: id, name, aliases (|), label."),
-    jsonl: List[Path] = typer.Option([], "--jsonl", exists=True, help='JSONL: {"id", "name", "aliases", "label"}.'),
-    mesh_xml: List[Path] = typer.Option([], "--mesh-xml", exists=True, help="NLM MeSH desc/supp XML (.gz ok)."),
-) -> None:
+def kb_build_command(output: Path, **options) -> None:
     """Build a knowledge base for biobert_linker from corpora, MeSH and vocabulary files (repeatable options)."""
-    if not (corpus or mesh or tsv or jsonl or mesh_xml):
-        msg.fail("No source given: use --corpus, --mesh, --tsv, --jsonl or --mesh-xml.", exits=1)
-    refuse_overwriting_or_exit([output], [*corpus, *tsv, *jsonl, *mesh_xml])
+    chosen = {source.name: options[source.name.replace("-", "_")] for source in KB_SOURCES}
+    if not any(chosen.values()):
+        msg.fail(f"No source given: use {', '.join('--' + source.name for source in KB_SOURCES)}.", exits=1)
+    refuse_overwriting_or_exit([output], source_files(chosen))
     start = time.perf_counter()
     try:
-        kb = build_kb(corpus, mesh, tsv, jsonl, mesh_xml)
+        kb = build_kb(chosen)
     except (KBFormatError, CorpusFormatError, ImportError) as err:
         msg.fail(str(err), exits=1)
     kb.to_disk(output)
@@ -63,3 +51,11 @@ def kb_build_command(
              f"({folder_size(output) / 1e6:.1f} MB, {time.perf_counter() - start:.1f} s)")
     msg.table([(f"concepts: {label}", n) for label, n in meta["per_label"].items()]
               + [("ids with conflicting labels (kept both)", meta["conflicting_ids"])], divider=True)
+
+
+kb_build_command.__signature__ = inspect.Signature([
+    inspect.Parameter("output", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Path, default=typer.Argument(
+        ..., help="Folder to write the knowledge base to (created if missing).")),
+    *(_parameter(source.name, source.files, source.help) for source in KB_SOURCES),
+])
+kb_app.command("build")(kb_build_command)

@@ -20,7 +20,7 @@ def optimize_command(
 ) -> None:
     """Copy MODEL to OUTPUT with the transformer's inference settings changed; the weights stay the same.
 
-    Any pipeline trained with spacy_biobert.TransformerModel.v1/v2 works; the copy loads anywhere with
+    Any pipeline with spacy_biobert.TransformerModel.v2 (or inline Tok2VecTransformer.v2) encoders works; the copy loads anywhere with
     spacy.load (annotate, serve, Ray). See BENCHMARKS.md "Speed and memory" for what each setting buys and costs.
     """
     refuse_overwriting_or_exit([output], [model])

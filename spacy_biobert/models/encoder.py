@@ -1,13 +1,11 @@
 """The encoder: resolving the checkpoint named in a config, and the transformer architectures that use it.
 
-* ``spacy_biobert.TransformerModel.v1`` -- spacy-transformers' ``TransformerModel`` (for a shared
-  ``transformer`` component) accepting our encoder names;
-* ``spacy_biobert.TransformerModel.v2`` -- v1 plus the inference speed settings of
+* ``spacy_biobert.TransformerModel.v2`` -- spacy-transformers' ``TransformerModel`` (for a shared
+  ``transformer`` component) accepting our encoder names, with the inference speed settings of
   :mod:`~spacy_biobert.models.fast_inference` (length-sorted window batches, on by default; int8, opt-in);
-* ``spacy_biobert.Tok2VecTransformer.v1`` -- the same transformer used inline as a component's tok2vec
-  (the components' default when no shared transformer is configured; :data:`INLINE_TOK2VEC`);
-* ``spacy_biobert.Tok2VecTransformer.v2`` -- ``TransformerModel.v2`` used inline: what a component's listener
-  becomes under spaCy's ``replace_listeners`` (:mod:`~spacy_biobert.models.replace_listener`).
+* ``spacy_biobert.Tok2VecTransformer.v2`` -- the same transformer used inline as a component's tok2vec: the
+  components' default when no shared transformer is configured (:data:`INLINE_TOK2VEC`), and what a component's
+  listener becomes under spaCy's ``replace_listeners`` (:mod:`~spacy_biobert.models.replace_listener`).
 
 A config names its encoder in ``[components.transformer.model] name``, one of:
 
@@ -45,7 +43,7 @@ DEFAULT_WINDOW, DEFAULT_STRIDE = 128, 96
 #: that share one ``transformer`` component replace it with a ``TransformerListener``.
 INLINE_TOK2VEC = f"""
 [tok2vec]
-@architectures = "spacy_biobert.Tok2VecTransformer.v1"
+@architectures = "spacy_biobert.Tok2VecTransformer.v2"
 name = "{EMBEDDED_ENCODER}"
 grad_factor = 1.0
 
@@ -117,22 +115,33 @@ def resolve_encoder_name(name: str) -> str:
     return name
 
 
-@registry.architectures("spacy_biobert.TransformerModel.v1")
-def create_transformer_model(
+@registry.architectures("spacy_biobert.TransformerModel.v2")
+def create_transformer_model_v2(
     name: str,
     get_spans: Optional[Callable] = None,
     tokenizer_config: dict = {},
     transformer_config: dict = {},
     mixed_precision: bool = False,
     grad_scaler_config: dict = {},
+    sort_windows: bool = True,
+    int8_inference: bool = False,
+    int8_per_channel: bool = True,
+    chunk_wordpieces: int = DEFAULT_CHUNK_WORDPIECES,
 ) -> Model[List[Doc], FullTransformerBatch]:
-    """spacy-transformers' ``TransformerModel`` whose ``name`` may also be ``pkg:PACKAGE``.
+    """spacy-transformers' ``TransformerModel`` whose ``name`` may also be ``pkg:PACKAGE``, with inference speed
+    settings; training passes are those of spacy-transformers.
 
     Args: as ``spacy-transformers.TransformerModel.v3``; ``name`` is resolved by
         :func:`resolve_encoder_name` at initialization; ``get_spans`` defaults to strided windows of
         :data:`DEFAULT_WINDOW` tokens every :data:`DEFAULT_STRIDE` (whole documents, no truncation). Windows
         are further split where their wordpieces would exceed the encoder's limit
-        (:class:`~spacy_biobert.models.windows.WordpieceLimitedSpans`), so every token gets a vector.
+        (:class:`~spacy_biobert.models.windows.WordpieceLimitedSpans`), so every token gets a vector. Plus:
+        sort_windows: at inference, encode windows sorted by wordpiece count, in chunks of about
+            ``chunk_wordpieces`` padded wordpieces, each padded only to its own longest window.
+        int8_inference: at inference on CPU, run a dynamically quantised int8 copy of the encoder (opt-in:
+            scores change slightly). Saved weights stay fp32.
+        int8_per_channel: int8 weight scales per output channel rather than per matrix.
+        chunk_wordpieces: padded wordpieces per encoder call on the sorted path.
     Returns:
         The transformer model.
     """
@@ -169,41 +178,6 @@ def create_transformer_model(
         return hf_forward(model, docs, is_train)
 
     model._func = forward
-
-    def build() -> Model:  # the same encoder, for replace_listeners: v2 without its inference speed settings
-        return create_transformer_model_v2(name, get_spans, tokenizer_config, transformer_config, mixed_precision,
-                                           grad_scaler_config, sort_windows=False, int8_inference=False)
-
-    attach_listener_replacement(model, build, implied={"sort_windows": False, "int8_inference": False})
-    return model
-
-
-@registry.architectures("spacy_biobert.TransformerModel.v2")
-def create_transformer_model_v2(
-    name: str,
-    get_spans: Optional[Callable] = None,
-    tokenizer_config: dict = {},
-    transformer_config: dict = {},
-    mixed_precision: bool = False,
-    grad_scaler_config: dict = {},
-    sort_windows: bool = True,
-    int8_inference: bool = False,
-    int8_per_channel: bool = True,
-    chunk_wordpieces: int = DEFAULT_CHUNK_WORDPIECES,
-) -> Model[List[Doc], FullTransformerBatch]:
-    """``TransformerModel.v1`` with inference speed settings; training passes are the same as v1's.
-
-    Args: as :func:`create_transformer_model`, plus
-        sort_windows: at inference, encode windows sorted by wordpiece count, in chunks of about
-            ``chunk_wordpieces`` padded wordpieces, each padded only to its own longest window.
-        int8_inference: at inference on CPU, run a dynamically quantised int8 copy of the encoder (opt-in:
-            scores change slightly). Saved weights stay fp32.
-        int8_per_channel: int8 weight scales per output channel rather than per matrix.
-        chunk_wordpieces: padded wordpieces per encoder call on the sorted path.
-    """
-    model = create_transformer_model(
-        name, get_spans, tokenizer_config, transformer_config, mixed_precision, grad_scaler_config
-    )
     speed_up_encoder_call(model.layers[0], sort_windows=sort_windows, int8=int8_inference,
                           int8_per_channel=int8_per_channel, chunk_wordpieces=chunk_wordpieces)
 
@@ -212,34 +186,8 @@ def create_transformer_model_v2(
                                            grad_scaler_config, sort_windows, int8_inference, int8_per_channel,
                                            chunk_wordpieces)
 
-    attach_listener_replacement(model, build, implied={})
+    attach_listener_replacement(model, build)
     return model
-
-
-@registry.architectures("spacy_biobert.Tok2VecTransformer.v1")
-def build_tok2vec_transformer(
-    name: str,
-    get_spans: Callable,
-    pooling: PoolingModel,
-    grad_factor: float = 1.0,
-    tokenizer_config: dict = {},
-    transformer_config: dict = {},
-) -> Tok2VecModel:
-    """A transformer used directly as a tok2vec layer (like ``spacy-transformers.Tok2VecTransformer.v3``).
-
-    Args:
-        name: encoder name as in :func:`resolve_encoder_name`; resolved and loaded only at initialization.
-        get_spans: span getter splitting long docs into windows, e.g. ``strided_spans.v1``.
-        pooling: reduction of wordpiece vectors to token vectors, e.g. ``reduce_mean.v1``.
-        grad_factor: gradient weight passed back into the transformer.
-        tokenizer_config: settings for the Hugging Face tokenizer.
-        transformer_config: settings for the Hugging Face model's forward pass.
-    Returns:
-        A model mapping docs to one ``(n_tokens, width)`` array per doc.
-    """
-    transformer = create_transformer_model(name, get_spans, tokenizer_config, transformer_config)
-    # chain of chain on purpose: the shape spacy-transformers' replace_listener produces
-    return chain(chain(transformer, split_trf_batch()), trfs2arrays(pooling, grad_factor))
 
 
 @registry.architectures("spacy_biobert.Tok2VecTransformer.v2")
@@ -257,11 +205,18 @@ def build_tok2vec_transformer_v2(
     int8_per_channel: bool = True,
     chunk_wordpieces: int = DEFAULT_CHUNK_WORDPIECES,
 ) -> Tok2VecModel:
-    """``TransformerModel.v2`` used directly as a component's tok2vec layer.
+    """``TransformerModel.v2`` used directly as a component's tok2vec layer (like
+    ``spacy-transformers.Tok2VecTransformer.v3``).
 
-    spaCy's ``replace_listeners`` turns a listener of a ``TransformerModel.v1``/``.v2`` transformer into this
-    (the transformer's settings plus the listener's ``pooling`` and ``grad_factor``): the component then runs its
-    own copy of the encoder. Args: as :func:`create_transformer_model_v2` and :func:`build_tok2vec_transformer`.
+    A component's default encoder (:data:`INLINE_TOK2VEC`), and what spaCy's ``replace_listeners`` turns a listener
+    of a ``TransformerModel.v2`` transformer into (the transformer's settings plus the listener's ``pooling`` and
+    ``grad_factor``): the component then runs its own copy of the encoder.
+
+    Args: as :func:`create_transformer_model_v2`, plus
+        pooling: reduction of wordpiece vectors to token vectors, e.g. ``reduce_mean.v1``.
+        grad_factor: gradient weight passed back into the transformer.
+    Returns:
+        A model mapping docs to one ``(n_tokens, width)`` array per doc.
     """
     transformer = create_transformer_model_v2(
         name, get_spans, tokenizer_config, transformer_config, mixed_precision, grad_scaler_config, sort_windows,

@@ -1,13 +1,12 @@
-"""Thinc architectures of the ``biobert_ner`` head: token vectors -> linear layer -> BILUO tag scores.
+"""The thinc architecture of the ``biobert_ner`` head, ``spacy_biobert.NERTagger.v2``: token vectors -> linear
+layer -> BILUO tag scores.
 
-``spacy_biobert.NERTagger.v1`` takes any token-vector layer (in configs, a spacy-transformers
-``TransformerListener`` that pools wordpieces per token) and adds one linear layer whose outputs are
-unnormalised scores over the BILUO tags of the component's labels; the component normalises them.
-
-``spacy_biobert.NERTagger.v2`` (opt-in) adds a second token-vector layer, ``features``, whose vectors are
-concatenated to the encoder's before the linear layer: typically spaCy's ``spacy.MultiHashEmbed.v2`` over
-lexical attributes (``SHAPE``, ``PREFIX``, ``SUFFIX``, ``NORM``), which give an uncased encoder the case and
-shape of a token back. With ``features = null`` it builds exactly ``NERTagger.v1``.
+It takes any token-vector layer ``tok2vec`` (in configs, a spacy-transformers ``TransformerListener`` that pools
+wordpieces per token) and adds one linear layer whose outputs are unnormalised scores over the BILUO tags of the
+component's labels; the component normalises them. An optional second token-vector layer, ``features``, has its
+vectors concatenated to the encoder's before the linear layer: typically spaCy's ``spacy.MultiHashEmbed.v2`` over
+lexical attributes (``SHAPE``, ``PREFIX``, ``SUFFIX``, ``NORM``), which give an uncased encoder the case and shape
+of a token back (configs/ner.cfg). With ``features = null`` the head is the transformer's vectors only.
 """
 from typing import Callable, List, Optional, Sequence, Tuple
 
@@ -19,45 +18,29 @@ from thinc.types import Floats2d
 from .types import TaggerModel, Tok2VecModel
 
 
-@registry.architectures("spacy_biobert.NERTagger.v1")
-def build_ner_tagger(tok2vec: Tok2VecModel, nO: Optional[int] = None) -> TaggerModel:
-    """Token vectors -> linear layer -> BILUO tag scores (logits).
-
-    Args:
-        tok2vec: token-vector layer, e.g. ``spacy-transformers.TransformerListener.v1``.
-        nO: number of tags (``1 + 4 * n_labels``); left ``None``, the component sets it at initialization.
-    Returns:
-        A model mapping docs to one ``(n_tokens, nO)`` score array per doc. Its references ``tok2vec``
-        and ``output_layer`` point at the two parts.
-    """
-    output_layer = Linear(nO=nO, init_W=zero_init)
-    model: TaggerModel = chain(tok2vec, with_array(output_layer))
-    model.set_ref("tok2vec", tok2vec)
-    model.set_ref("output_layer", output_layer)
-    return model
-
-
 @registry.architectures("spacy_biobert.NERTagger.v2")
 def build_ner_tagger_v2(
     tok2vec: Tok2VecModel, features: Optional[Tok2VecModel] = None, nO: Optional[int] = None
 ) -> TaggerModel:
-    """Token vectors and lexical feature vectors, concatenated -> linear layer -> BILUO tag scores (logits).
+    """Token vectors (and lexical feature vectors, concatenated) -> linear layer -> BILUO tag scores (logits).
 
     Args:
         tok2vec: token-vector layer of the encoder, e.g. ``spacy-transformers.TransformerListener.v1``.
         features: a second token-vector layer whose vectors are appended to ``tok2vec``'s, e.g.
             ``spacy.MultiHashEmbed.v2`` with ``attrs = ["NORM","PREFIX","SUFFIX","SHAPE"]``; its parameters
-            belong to the head (they learn at the component's ``head_lr_scale``). ``None``: the v1 model.
+            belong to the head (they learn at the component's ``head_lr_scale``). ``None``: ``tok2vec``'s only.
         nO: number of tags (``1 + 4 * n_labels``); left ``None``, the component sets it at initialization.
     Returns:
-        A model mapping docs to one ``(n_tokens, nO)`` score array per doc, with the references ``tok2vec``,
-        ``output_layer`` and (when given) ``features``.
+        A model mapping docs to one ``(n_tokens, nO)`` score array per doc, with the references ``tok2vec`` (the
+        encoder's layer, not the concatenation), ``output_layer`` and (when given) ``features``.
     """
-    if features is None:
-        return build_ner_tagger(tok2vec, nO=nO)
-    model = build_ner_tagger(concatenate_per_doc(tok2vec, features), nO=nO)
-    model.set_ref("tok2vec", tok2vec)  # the encoder's layer, as in v1, not the concatenation
-    model.set_ref("features", features)
+    vectors = tok2vec if features is None else concatenate_per_doc(tok2vec, features)
+    output_layer = Linear(nO=nO, init_W=zero_init)
+    model: TaggerModel = chain(vectors, with_array(output_layer))
+    model.set_ref("tok2vec", tok2vec)
+    model.set_ref("output_layer", output_layer)
+    if features is not None:
+        model.set_ref("features", features)
     return model
 
 

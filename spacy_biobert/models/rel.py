@@ -23,7 +23,7 @@ import numpy
 import torch
 from spacy.tokens import Doc
 from spacy.util import registry
-from thinc.api import ArgsKwargs, Linear, Model, PyTorchWrapper_v2, Relu, chain, torch2xp, xp2torch
+from thinc.api import ArgsKwargs, Dropout, Linear, Model, PyTorchWrapper_v2, Relu, chain, torch2xp, xp2torch
 from thinc.types import Floats2d
 
 from .rel_local import N_DISTANCE, local_arrays, local_features, local_width, segment_mean
@@ -98,16 +98,25 @@ def _index_arrays(lengths: List[int], instances: List[RelInstances]) -> Tuple[nu
     return arrays + (men_off, ent_off)
 
 
-def _convert_inputs(model: Model, X: Tuple[List[Floats2d], List[RelInstances]], is_train: bool):
+def _input_converter(local: bool) -> Callable:
+    """The ``convert_inputs`` of the pair-feature layer: (token vectors, instances) -> its torch arguments (with
+    ``local``, the local-evidence arrays too)."""
+    def convert_inputs(model: Model, X: Tuple[List[Floats2d], List[RelInstances]], is_train: bool):
+        return _convert_inputs(model, X, is_train, local)
+
+    return convert_inputs
+
+
+def _convert_inputs(model: Model, X: Tuple[List[Floats2d], List[RelInstances]], is_train: bool, local: bool):
     tokvecs, instances = X
     lengths = [len(t) for t in tokvecs]
     flat = model.ops.xp.concatenate([t for t in tokvecs if len(t)], axis=0)
     *indices, n_men, n_ent = _index_arrays(lengths, instances)
     flat_t = xp2torch(flat, requires_grad=is_train)
     args = [flat_t] + [torch.from_numpy(a).to(flat_t.device) for a in indices] + [n_men, n_ent]
-    if model.shims[0]._model.local:
-        *local, n_sent = local_arrays(lengths, instances)
-        args += [torch.from_numpy(a).to(flat_t.device) for a in local] + [n_sent]
+    if local:
+        *local_indices, n_sent = local_arrays(lengths, instances)
+        args += [torch.from_numpy(a).to(flat_t.device) for a in local_indices] + [n_sent]
 
     def backprop(d_inputs: ArgsKwargs) -> List[Floats2d]:
         d_flat = torch2xp(d_inputs.args[0])
@@ -172,9 +181,11 @@ def build_relation_model_v2(
 
 def _relation_model(tok2vec: Tok2VecModel, pooling: str, hidden_width: int, dropout: float, nO: Optional[int],
                     local: bool) -> RelModel:
-    features = PyTorchWrapper_v2(PairFeatures(pooling, local), convert_inputs=_convert_inputs)
-    # inference splits this first layer's weights by input block (see _predict_in_chunks)
-    mlp = chain(Relu(nO=hidden_width, dropout=dropout), Linear(nO=nO))
+    features = PyTorchWrapper_v2(PairFeatures(pooling, local), convert_inputs=_input_converter(local))
+    # inference splits the hidden layer's weights by input block (see predict_in_chunks); the hidden layer and its
+    # dropout are chained as thinc's Relu(dropout=...) chains them
+    hidden, output_layer = Relu(nO=hidden_width), Linear(nO=nO)
+    mlp = chain(chain(hidden, Dropout(dropout)) if dropout is not None else hidden, output_layer)
     return Model(
         "biobert_relation",
         _forward,
@@ -182,7 +193,7 @@ def _relation_model(tok2vec: Tok2VecModel, pooling: str, hidden_width: int, drop
         layers=[tok2vec, features, mlp],
         dims={"nO": nO},
         attrs={"pooling": pooling, "local": local},
-        refs={"tok2vec": tok2vec},
+        refs={"tok2vec": tok2vec, "hidden": hidden, "output_layer": output_layer},
     )
 
 
@@ -209,7 +220,7 @@ def _forward(model: RelModel, X: RelInput, is_train: bool) -> Tuple[Floats2d, Ca
 
         return model.ops.alloc2f(0, model.get_dim("nO")), backprop_empty
     if not is_train:
-        return _predict_in_chunks(model, tokvecs, instances), lambda d_scores: None
+        return predict_in_chunks(model, tokvecs, instances), lambda d_scores: None
     pairs, bp_pairs = features((tokvecs, instances), is_train)
     scores, bp_scores = mlp(pairs, is_train)
 
@@ -219,21 +230,20 @@ def _forward(model: RelModel, X: RelInput, is_train: bool) -> Tuple[Floats2d, Ca
     return scores, backprop
 
 
-def _predict_in_chunks(model: RelModel, tokvecs: List[Floats2d], instances: List[RelInstances]) -> Floats2d:
-    """Inference: entity embeddings once, then ``PREDICT_CHUNK`` pairs at a time, so memory grows with the number
-    of entities, not with the number of pairs times the feature width.
+def predict_in_chunks(model: RelModel, tokvecs: List[Floats2d], instances: List[RelInstances]) -> Floats2d:
+    """The relation model's inference on ``tokvecs``: entity embeddings once, then ``PREDICT_CHUNK`` pairs at a
+    time, so memory grows with the number of entities, not with the number of pairs times the feature width.
 
     The first MLP layer is split: ``W [h; t; h*t] = W_h h + W_t t + W_ht (h*t)``, and ``W_h h``, ``W_t t`` are
     computed once per entity, so a pair costs a third of the first layer's multiplications. With local evidence
     (v2) the sentence embeddings are computed once and each chunk adds ``W_c context + W_d distance``.
     """
-    _, features, mlp = model.layers
-    module = features.shims[0]._model
-    args = _convert_inputs(features, (tokvecs, instances), False)[0].args
+    _, features, _ = model.layers
+    module = PairFeatures(model.attrs["pooling"], model.attrs["local"])  # no parameters: the layer's own equivalent
+    args = _convert_inputs(features, (tokvecs, instances), False, model.attrs["local"])[0].args
     flat, tok_idx, tok_seg, men_idx, men_seg, heads, tails, n_men, n_ent, *local = args
-    first, rest = mlp.layers
-    relu = next(node for node in first.walk() if node.name == "relu")
-    W, b = (xp2torch(relu.get_param(name)).to(flat.dtype) for name in ("W", "b"))
+    hidden, output_layer = model.get_ref("hidden"), model.get_ref("output_layer")
+    W, b = (xp2torch(hidden.get_param(name)).to(flat.dtype) for name in ("W", "b"))
     scores = []
     with torch.no_grad():
         entities = module.entities(flat, tok_idx, tok_seg, men_idx, men_seg, n_men, n_ent)
@@ -245,7 +255,7 @@ def _predict_in_chunks(model: RelModel, tokvecs: List[Floats2d], instances: List
             pre = as_head[h] + as_tail[t] + (entities[h] * entities[t]) @ W[:, 2 * width:3 * width].T + b
             if local_part is not None:
                 pre = pre + local_part(start, len(h))
-            scores.append(rest.predict(torch2xp(torch.relu(pre))))
+            scores.append(output_layer.predict(torch2xp(torch.relu(pre))))
     return model.ops.xp.concatenate(scores, axis=0)
 
 

@@ -26,18 +26,16 @@ LISTENER_SETTINGS = ("pooling", "grad_factor")
 Config = Dict[str, Any]
 
 
-def attach_listener_replacement(model: Model, build: Callable[[], Model], implied: Config) -> None:
+def attach_listener_replacement(model: Model, build: Callable[[], Model]) -> None:
     """Make spaCy's ``replace_listeners`` give a listening component its own copy of the transformer ``model``.
 
     Args:
-        model: a transformer model (``spacy_biobert.TransformerModel.v1`` / ``.v2``).
+        model: a transformer model (``spacy_biobert.TransformerModel.v2``).
         build: returns a new, uninitialised transformer model with ``model``'s settings (the architecture of
             :data:`OWN_ENCODER_ARCHITECTURE` builds the same from the replacement config).
-        implied: settings of :data:`OWN_ENCODER_ARCHITECTURE` that ``model``'s own config does not state but
-            that its behaviour implies (``{"sort_windows": False}`` for ``TransformerModel.v1``).
     """
     model.attrs["replace_listener"] = _own_encoder_layer(build)
-    model.attrs["replace_listener_cfg"] = _own_encoder_config(implied)
+    model.attrs["replace_listener_cfg"] = _own_encoder_config
 
 
 def _own_encoder_layer(build: Callable[[], Model]) -> Callable[[Model, Model, Any], Model]:
@@ -51,15 +49,12 @@ def _own_encoder_layer(build: Callable[[], Model]) -> Callable[[Model, Model, An
     return replace_listener
 
 
-def _own_encoder_config(implied: Config) -> Callable[[Config, Config], Config]:
-    def replace_listener_cfg(transformer_cfg: Config, listener_cfg: Config) -> Config:
-        """The component's new ``tok2vec`` config: the transformer's settings and the listener's pooling and
-        gradient factor, under :data:`OWN_ENCODER_ARCHITECTURE` (unchanged for anything but a listener)."""
-        result = transformer_cfg.copy()
-        if "TransformerListener" not in listener_cfg.get("@architectures", ""):
-            return result
-        result = {**implied, **result, "@architectures": OWN_ENCODER_ARCHITECTURE}
-        result.update({key: listener_cfg[key] for key in LISTENER_SETTINGS if key in listener_cfg})
+def _own_encoder_config(transformer_cfg: Config, listener_cfg: Config) -> Config:
+    """The component's new ``tok2vec`` config: the transformer's settings and the listener's pooling and gradient
+    factor, under :data:`OWN_ENCODER_ARCHITECTURE` (unchanged for anything but a listener)."""
+    result = transformer_cfg.copy()
+    if "TransformerListener" not in listener_cfg.get("@architectures", ""):
         return result
-
-    return replace_listener_cfg
+    result["@architectures"] = OWN_ENCODER_ARCHITECTURE
+    result.update({key: listener_cfg[key] for key in LISTENER_SETTINGS if key in listener_cfg})
+    return result

@@ -29,7 +29,7 @@ from spacy.tokens import Doc, Span
 
 from ..concepts import concept_ids
 from ..corpus.builder import DOC_ID_ATTR
-from ..kb.candidates import get_link_candidates
+from ..kb.link_candidates import get_link_candidates
 from ..pipeline.ner import NER_SPANS_KEY
 from ..relations import get_concept_relations, get_relations
 

@@ -1,31 +1,31 @@
 """Inference settings of a trained pipeline's transformers, as config overrides for ``spacy.load``.
 
-A pipeline trained with ``spacy_biobert.TransformerModel.v1`` or ``.v2`` can be loaded with v2's inference
-settings (length-sorted windows, an int8 encoder on CPU, other windows) without retraining: the weights are the
-same, only how the encoder is run changes. ``spacy biobert optimize`` saves a copy of a pipeline with them. Inline
-encoders (a component's ``tok2vec`` of ``spacy_biobert.Tok2VecTransformer.v1``/``.v2``, e.g. a relation head's own
-encoder after ``replace_listeners``) get the same settings through ``Tok2VecTransformer.v2``.
+A pipeline trained with ``spacy_biobert.TransformerModel.v2`` can be loaded with other inference settings
+(length-sorted windows, an int8 encoder on CPU, other windows) without retraining: the weights are the same, only
+how the encoder is run changes. ``spacy biobert optimize`` saves a copy of a pipeline with them. Inline encoders (a
+component's ``tok2vec`` of ``spacy_biobert.Tok2VecTransformer.v2``, e.g. a relation head's own encoder after
+``replace_listeners``) get the same settings.
 """
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, Optional
 
 from thinc.api import Config
 
-TRANSFORMER_ARCHITECTURES = ("spacy_biobert.TransformerModel.v1", "spacy_biobert.TransformerModel.v2")
-INLINE_ARCHITECTURES = ("spacy_biobert.Tok2VecTransformer.v1", "spacy_biobert.Tok2VecTransformer.v2")
+TRANSFORMER_ARCHITECTURE = "spacy_biobert.TransformerModel.v2"
+INLINE_ARCHITECTURE = "spacy_biobert.Tok2VecTransformer.v2"
 STRIDED_SPANS = "spacy-transformers.strided_spans.v1"
 
 
-def transformer_models(config: Config) -> Dict[str, Tuple[str, Dict[str, Any]]]:
+def transformer_models(config: Config) -> Dict[str, Dict[str, Any]]:
     """Our encoders in ``config``, by the dotted path of their model config: the models of transformer components
-    and components' inline ``tok2vec`` encoders, each with the architecture that takes the inference settings."""
+    and components' inline ``tok2vec`` encoders."""
     found = {}
     for name, component in config.get("components", {}).items():
         model = component.get("model", {}) if isinstance(component, dict) else {}
-        if model.get("@architectures") in TRANSFORMER_ARCHITECTURES:
-            found[f"components.{name}.model"] = (TRANSFORMER_ARCHITECTURES[1], model)
+        if model.get("@architectures") == TRANSFORMER_ARCHITECTURE:
+            found[f"components.{name}.model"] = model
         tok2vec = model.get("tok2vec") if isinstance(model, dict) else None
-        if isinstance(tok2vec, dict) and tok2vec.get("@architectures") in INLINE_ARCHITECTURES:
-            found[f"components.{name}.model.tok2vec"] = (INLINE_ARCHITECTURES[1], tok2vec)
+        if isinstance(tok2vec, dict) and tok2vec.get("@architectures") == INLINE_ARCHITECTURE:
+            found[f"components.{name}.model.tok2vec"] = tok2vec
     return found
 
 
@@ -53,12 +53,11 @@ def inference_overrides(
     """
     models = transformer_models(config)
     if not models:
-        raise ValueError(f"No component with a {' or '.join(TRANSFORMER_ARCHITECTURES)} model (or an inline "
-                         f"{' or '.join(INLINE_ARCHITECTURES)} tok2vec) in this pipeline.")
+        raise ValueError(f"No component with a {TRANSFORMER_ARCHITECTURE} model (or an inline {INLINE_ARCHITECTURE} "
+                         f"tok2vec) in this pipeline.")
     overrides: Dict[str, Any] = {}
-    for prefix, (architecture, model) in models.items():
-        overrides.update({f"{prefix}.@architectures": architecture,
-                          f"{prefix}.sort_windows": sort_windows, f"{prefix}.int8_inference": int8,
+    for prefix, model in models.items():
+        overrides.update({f"{prefix}.sort_windows": sort_windows, f"{prefix}.int8_inference": int8,
                           f"{prefix}.int8_per_channel": int8_per_channel})
         if window is None and stride is None:
             continue

@@ -8,7 +8,7 @@ gives all mentions of one string the same id (:mod:`spacy_biobert.kb.resolve`). 
 * ``ent.kb_id_`` -- the best concept id when its score reaches ``threshold``; otherwise ``""`` (empty, which
   :func:`spacy_biobert.concepts.concept_ids` treats as "no id", so the relation head falls back to the text);
 * ``doc._.biobert_link_candidates`` -- the top ``top_k`` candidates with scores of every entity, by
-  character span, also below the threshold (:mod:`spacy_biobert.kb.candidates`).
+  character span, also below the threshold (:mod:`spacy_biobert.kb.link_candidates`).
 
 The KB comes from ``initialize()``: ``kb_path`` (a folder from ``spacy biobert kb build``; in a config,
 ``[initialize.components.biobert_linker] kb_path = ...``), or else the gold entities of the training

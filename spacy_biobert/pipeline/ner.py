@@ -26,10 +26,18 @@ from .biluo import LOG_FLOOR, biluo_constraints, biluo_tags, decode_entities
 #: Default span group for the predictions, confidences in ``.attrs["scores"]``.
 NER_SPANS_KEY = "biobert_ner"
 
+#: The head of configs/ner.cfg: transformer vectors and lexical feature embeddings.
 DEFAULT_NER_MODEL = """
 [model]
-@architectures = "spacy_biobert.NERTagger.v1"
+@architectures = "spacy_biobert.NERTagger.v2"
 nO = null
+
+[model.features]
+@architectures = "spacy.MultiHashEmbed.v2"
+width = 64
+attrs = ["NORM","PREFIX","SUFFIX","SHAPE"]
+rows = [5000,1000,2500,2500]
+include_static_vectors = false
 """
 
 
@@ -57,7 +65,7 @@ def make_biobert_ner(
     """Build the ``biobert_ner`` component (see :class:`BioBertNER`).
 
     ``head_lr_scale`` multiplies the optimizer's learning rate for the head's own layers only: the output
-    layer and, with ``spacy_biobert.NERTagger.v2``, its feature embeddings (not a shared transformer).
+    layer and its feature embeddings (not a shared transformer).
     ``outside_weight`` (> 0) multiplies the ``O`` tag's probability before decoding: 1.0 leaves the decoding as
     trained, below 1 favours entities (more recall, less precision).
     """

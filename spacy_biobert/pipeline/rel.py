@@ -2,7 +2,7 @@
 
 The component reads mentions from ``doc.ents`` -- gold ones (see the reader
 ``spacy_biobert.GoldEntsCorpus.v1``) or those predicted by an NER component earlier in the pipeline --
-proposes candidate pairs (``spacy_biobert.candidates.v2``), scores every relation label of every
+proposes candidate pairs (``spacy_biobert.candidates.v1``), scores every relation label of every
 candidate with the shared transformer's token vectors (sigmoid per label: multi-label) and writes the
 pairs scoring at least ``threshold``, with their scores:
 
@@ -46,9 +46,10 @@ AGGREGATES = ("entity", "max")
 LOSS_REDUCTIONS = ("doc", "pair")
 DocPrediction = Tuple[Candidates, Floats2d]
 
+#: The head of configs/rel.cfg.
 DEFAULT_REL_MODEL = """
 [model]
-@architectures = "spacy_biobert.RelationModel.v1"
+@architectures = "spacy_biobert.RelationModel.v2"
 pooling = "logsumexp"
 hidden_width = 256
 dropout = 0.1
@@ -61,7 +62,7 @@ dropout = 0.1
     requires=["doc.ents"],
     default_config={
         "model": {**Config().from_str(DEFAULT_REL_MODEL)["model"], **Config().from_str(INLINE_TOK2VEC)},
-        "candidates": {"@misc": "spacy_biobert.candidates.v2", "scope": "document", "window": 0},
+        "candidates": {"@misc": "spacy_biobert.candidates.v1", "scope": "document", "window": 0},
         "level": "concept",
         "aggregate": "entity",
         "threshold": 0.5,

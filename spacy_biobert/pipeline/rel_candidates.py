@@ -1,6 +1,6 @@
 """Candidates for the relation head -- which mention pairs, and which entity pairs, are scored.
 
-A *candidate generator* (registered as ``spacy_biobert.candidates.v2``) is given the head-side and tail-side
+A *candidate generator* (registered as ``spacy_biobert.candidates.v1``) is given the head-side and tail-side
 mentions of one allowed (head label, tail label) pair and yields **blocks** ``(head indices, tail indices)``:
 every head of a block pairs with every tail of it (a mention never pairs with itself). Blocks keep memory
 bounded: :func:`build_candidates` filters mentions by label *before* pairing, then either
@@ -107,7 +107,7 @@ def _window_blocks(heads: Sequence[Span], tails: Sequence[Span], window: int) ->
             yield [i], near
 
 
-@registry.misc("spacy_biobert.candidates.v2")
+@registry.misc("spacy_biobert.candidates.v1")
 def make_candidate_generator(scope: str = "document", window: int = 0) -> CandidateGenerator:
     """Build a candidate generator.
 

@@ -1,7 +1,8 @@
 """Resuming a partly written output."""
 import pytest
 
-from spacy_biobert.batch.resume import done_ids, partial_path, resumable_writer
+from spacy_biobert.batch.resume import done_ids, resumable_writer
+from spacy_biobert.output.paths import partial_path
 
 A, B = '{"id": "a", "text": ""}\n', '{"id": "b", "text": ""}\n'
 

@@ -34,7 +34,7 @@ def test_thresholds_are_chosen_on_dev_and_every_figure_is_reported(bench_e2e, jo
     (tmp_path / "corpus").mkdir()
     for split in ("train", "dev", "test"):
         write_docbin(tmp_path / "corpus" / f"{split}.spacy", [rel_reference(blank, *row) for row in REL_TOY])
-    kbs = {"dev": bench_e2e.build_kb([tmp_path / "corpus" / "train.spacy"], False, [], [], []), "test": None}
+    kbs = {"dev": bench_e2e.build_kb({"corpus": [tmp_path / "corpus" / "train.spacy"]}), "test": None}
     kbs["test"] = kbs["dev_no_mesh"] = kbs["dev"]
     args = argparse.Namespace(dev_docs=0, test_docs=0, linker_thresholds=[0.5, 0.9], batch_size=2)
     result = bench_e2e.run_system(tmp_path / "e2e", kbs, tmp_path / "corpus", args)

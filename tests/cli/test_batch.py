@@ -85,7 +85,7 @@ def test_text_folder_and_more_documents_than_a_memory_zone(model, tmp_path, monk
         write_text(folder / f"doc{i}.txt", f"Famotidine induced delirium {i} .")
     monkeypatch.setattr("spacy_biobert.batch.local.CHUNK", 2)
     assert CHUNK == 1000
-    from spacy_biobert.cli.batch import annotate_corpus
+    from spacy_biobert.batch.annotate import annotate_corpus
 
     summary = annotate_corpus(str(model), folder, tmp_path / "out.jsonl")
     assert summary.accounted() and summary.written == 5
@@ -115,7 +115,7 @@ def test_the_model_folder_is_never_an_output(model, tmp_path):
 
 
 def test_a_crash_while_writing_leaves_no_output_and_the_rerun_completes_it(model, tmp_path, monkeypatch):
-    from spacy_biobert.cli.batch import annotate_corpus
+    from spacy_biobert.batch.annotate import annotate_corpus
     from spacy_biobert.output.writers import JsonlWriter
 
     source = jsonl_input(tmp_path / "in.jsonl")

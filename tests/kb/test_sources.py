@@ -88,3 +88,19 @@ def test_a_byte_order_mark_is_skipped(tmp_path, builder, text):
 def test_a_file_without_any_concept_is_refused(tmp_path, builder, text):
     with pytest.raises(KBFormatError, match=r"empty\.txt: no concept in this source"):
         builder(write_text(tmp_path / "empty.txt", text))
+
+
+def test_build_merges_the_chosen_sources_in_table_order_and_refuses_unknown_ones(tmp_path):
+    from spacy_biobert.kb.build import KB_SOURCES, build_kb, source_files
+
+    first = tmp_path / "a.tsv"
+    first.write_text("D1\tone\t\tChemical\n", encoding="utf8")
+    second = tmp_path / "b.jsonl"
+    second.write_text('{"id": "D1", "name": "uno", "label": "Chemical"}\n{"id": "D2", "name": "two"}\n', encoding="utf8")
+    chosen = {"jsonl": [second], "tsv": [first], "mesh": False}
+    kb = build_kb(chosen)
+    assert [c.id for c in kb] == ["D1", "D2"] and set(kb.get("D1").names) == {"one", "uno"}  # tsv read first
+    assert list(source_files(chosen)) == [first, second]
+    assert [source.name for source in KB_SOURCES][:3] == ["corpus", "mesh", "tsv"]
+    with pytest.raises(ValueError, match="unknown KB source"):
+        build_kb({"owl": [first]})

@@ -54,7 +54,7 @@ def test_unknown_hub_id_gives_clear_error(monkeypatch):
 def test_pipeline_used_before_initialize_says_what_to_do(tiny_bert):
     """Issue 12: not spacy-transformers' "'NoneType' object is not callable", but what to call."""
     nlp = spacy.blank("en")
-    nlp.add_pipe("transformer", config={"model": {"@architectures": "spacy_biobert.TransformerModel.v1", "name": tiny_bert}})
+    nlp.add_pipe("transformer", config={"model": {"@architectures": "spacy_biobert.TransformerModel.v2", "name": tiny_bert}})
     nlp.add_pipe("biobert_ner", config={"model": {"tok2vec": LISTENER}})
     expected = r"not loaded: call nlp\.initialize\(\) \(or train the pipeline with `spacy train`\)"
     for run in (lambda: nlp("Lithium caused tremor."), lambda: list(nlp.pipe(["Lithium caused tremor."]))):

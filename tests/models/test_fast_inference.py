@@ -4,9 +4,10 @@ import pytest
 import spacy
 import torch
 from spacy.training import Example
+from spacy.util import fix_random_seed
 
 from spacy_biobert.models.fast_inference import Int8Encoder, sorted_chunks
-from tests.util import TRANSFORMER
+from tests.util import LISTENER, TRANSFORMER
 
 TEXTS = [
     "Lithium caused tremor.",
@@ -80,21 +81,27 @@ def test_int8_copy_follows_weight_changes():
     assert cache.get(module) is not first
 
 
-def test_training_passes_are_unchanged(tiny_bert):
+def train_ner_steps(tiny_bert, steps=3, **settings):
+    """transformer (``settings``) + biobert_ner, ``steps`` seeded updates: the losses and the encoder's weights."""
+    fix_random_seed(0)
     nlp = spacy.blank("en")
-    model = {**TRANSFORMER, "@architectures": "spacy_biobert.TransformerModel.v2", "name": tiny_bert,
-             "int8_inference": True}
+    model = {**TRANSFORMER, "@architectures": "spacy_biobert.TransformerModel.v2", "name": tiny_bert, **settings}
     nlp.add_pipe("transformer", config={"model": model})
-    nlp.add_pipe("biobert_ner", config={"model": {"tok2vec": {
-        "@architectures": "spacy-transformers.TransformerListener.v1", "grad_factor": 1.0,
-        "pooling": {"@layers": "reduce_mean.v1"}}}})
+    nlp.add_pipe("biobert_ner", config={"model": {"tok2vec": LISTENER}})
     examples = [Example.from_dict(nlp.make_doc("Lithium caused tremor ."),
                                   {"entities": [(0, 7, "Chemical"), (15, 21, "Disease")]})]
     optimizer = nlp.initialize(lambda: examples)
-    for _ in range(3):
-        losses = nlp.update(examples, sgd=optimizer)
-    assert losses["biobert_ner"] > 0
-    assert nlp("Lithium caused tremor .").ents is not None
+    losses = [nlp.update(examples, sgd=optimizer)["biobert_ner"] for _ in range(steps)]
+    weights = nlp.get_pipe("transformer").model.layers[0].shims[0]._model.state_dict()
+    return losses, weights
+
+
+def test_training_passes_are_unchanged(tiny_bert):
+    """Sorted windows and int8 are inference-only: training with them gives the same losses and weights."""
+    plain_losses, plain = train_ner_steps(tiny_bert, sort_windows=False, int8_inference=False)
+    fast_losses, fast = train_ner_steps(tiny_bert, sort_windows=True, int8_inference=True, chunk_wordpieces=8)
+    assert plain_losses[0] > 0 and plain_losses == fast_losses
+    assert plain.keys() == fast.keys() and all(torch.equal(plain[key], fast[key]) for key in plain)
 
 
 def test_per_channel_scales_are_closer_than_per_tensor():

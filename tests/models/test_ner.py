@@ -21,7 +21,7 @@ def test_tagger_maps_each_token_to_nO_scores():
     tok2vec = registry.architectures.get("spacy.HashEmbedCNN.v2")(
         width=16, depth=1, embed_size=100, window_size=1, maxout_pieces=2, subword_features=True, pretrained_vectors=None
     )
-    model = registry.architectures.get("spacy_biobert.NERTagger.v1")(tok2vec, nO=9)
+    model = registry.architectures.get("spacy_biobert.NERTagger.v2")(tok2vec, nO=9)
     model.initialize(X=docs)
     scores = model.predict(docs)
     assert [s.shape for s in scores] == [(4, 9), (0, 9)]
@@ -31,7 +31,7 @@ def test_tagger_maps_each_token_to_nO_scores():
 
 def test_inline_transformer_tok2vec_pools_every_token_of_a_long_doc(tiny_bert):
     nlp = spacy.blank("en")
-    build = registry.architectures.get("spacy_biobert.Tok2VecTransformer.v1")
+    build = registry.architectures.get("spacy_biobert.Tok2VecTransformer.v2")
     get_spans = registry.span_getters.get("spacy-transformers.strided_spans.v1")(window=32, stride=24)
     pooling = registry.layers.get("reduce_mean.v1")()
     tok2vec = build(name=tiny_bert, get_spans=get_spans, pooling=pooling)
@@ -42,7 +42,7 @@ def test_inline_transformer_tok2vec_pools_every_token_of_a_long_doc(tiny_bert):
     assert numpy.abs(vectors[0][-4:]).sum() > 0  # the end of the long doc is encoded, not zero-padded
 
 
-def test_tagger_v2_appends_feature_vectors_to_the_token_vectors():
+def test_tagger_appends_feature_vectors_to_the_token_vectors():
     nlp = spacy.blank("en")
     docs = [nlp.make_doc(text) for text in TEXTS]
     model = build("spacy_biobert.NERTagger.v2", tok2vec=HASH_TOK2VEC, features=SHAPE_FEATURES, nO=9)
@@ -55,7 +55,7 @@ def test_tagger_v2_appends_feature_vectors_to_the_token_vectors():
     numpy.testing.assert_array_equal(scores[0], 0.0)
 
 
-def test_tagger_v2_features_see_case_and_shape():
+def test_tagger_features_see_case_and_shape():
     nlp = spacy.blank("en")
     features = build("spacy_biobert.NERTagger.v2", tok2vec=HASH_TOK2VEC, features=SHAPE_FEATURES).get_ref("features")
     docs = [nlp.make_doc("Cocaine"), nlp.make_doc("cocaine")]
@@ -64,20 +64,3 @@ def test_tagger_v2_features_see_case_and_shape():
     assert not numpy.allclose(upper, lower)  # SHAPE and PREFIX differ where NORM (lower case) does not
 
 
-@pytest.mark.parametrize("n_texts", [1, 2])
-def test_tagger_v2_without_features_is_v1(n_texts):
-    nlp = spacy.blank("en")
-    docs = [nlp.make_doc(text) for text in TEXTS[:n_texts]]
-    models = []
-    for architecture in ("spacy_biobert.NERTagger.v1", "spacy_biobert.NERTagger.v2"):
-        fix_random_seed(0)
-        model = build(architecture, tok2vec=HASH_TOK2VEC, nO=9)
-        model.initialize(X=docs)
-        models.append(model)
-    v1, v2 = models
-    assert [node.name for node in v1.walk()] == [node.name for node in v2.walk()]
-    assert not v2.has_ref("features")
-    for a, b in zip(v1.walk(), v2.walk()):
-        for name in a.param_names:
-            numpy.testing.assert_array_equal(a.get_param(name), b.get_param(name))
-    assert v1.to_bytes() == v2.to_bytes()

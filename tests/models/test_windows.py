@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from spacy_transformers.span_getters import configure_strided_spans
 
-from spacy_biobert.models.encoder import create_transformer_model
+from spacy_biobert.models.encoder import create_transformer_model_v2
 from spacy_biobert.models.windows import WordpieceLimitedSpans, split_window, wordpiece_budget
 
 ADVERSARIAL = {
@@ -20,7 +20,7 @@ ADVERSARIAL = {
 
 @pytest.fixture(scope="module")
 def encoder(tiny_bert):
-    model = create_transformer_model(tiny_bert, configure_strided_spans(128, 96))
+    model = create_transformer_model_v2(tiny_bert, configure_strided_spans(128, 96))
     model.initialize()
     return model
 

@@ -4,7 +4,7 @@ import json
 import spacy
 from spacy.tokens import Span
 
-from spacy_biobert.kb.candidates import set_link_candidates
+from spacy_biobert.kb.link_candidates import set_link_candidates
 from spacy_biobert.output.record import SCHEMA, SCHEMA_VERSION, doc_to_record
 from spacy_biobert.pipeline.ner import NER_SPANS_KEY
 from spacy_biobert.relations import set_concept_relations, set_relations

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 def hash_ner(head_lr_scale: float = 1.0):
     """A blank pipeline with biobert_ner on a small hash-embedding tok2vec (no transformer)."""
     nlp = spacy.blank("en")
-    model = {"@architectures": "spacy_biobert.NERTagger.v1", "tok2vec": HASH_TOK2VEC}
+    model = {"@architectures": "spacy_biobert.NERTagger.v2", "tok2vec": HASH_TOK2VEC, "features": None}
     ner = nlp.add_pipe("biobert_ner", config={"head_lr_scale": head_lr_scale, "model": model})
     return nlp, ner
 
@@ -84,7 +84,7 @@ class RecordingOptimizer(Optimizer):
 
 
 def test_ner_v2_feature_embeddings_learn_at_the_head_rate_the_encoder_at_the_base_rate(tiny_bert):
-    nlp = make_ner_nlp(tiny_bert, "spacy_biobert.NERTagger.v2", features=SHAPE_FEATURES)
+    nlp = make_ner_nlp(tiny_bert, features=SHAPE_FEATURES)
     ner = nlp.get_pipe("biobert_ner")
     ner.head_lr_scale = 20.0
     egs = ner_examples(nlp)

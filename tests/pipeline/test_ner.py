@@ -132,7 +132,7 @@ def test_random_unicode_text_keeps_valid_offsets_and_pipe_equals_call(trained, p
 
 @pytest.fixture(scope="module")
 def trained_shape(tiny_bert):
-    nlp = make_ner_nlp(tiny_bert, V2, features=SHAPE_FEATURES)
+    nlp = make_ner_nlp(tiny_bert, features=SHAPE_FEATURES)
     egs = ner_examples(nlp)
     losses = train_ner(nlp, egs)
     return nlp, egs, losses
@@ -148,7 +148,7 @@ def test_v2_overfits_and_learns_its_feature_embeddings(trained_shape, tiny_bert)
     W = model.get_ref("output_layer").get_param("W")
     assert W.shape == (9, width + SHAPE_FEATURES["width"])
     assert numpy.abs(W[:, width:]).sum() > 0  # zero-initialised: only training gives the features a weight
-    fresh = make_ner_nlp(tiny_bert, V2, features=SHAPE_FEATURES)
+    fresh = make_ner_nlp(tiny_bert, features=SHAPE_FEATURES)
     fix_random_seed(0)  # the seeded initialization of train_ner, without its steps
     fresh.initialize(lambda: ner_examples(fresh))
     trained_params = [n.get_param(p) for n in model.get_ref("features").walk() for p in n.param_names]
@@ -175,17 +175,6 @@ def test_v2_to_disk_and_load_give_identical_predictions(trained_shape, tmp_path)
         assert ents_of(a) == ents_of(b)
         (pa,), (pb,) = ner.predict([a]), loaded_ner.predict([b])
         numpy.testing.assert_allclose(pa, pb, rtol=1e-5, atol=1e-7)
-
-
-def test_v2_without_features_trains_exactly_as_v1(tiny_bert):
-    probs = []
-    for architecture, options in (("spacy_biobert.NERTagger.v1", {}), (V2, {"features": None})):
-        nlp = make_ner_nlp(tiny_bert, architecture, **options)
-        train_ner(nlp, ner_examples(nlp), steps=5)
-        docs = list(nlp.get_pipe("transformer").pipe(nlp.make_doc(text) for text, _ in NER_TRAIN))
-        probs.append(nlp.get_pipe("biobert_ner").predict(docs))
-    for v1_probs, v2_probs in zip(*probs):
-        numpy.testing.assert_array_equal(v1_probs, v2_probs)
 
 
 # --- outside_weight: the O tag's probability is multiplied by it before decoding -------------------------------

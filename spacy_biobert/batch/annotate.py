@@ -1,4 +1,4 @@
-"""``spacy biobert annotate MODEL INPUT OUTPUT``: annotate a corpus into JSONL, BioC XML or PubTator records.
+"""Annotating a corpus into JSONL, BioC XML or PubTator records (``spacy biobert annotate MODEL INPUT OUTPUT``).
 
 Formats follow the file suffixes (``.txt``/folder, ``.jsonl``, ``.pubtator``, ``.xml``) unless given. The run
 streams (bounded memory), shows progress (documents/s and, where the input size is known, an ETA), resumes a
@@ -13,15 +13,13 @@ from typing import Optional
 
 import spacy
 from tqdm import tqdm
-from wasabi import msg
 
-from ..batch.inputs import BadInput, guess_format, read_inputs
-from ..batch.local import Summary, run_local
-from ..batch.ray_backend import RayOptions, run_ray
-from ..batch.resume import partial_path, resumable_writer
-from ..corpus.builder import CorpusFormatError
+from ..output.paths import partial_path, refuse_overwriting
 from ..output.writers import WRITERS
-from ._paths import refuse_overwriting
+from .inputs import guess_format, read_inputs
+from .local import Summary, run_local
+from .ray_backend import RayOptions, run_ray
+from .resume import resumable_writer
 
 OUTPUT_SUFFIXES = {writer.suffix: name for name, writer in WRITERS.items()}
 #: Folder outputs of the Ray backend (written by the cluster): no suffix -> JSONL shards, .parquet -> Parquet.
@@ -62,16 +60,6 @@ def count_inputs(path: Path, fmt: str) -> Optional[int]:
     return None
 
 
-def print_summary(summary: Summary, output: Path, lossy: dict) -> None:
-    """Counts of the run, every skipped record and what the output format could not hold."""
-    msg.good(f"{summary.written} records written to {output} ({summary.resumed} already there, "
-             f"{len(summary.skipped)} skipped, {summary.read} read)")
-    for skip in summary.skipped:
-        msg.warn(f"skipped {skip.where}: {skip.problem}")
-    for what, n in sorted(lossy.items()):
-        msg.warn(f"{output.suffix or 'output'} cannot hold: {what}: {n}")
-
-
 def annotate_corpus(
     model: str,
     input_path: Path,
@@ -85,7 +73,13 @@ def annotate_corpus(
     backend: str = "local",
     ray_options: Optional[RayOptions] = None,
 ) -> Summary:
-    """Annotate ``input_path`` with ``model`` into ``output_path`` (the command's work; see the module docstring)."""
+    """Annotate ``input_path`` with ``model`` into ``output_path`` (see the module docstring).
+
+    Raises:
+        BadInput, CorpusFormatError: a bad input record (without ``skip_bad``) or an unreadable input file.
+        OutputOverwritesInput: an output that is an input file or the model.
+        ValueError: an unknown backend or format.
+    """
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; expected one of {BACKENDS}")
     in_fmt = resolve_input_format(input_path, input_format, backend)
@@ -105,7 +99,7 @@ def annotate_corpus(
         items = read_inputs(input_path, in_fmt, skip_bad=skip_bad, refuse=writer.refusal)
         summary = run_local(nlp, items, writer, done, batch_size, on_record=lambda: bar.update(1))
     bar.close()
-    print_summary(summary, output_path, dict(writer.lossy))
+    summary.lossy = dict(writer.lossy)
     return summary
 
 
@@ -119,16 +113,5 @@ def annotate_on_ray(model: str, input_path: Path, output_path: Path, in_fmt: str
     summary, lossy = run_ray(model, input_path, output_path, in_fmt, out_fmt, options, batch_size, skip_bad,
                              overwrite, on_record=lambda: bar.update(1))
     bar.close()
-    print_summary(summary, output_path, lossy)
+    summary.lossy = dict(lossy)
     return summary
-
-
-def annotate_corpus_or_exit(model: str, input_path: Path, output_path: Path, **options) -> None:
-    """:func:`annotate_corpus`, turning bad input into a one-line error and exit code 1."""
-    try:
-        summary = annotate_corpus(model, input_path, output_path, **options)
-    except (BadInput, CorpusFormatError, ValueError, OSError, ImportError) as err:
-        msg.fail(str(err), exits=1)
-    if not summary.accounted():
-        msg.fail(f"{summary.read} records read but {summary.written + summary.resumed + len(summary.skipped)} "
-                 "accounted for", exits=1)

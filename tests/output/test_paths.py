@@ -1,7 +1,7 @@
 """Outputs checked against inputs (same file, symlink, hard link, a folder holding one) and written whole."""
 import pytest
 
-from spacy_biobert.cli._paths import OutputOverwritesInput, atomic_output, refuse_overwriting
+from spacy_biobert.output.paths import OutputOverwritesInput, atomic_output, refuse_overwriting
 from tests.util import write_text
 
 
