@@ -43,3 +43,22 @@ def test_project_commands_section_matches_project_yml(tmp_path):
                    check=True, capture_output=True)
     generated = out.read_text(encoding="utf8").strip()
     assert generated in TRAINING.read_text(encoding="utf8"), "run: python -m spacy project document . --output docs/training.md"
+
+
+def test_shipped_pipeline_example_runs_on_a_saved_pipeline(joint_model, tmp_path, capsys):
+    """The README's first example, with a tiny NER + linker + relation pipeline saved where it loads from."""
+    import spacy
+
+    from spacy_biobert.kb import KnowledgeBase
+
+    nlp = spacy.load(joint_model)
+    kb = KnowledgeBase()
+    kb.add("D008094", ["lithium"], label="Chemical")
+    nlp.add_pipe("biobert_linker", before="biobert_rel").set_kb(kb)
+    nlp.to_disk(tmp_path / "e2e")
+    block = next(b for b in python_blocks() if 'spacy.load("training/e2e")' in b)
+    exec(compile(block.replace('"training/e2e"', repr(str(tmp_path / "e2e"))), "README.md", "exec"), {})
+    printed = capsys.readouterr().out.splitlines()
+    doc = nlp("Lithium-induced tremor and polyuria were seen in two patients on long-term lithium.")
+    assert doc.ents and printed[:len(doc.ents)] == [f"{e.text} {e.label_} {e.kb_id_}" for e in doc.ents]
+    assert len(printed) == len(doc.ents) + len(doc._.biobert_concept_relations)
