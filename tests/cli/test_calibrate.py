@@ -4,7 +4,8 @@ import re
 import pytest
 import spacy
 
-from spacy_biobert.cli.calibrate import calibrate, calibrate_ner, set_outside_weight
+from spacy_biobert.cli.calibrate import calibrate, calibrate_ner
+from spacy_biobert.pipeline.settings import set_setting
 from spacy_biobert.scoring.ner_calibration import DEFAULT_OUTSIDE_WEIGHTS
 from spacy_biobert.scoring.rel_threshold import DEFAULT_THRESHOLDS
 from tests.util import NER_TRAIN, REL_TOY, invoke, ner_examples, rel_reference, write_docbin
@@ -95,7 +96,7 @@ def test_calibrate_ner_and_set_outside_weight_survive_spacy_load(saved_ner_model
     baseline = nlp.evaluate(ner_examples(nlp, NER_TRAIN[:1]))
     assert found.scores == pytest.approx({k: ner_scores[f"ents_{k}"] for k in "prf"})
     assert found.baseline_scores == pytest.approx({k: baseline[f"ents_{k}"] for k in "prf"})
-    set_outside_weight(nlp, "biobert_ner", 0.05)
+    set_setting(nlp, "biobert_ner", "outside_weight", 0.05)
     nlp.to_disk(tmp_path / "out")
     assert saved_weights(tmp_path / "out") == (0.05, 0.05)
 
