@@ -9,17 +9,18 @@ yields a :class:`Skipped` in its place instead, so a caller can report every ski
   per ``*.txt`` file, in name order. Files must be UTF-8.
 * ``jsonl`` -- one ``{"id": ..., "text": ...}`` object per line (blank lines are ignored); ``id`` is required
   and unique, ``text`` a string.
-* ``pubtator`` / ``bioc`` -- read by our corpus converters; the text (title + " " + abstract) is annotated,
-  gold annotations in the file are ignored. A bad PubTator block is skippable; problems of the whole file
+* ``pubtator`` / ``bioc`` -- read by our corpus converters; the text (title + " " + abstract) is annotated with
+  its sections (title, abstract, BioC passages: the writers keep them), gold annotations in the file are ignored. A bad PubTator block is skippable; problems of the whole file
   (truncation, bad encoding, broken XML) are not.
 """
 import json
 from pathlib import Path
-from typing import Dict, Iterator, NamedTuple, Union
+from typing import Dict, Iterator, NamedTuple, Tuple, Union
 
 from ..corpus.bioc import read_bioc
 from ..corpus.builder import CorpusFormatError
 from ..corpus.pubtator import document_blocks, parse_block, read_lines
+from ..corpus.sections import Section
 
 FORMATS = ("text", "jsonl", "pubtator", "bioc")
 SUFFIXES = {".txt": "text", ".jsonl": "jsonl", ".pubtator": "pubtator", ".xml": "bioc", ".bioc": "bioc"}
@@ -31,6 +32,7 @@ class InputDoc(NamedTuple):
     id: str
     text: str
     where: str  # "file:line" or "file (record)", for messages
+    sections: Tuple[Section, ...] = ()  # title, abstract, ... when the input has them
 
 
 class Skipped(NamedTuple):
@@ -103,12 +105,12 @@ def _pubtator(path: Path) -> Iterator[Item]:
         except CorpusFormatError as err:
             yield Skipped(f"{path}:{err.line}", err.problem)
             continue
-        yield InputDoc(doc.doc_id, doc.text, f"{path}:{block[0][0]}")
+        yield InputDoc(doc.doc_id, doc.text, f"{path}:{block[0][0]}", tuple(doc.sections))
 
 
 def _bioc(path: Path) -> Iterator[Item]:
     for doc in read_bioc(path):
-        yield InputDoc(doc.doc_id, doc.text, f"{path} (document {doc.doc_id})")
+        yield InputDoc(doc.doc_id, doc.text, f"{path} (document {doc.doc_id})", tuple(doc.sections))
 
 
 READERS = {"text": _text_files, "jsonl": _jsonl, "pubtator": _pubtator, "bioc": _bioc}

@@ -10,8 +10,11 @@ from itertools import islice
 from typing import Callable, Iterable, Iterator, List, Optional, Set
 
 from spacy.language import Language
+from spacy.tokens import Doc
 
-from ..output.record import Record, doc_to_record
+from ..corpus.builder import DOC_ID_ATTR
+from ..corpus.sections import set_sections
+from ..output.record import Record, doc_to_record, pipeline_kb
 from ..output.writers import RecordWriter
 from .inputs import InputDoc, Item, Skipped
 
@@ -33,17 +36,25 @@ class Summary:
         return self.read == self.written + self.resumed + len(self.skipped)
 
 
+def make_doc(nlp: Language, item: InputDoc) -> Doc:
+    """The unannotated ``Doc`` of an input document, with its id and sections."""
+    doc = nlp.make_doc(item.text)
+    doc._.set(DOC_ID_ATTR, item.id)
+    set_sections(doc, item.sections)
+    return doc
+
+
 def annotate_docs(nlp: Language, docs: Iterable[InputDoc], batch_size: int = 32) -> Iterator[Record]:
-    """Records of ``docs`` in input order, through ``nlp.pipe`` (one memory zone per :data:`CHUNK` documents)."""
-    docs = iter(docs)
+    """Records of ``docs`` in input order, through ``nlp.pipe`` (one memory zone per :data:`CHUNK` documents),
+    concepts named by the pipeline's KB."""
+    docs, kb = iter(docs), pipeline_kb(nlp)
     while True:
         chunk = list(islice(docs, CHUNK))
         if not chunk:
             return
         with nlp.memory_zone():
-            pairs = nlp.pipe(((d.text, d.id) for d in chunk), as_tuples=True, batch_size=batch_size)
-            for doc, doc_id in pairs:
-                yield doc_to_record(doc, doc_id)
+            for doc in nlp.pipe((make_doc(nlp, d) for d in chunk), batch_size=batch_size):
+                yield doc_to_record(doc, kb=kb)
 
 
 def run_local(

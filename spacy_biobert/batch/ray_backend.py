@@ -27,10 +27,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, Iterator, Optional, Set, Tuple
 
-from .inputs import BadInput, InputDoc, Skipped
+from .inputs import BadInput, Skipped
 from .local import Summary, annotate_docs
 from .ray_sinks import SHARD_FORMATS, shard_sink
-from .ray_sources import IO_CPUS, cluster_dataset, driver_datasets
+from .ray_sources import IO_CPUS, cluster_dataset, driver_datasets, input_doc
 
 RAY_MISSING = "the Ray backend needs Ray Data: pip install 'spacy-biobert[ray]' (or 'ray[data]')"
 #: Input rows per ``map_batches`` call (an actor runs ``nlp.pipe`` over them in ``batch_size`` batches). Small, so
@@ -92,8 +92,7 @@ class Annotator:
         import pyarrow as pa
 
         rows = batch.to_pylist()
-        todo = [InputDoc(r["id"], r["text"], r["where"]) for r in rows
-                if r["problem"] is None and r["id"] not in self.done]
+        todo = [input_doc(r) for r in rows if r["problem"] is None and r["id"] not in self.done]
         records = annotate_docs(self.nlp, todo, self.batch_size)
         out = []
         for r in rows:
