@@ -9,12 +9,14 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Callable, Iterable, Iterator, List, Optional, Set
 
+import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
 
 from ..corpus.builder import DOC_ID_ATTR
 from ..corpus.sections import set_sections
 from ..output.record import Record, doc_to_record, pipeline_kb
+from ..pipeline.rel import set_relation_threshold
 from ..output.writers import RecordWriter
 from .inputs import InputDoc, Item, Skipped
 
@@ -34,6 +36,14 @@ class Summary:
     def accounted(self) -> bool:
         """Whether records in = written + resumed + skipped."""
         return self.read == self.written + self.resumed + len(self.skipped)
+
+
+def load_pipeline(model: str, relation_threshold: Optional[float] = None) -> Language:
+    """``spacy.load(model)``, with ``relation_threshold`` (when given) as every relation component's threshold."""
+    nlp = spacy.load(model)
+    if relation_threshold is not None:
+        set_relation_threshold(nlp, relation_threshold)
+    return nlp
 
 
 def make_doc(nlp: Language, item: InputDoc) -> Doc:

@@ -8,7 +8,6 @@ barely trained pipeline still shows what it is learning.
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
-import spacy
 import typer
 from spacy.language import Language
 from spacy.tokens import Doc, Span
@@ -19,6 +18,7 @@ from ..concepts import TEXT_PREFIX, concept_ids
 from ..kb import KnowledgeBase
 from ..output.record import Record, concept_name, doc_to_record, pipeline_kb
 from ..pipeline.rel import BioBertRel
+from ..batch.local import load_pipeline
 from .batch import annotate_corpus_or_exit
 
 SAMPLE_ABSTRACT = (
@@ -114,6 +114,11 @@ def annotate_command(
     num_gpus: float = typer.Option(0.0, "--num-gpus", help="Ray: GPUs per actor (default 1 with --gpu-id, else 0)."),
     cpus_per_actor: float = typer.Option(1.0, "--cpus-per-actor", help="Ray: CPUs reserved per actor."),
     torch_threads: int = typer.Option(1, "--torch-threads", help="Ray: torch threads per actor."),
+    threshold: Optional[float] = typer.Option(
+        None, "--threshold", "--relations-threshold", min=0.0, max=1.0,
+        help="Keep relations scoring at least this (every relation component; default: the pipeline's threshold). "
+             "In Python: spacy.load(MODEL, config={'components': {'biobert_rel': {'threshold': 0.2}}}), or "
+             "nlp.get_pipe('biobert_rel').threshold = 0.2."),
 ) -> None:
     """Annotate a corpus into records (INPUT OUTPUT), or print what the pipeline finds in one text."""
     if input_path is not None:
@@ -124,9 +129,13 @@ def annotate_command(
             batch_size=batch_size, gpu_id=gpu_id, skip_bad=skip_bad, overwrite=overwrite, backend=backend,
             ray_options=RayOptions(address=ray_address, actors=actors, cpus_per_actor=cpus_per_actor,
                                    gpus_per_actor=num_gpus, torch_threads=torch_threads),
+            relation_threshold=threshold,
         )
         return
-    nlp = spacy.load(model)
+    try:
+        nlp = load_pipeline(model, threshold)
+    except ValueError as err:
+        msg.fail(str(err), exits=1)
     doc = nlp(text or SAMPLE_ABSTRACT)
     msg.divider(f"{model}")
     print(doc.text, end="\n\n")

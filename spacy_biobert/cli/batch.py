@@ -14,7 +14,7 @@ from tqdm import tqdm
 from wasabi import msg
 
 from ..batch.inputs import BadInput, guess_format, read_inputs
-from ..batch.local import Summary, run_local
+from ..batch.local import Summary, load_pipeline, run_local
 from ..batch.ray_backend import RayOptions, run_ray
 from ..batch.resume import done_ids
 from ..corpus.builder import CorpusFormatError
@@ -81,21 +81,23 @@ def annotate_corpus(
     overwrite: bool = False,
     backend: str = "local",
     ray_options: Optional[RayOptions] = None,
+    relation_threshold: Optional[float] = None,
 ) -> Summary:
-    """Annotate ``input_path`` with ``model`` into ``output_path`` (the command's work; see the module docstring)."""
+    """Annotate ``input_path`` with ``model`` into ``output_path`` (the command's work; see the module docstring);
+    ``relation_threshold``: every relation component's threshold instead of the pipeline's."""
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; expected one of {BACKENDS}")
     in_fmt = resolve_input_format(input_path, input_format, backend)
     out_fmt = output_format(output_path, out_format, backend)
     if backend == "ray":
         return annotate_on_ray(model, input_path, output_path, in_fmt, out_fmt, batch_size, gpu_id, skip_bad,
-                               overwrite, ray_options or RayOptions())
+                               overwrite, ray_options or RayOptions(), relation_threshold)
     if overwrite and output_path.exists():
         output_path.unlink()
     done = done_ids(output_path, out_fmt)
     if gpu_id >= 0:
         spacy.require_gpu(gpu_id)
-    nlp = spacy.load(model)
+    nlp = load_pipeline(model, relation_threshold)
     bar = tqdm(total=count_inputs(input_path, in_fmt), unit="doc", file=sys.stderr, mininterval=2.0,
                desc="annotate")
     output_path.parent.mkdir(parents=True, exist_ok=True)
@@ -108,14 +110,15 @@ def annotate_corpus(
 
 
 def annotate_on_ray(model: str, input_path: Path, output_path: Path, in_fmt: str, out_fmt: str, batch_size: int,
-                    gpu_id: int, skip_bad: bool, overwrite: bool, options: RayOptions) -> Summary:
+                    gpu_id: int, skip_bad: bool, overwrite: bool, options: RayOptions,
+                    relation_threshold: Optional[float] = None) -> Summary:
     """:func:`annotate_corpus` with ``--backend ray`` (``--gpu-id`` >= 0: one GPU per actor unless set)."""
     if gpu_id >= 0 and not options.gpus_per_actor:
         options.gpus_per_actor = 1.0
     bar = tqdm(total=count_inputs(input_path, in_fmt) if input_path.is_file() or in_fmt == "text" else None,
                unit="doc", file=sys.stderr, mininterval=2.0, desc="annotate (ray)")
     summary, lossy = run_ray(model, input_path, output_path, in_fmt, out_fmt, options, batch_size, skip_bad,
-                             overwrite, on_record=lambda: bar.update(1))
+                             overwrite, on_record=lambda: bar.update(1), relation_threshold=relation_threshold)
     bar.close()
     print_summary(summary, output_path, lossy)
     return summary

@@ -38,7 +38,7 @@ from ..models.encoder import INLINE_TOK2VEC
 from ..models.types import RelModel
 from ..relations import install_relation_extensions, set_concept_relations, set_relations
 from ._base import BioBertPipe, TrainingBatch
-from .settings import Setting, check_choice, check_probability
+from .settings import Setting, check_choice, check_probability, set_setting
 from .rel_candidates import CandidateGenerator, Candidates, build_candidates, concept_hits
 from .rel_gold import gold_labels, labels_and_type_pairs
 
@@ -246,3 +246,17 @@ class BioBertRel(BioBertPipe):
 def relation_components(nlp: Language) -> List[str]:
     """Names of the relation components (``biobert_rel`` and any other :class:`BioBertRel`) of ``nlp``."""
     return [name for name, proc in nlp.pipeline if isinstance(proc, BioBertRel)]
+
+
+def set_relation_threshold(nlp: Language, threshold: float) -> None:
+    """Set the ``threshold`` of every relation component of ``nlp`` (:func:`~.settings.set_setting`).
+
+    Raises:
+        ValueError: if ``nlp`` has no relation component, or the threshold is not in [0, 1].
+    """
+    names = relation_components(nlp)
+    if not names:
+        raise ValueError(f"a relation threshold was given but the pipeline has no relation component "
+                         f"(its components: {', '.join(nlp.pipe_names)})")
+    for name in names:
+        set_setting(nlp, name, "threshold", threshold)
