@@ -209,7 +209,12 @@ def test_openapi_and_docs(client):
     schema = client.get("/openapi.json").json()
     assert {"/v1/annotate", "/v1/render", "/v1/model", "/healthz", "/readyz"} <= set(schema["paths"])
     assert "index in `documents`" in json.dumps(schema)  # missing ids are documented
-    assert client.get("/docs").status_code == 200
+    for page in ("/docs", "/redoc"):  # their scripts and styles come from the server itself, not from a CDN
+        html = client.get(page).text
+        assets = re.findall(r'(?:src|href)="([^"]+)"', html)
+        assert assets and not [url for url in assets if "//" in url], assets
+        for url in assets:
+            assert client.get(url).status_code == 200 and len(client.get(url).content) > 1000, url
 
 
 def test_render_escapes_user_text(client):
