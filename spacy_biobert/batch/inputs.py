@@ -126,13 +126,16 @@ def read_inputs(path: Path, fmt: str, skip_bad: bool = False) -> Iterator[Item]:
     Yields:
         :class:`InputDoc` (or :class:`Skipped`) in input order.
     Raises:
-        BadInput: a bad record or a repeated id (without ``skip_bad``), naming file and line.
+        BadInput: a bad record or a repeated id (without ``skip_bad``), naming file and line; an input without
+            any document (after reading it all).
         CorpusFormatError: a PubTator/BioC file that cannot be read at all.
     """
     if fmt not in READERS:
         raise ValueError(f"unknown input format {fmt!r}; expected one of {FORMATS}")
     seen: Dict[str, str] = {}
+    read = 0
     for item in READERS[fmt](Path(path)):
+        read += 1
         if isinstance(item, InputDoc) and item.id in seen:
             item = Skipped(item.where, f"document id {item.id!r} repeats the one at {seen[item.id]}")
         if isinstance(item, Skipped):
@@ -142,3 +145,5 @@ def read_inputs(path: Path, fmt: str, skip_bad: bool = False) -> Iterator[Item]:
             continue
         seen[item.id] = item.where
         yield item
+    if not read:
+        raise BadInput(str(path), "no document in it (an empty file or folder)")

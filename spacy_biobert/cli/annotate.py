@@ -18,7 +18,7 @@ from ..concepts import TEXT_PREFIX, concept_ids
 from ..kb import KnowledgeBase
 from ..output.record import Record, concept_name, doc_to_record, pipeline_kb
 from ..pipeline.rel import BioBertRel
-from ..batch.local import load_pipeline
+from ._checks import check_pipeline, load_or_exit
 from .batch import annotate_corpus_or_exit
 
 SAMPLE_ABSTRACT = (
@@ -121,6 +121,7 @@ def annotate_command(
              "nlp.get_pipe('biobert_rel').threshold = 0.2."),
 ) -> None:
     """Annotate a corpus into records (INPUT OUTPUT), or print what the pipeline finds in one text."""
+    check_pipeline(model)
     if input_path is not None:
         if output_path is None:
             msg.fail("INPUT given without OUTPUT", exits=1)
@@ -132,10 +133,7 @@ def annotate_command(
             relation_threshold=threshold,
         )
         return
-    try:
-        nlp = load_pipeline(model, threshold)
-    except ValueError as err:
-        msg.fail(str(err), exits=1)
+    nlp = load_or_exit(model, threshold)
     doc = nlp(text or SAMPLE_ABSTRACT)
     msg.divider(f"{model}")
     print(doc.text, end="\n\n")

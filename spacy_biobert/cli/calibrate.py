@@ -15,7 +15,6 @@ decoding) is tuned instead, on dev entity F
 from pathlib import Path
 from typing import Dict, List, NamedTuple, Optional, Sequence
 
-import spacy
 import typer
 from spacy.cli._util import setup_gpu
 from spacy.language import Language
@@ -27,6 +26,7 @@ from ..pipeline.settings import set_setting
 from ..relations import get_concept_relations
 from ..scoring.ner_calibration import DEFAULT_OUTSIDE_WEIGHTS, tune_outside_weight
 from ..scoring.rel_threshold import concept_prf, tune_threshold
+from ._checks import check_docbins, load_or_exit
 from .evaluate import load_examples
 
 
@@ -187,7 +187,8 @@ def calibrate_command(
     Pick the data: tune on dev, never on test. The copy loads with spacy.load and keeps the threshold (weight).
     """
     setup_gpu(gpu_id)
-    nlp = spacy.load(model)
+    nlp = load_or_exit(model)
+    check_docbins(dev_path)
     if is_ner_component(nlp, component):
         _calibrate_ner_command(nlp, dev_path, output, component, gold_entities, limit, batch_size)
         return

@@ -10,6 +10,7 @@ from spacy.tokens import DocBin
 from wasabi import msg
 
 from ..corpus import READERS, ConversionStats, CorpusFormatError, build_docs
+from ._checks import fail
 
 DEFAULT_TOKENIZER = {"@tokenizers": "spacy_biobert.Tokenizer.v1"}
 
@@ -64,12 +65,16 @@ def convert_command(
     entities (label, kb_id) and relations."""
     if file_format not in READERS:
         msg.fail(f"Unknown format {file_format!r}; choose one of {', '.join(READERS)}", exits=1)
+    if input_path.is_dir() and file_format != "brat":
+        fail(input_path, f"a folder; --format {file_format} reads a file (brat reads a folder)")
     nlp = conversion_nlp(config)
     stats = ConversionStats()
     try:
         docs = build_docs(nlp, READERS[file_format](input_path), stats)
     except CorpusFormatError as err:
         msg.fail(str(err), exits=1)
+    if not docs:
+        fail(input_path, "no document in it")
     output_dir.mkdir(parents=True, exist_ok=True)
     output = output_dir / f"{name or corpus_name(input_path)}.spacy"
     DocBin(docs=docs, store_user_data=True).to_disk(output)

@@ -19,7 +19,6 @@ import time
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Set, Tuple
 
-import spacy
 import typer
 from spacy.cli._util import setup_gpu
 from spacy.language import Language
@@ -27,9 +26,10 @@ from spacy.scorer import Scorer
 from spacy.training import Example
 from wasabi import msg
 
-from ..corpus import DOC_ID_ATTR, read_pubtator
+from ..corpus import DOC_ID_ATTR, CorpusFormatError, read_pubtator
 from ..corpus.readers import TotalLimitCorpus, create_gold_ents_corpus
 from ..scoring.ner import CharMention, predicted_char_mentions, score_char_offsets
+from ._checks import check_docbins, load_or_exit
 
 
 def gold_char_mentions(path: Path) -> Set[CharMention]:
@@ -129,7 +129,12 @@ def evaluate_command(
     """Evaluate a pipeline: NER, linking and relation scores (percent), end to end or from gold entities, per type,
     and with --pubtator NER at exact character offsets."""
     setup_gpu(gpu_id)
-    scores = evaluate(spacy.load(model), data_path, gold_entities=gold_entities, pubtator=pubtator)
+    nlp = load_or_exit(model)
+    check_docbins(data_path)
+    try:
+        scores = evaluate(nlp, data_path, gold_entities=gold_entities, pubtator=pubtator)
+    except CorpusFormatError as err:
+        msg.fail(str(err), exits=1)
     for title, header, rows in score_tables(scores):
         msg.divider(title)
         msg.table(rows, header=header, divider=True)

@@ -7,6 +7,7 @@ import typer
 from wasabi import msg
 
 from ..pipeline.inference import inference_overrides
+from ._checks import load_or_exit
 
 
 def optimize_command(
@@ -23,7 +24,7 @@ def optimize_command(
     spacy.load (annotate, serve, Ray). See BENCHMARKS.md "Speed" for what each setting buys and costs.
     """
     try:
-        overrides = inference_overrides(spacy.load(model).config, sort_windows=sort_windows, int8=int8,
+        overrides = inference_overrides(load_or_exit(model).config, sort_windows=sort_windows, int8=int8,
                                         window=window, stride=stride)
     except ValueError as err:
         msg.fail(str(err), exits=1)

@@ -56,7 +56,7 @@ def test_clear_errors(joint_model, dev, tmp_path):
     assert "--gold-entities makes no sense for the NER component 'biobert_ner'" in failure(
         joint_model, dev, out, "--component", "biobert_ner", "--gold-entities")
     missing = tmp_path / "missing.spacy"
-    assert f"dev data {missing} does not exist" in failure(joint_model, missing, out)
+    assert f"{missing}: does not exist" in failure(joint_model, missing, out)
     nlp = spacy.blank("en")
     bare = write_docbin(tmp_path / "bare.spacy", [nlp.make_doc(row[0]) for row in REL_TOY])
     assert "no gold concept relation in the 2 dev documents" in failure(joint_model, bare, out)
@@ -108,7 +108,7 @@ def test_ner_errors(saved_ner_model, joint_model, ner_dev, tmp_path):
     bare = write_docbin(tmp_path / "bare.spacy", [spacy.blank("en").make_doc(text) for text, _ in NER_TRAIN])
     assert "no gold entity in the 2 examples" in failure(saved_ner_model, bare, out, "--component", "biobert_ner")
     missing = tmp_path / "missing.spacy"
-    assert f"dev data {missing} does not exist" in failure(saved_ner_model, missing, out, "-c", "biobert_ner")
+    assert f"{missing}: does not exist" in failure(saved_ner_model, missing, out, "-c", "biobert_ner")
     with pytest.raises(ValueError, match="'biobert_rel' is no biobert_ner component"):
         calibrate_ner(spacy.load(joint_model), ner_dev, component="biobert_rel")
     assert not out.exists()
