@@ -11,7 +11,6 @@ import typer
 from wasabi import msg
 
 from ..corpus import CorpusFormatError
-from ..errors import FileFormatError
 from ..kb import (KBFormatError, KnowledgeBase, kb_from_corpus, kb_from_jsonl, kb_from_mesh_lite, kb_from_mesh_xml,
                   kb_from_tsv)
 
@@ -33,7 +32,7 @@ def _add(kb: KnowledgeBase, build: Callable[..., KnowledgeBase], path: Optional[
     before = name_count(kb)
     try:
         build(kb=kb) if path is None else build(path, kb)
-    except FileFormatError:
+    except (KBFormatError, CorpusFormatError):
         raise
     except ValueError as err:  # e.g. spaCy's E1014: a --corpus file that is no DocBin nor PubTator
         raise KBFormatError(str(path), None, f"cannot read it ({str(err).splitlines()[0][:120]})") from err
