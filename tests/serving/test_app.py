@@ -283,10 +283,10 @@ def test_real_uvicorn_with_concurrent_clients(joint_model):
         assert httpx.get(f"{base}/healthz", timeout=10).status_code == 200
 
 
-def test_the_readme_curl_example_is_a_valid_request(client):
-    from tests.test_readme import README
+def test_the_documented_curl_example_is_a_valid_request(client):
+    from tests.test_readme import ROOT
 
-    section = README.read_text(encoding="utf8").split("## Serving", 1)[1]
+    section = (ROOT / "docs" / "serving.md").read_text(encoding="utf8").split("## Serving", 1)[1]
     body = re.search(r"-d '(\{.*?\})'", section).group(1)
     res = client.post("/v1/annotate", content=body, headers={"content-type": "application/json"})
     assert res.status_code == 200 and res.json()["records"][0]["id"] == "1"
