@@ -71,12 +71,12 @@ def annotate(nlp, egs: List[Example], batch_size: int, disable: Sequence[str] = 
 def choose_linker_threshold(nlp, egs: List[Example], thresholds: Sequence[float], batch_size: int) -> Dict:
     """The linker threshold with the best dev normalisation F of the predicted entities (ties: the higher)."""
     linker = nlp.get_pipe("biobert_linker")
-    linker.cfg["threshold"] = 0.0  # every best candidate kept; scores_at filters them
+    linker.threshold = 0.0  # every best candidate kept; scores_at filters them
     linked, _ = annotate(nlp, egs, batch_size, disable=["biobert_rel"])
     sweep = {t: scores_at([eg.predicted for eg in linked], [eg.reference for eg in linked], t)["linker_doc_f"] or 0.0
              for t in sorted(thresholds)}
     best = max(sweep, key=lambda t: (sweep[t], t))
-    linker.cfg["threshold"] = best
+    linker.threshold = best
     return {"threshold": best, "sweep": {str(t): f for t, f in sweep.items()}}
 
 
@@ -115,7 +115,7 @@ def split_scores(nlp, egs: List[Example], threshold: float) -> Dict:
 def run_system(path: Path, kbs: Dict[str, KnowledgeBase], corpus: Path, args: argparse.Namespace) -> Dict:
     """Choose the thresholds on dev, score dev and test (see the module docstring)."""
     nlp = spacy.load(path)
-    nlp.get_pipe("biobert_rel").cfg["threshold"] = 0.0  # every candidate stored with its score
+    nlp.get_pipe("biobert_rel").threshold = 0.0  # every candidate stored with its score
     linker = nlp.get_pipe("biobert_linker")
     linker.set_kb(kbs["dev"])
     dev = examples(nlp, corpus / "dev.spacy", args.dev_docs)

@@ -17,7 +17,7 @@ from tqdm import tqdm
 from ..output.paths import partial_path, refuse_overwriting
 from ..output.writers import WRITERS
 from .inputs import guess_format, read_inputs
-from .local import Summary, run_local
+from .local import Summary, load_pipeline, run_local
 from .ray_backend import RayOptions, run_ray
 from .resume import resumable_writer
 
@@ -72,8 +72,10 @@ def annotate_corpus(
     overwrite: bool = False,
     backend: str = "local",
     ray_options: Optional[RayOptions] = None,
+    relation_threshold: Optional[float] = None,
 ) -> Summary:
-    """Annotate ``input_path`` with ``model`` into ``output_path`` (see the module docstring).
+    """Annotate ``input_path`` with ``model`` into ``output_path`` (see the module docstring);
+    ``relation_threshold``: every relation component's threshold instead of the pipeline's.
 
     Raises:
         BadInput, CorpusFormatError: a bad input record (without ``skip_bad``) or an unreadable input file.
@@ -89,10 +91,10 @@ def annotate_corpus(
     refuse_overwriting(outputs, [model])
     if backend == "ray":
         return annotate_on_ray(model, input_path, output_path, in_fmt, out_fmt, batch_size, gpu_id, skip_bad,
-                               overwrite, ray_options or RayOptions())
+                               overwrite, ray_options or RayOptions(), relation_threshold)
     if gpu_id >= 0:
         spacy.require_gpu(gpu_id)
-    nlp = spacy.load(model)
+    nlp = load_pipeline(model, relation_threshold)
     bar = tqdm(total=count_inputs(input_path, in_fmt), unit="doc", file=sys.stderr, mininterval=2.0,
                desc="annotate")
     with resumable_writer(output_path, out_fmt, overwrite) as (writer, done):
@@ -104,14 +106,15 @@ def annotate_corpus(
 
 
 def annotate_on_ray(model: str, input_path: Path, output_path: Path, in_fmt: str, out_fmt: str, batch_size: int,
-                    gpu_id: int, skip_bad: bool, overwrite: bool, options: RayOptions) -> Summary:
+                    gpu_id: int, skip_bad: bool, overwrite: bool, options: RayOptions,
+                    relation_threshold: Optional[float] = None) -> Summary:
     """:func:`annotate_corpus` with ``--backend ray`` (``--gpu-id`` >= 0: one GPU per actor unless set)."""
     if gpu_id >= 0 and not options.gpus_per_actor:
         options.gpus_per_actor = 1.0
     bar = tqdm(total=count_inputs(input_path, in_fmt) if input_path.is_file() or in_fmt == "text" else None,
                unit="doc", file=sys.stderr, mininterval=2.0, desc="annotate (ray)")
     summary, lossy = run_ray(model, input_path, output_path, in_fmt, out_fmt, options, batch_size, skip_bad,
-                             overwrite, on_record=lambda: bar.update(1))
+                             overwrite, on_record=lambda: bar.update(1), relation_threshold=relation_threshold)
     bar.close()
     summary.lossy = dict(lossy)
     return summary

@@ -10,17 +10,19 @@ yields a :class:`Skipped` in its place instead, so a caller can report every ski
 * ``jsonl`` -- one ``{"id": ..., "text": ...}`` object per line (blank lines are ignored); ``id`` is required
   and unique, ``text`` a string; both valid Unicode (a lone surrogate escape such as ``"\\ud83d"`` is a bad
   record).
-* ``pubtator`` / ``bioc`` -- read by our corpus converters; the text (title + " " + abstract) is annotated,
-  gold annotations in the file are ignored. A bad PubTator block is skippable; problems of the whole file
+* ``pubtator`` / ``bioc`` -- read by our corpus converters; the text (title + " " + abstract) is annotated with
+  its sections (title, abstract, BioC passages: the writers keep them), gold annotations in the file are
+  ignored. A bad PubTator block is skippable; problems of the whole file
   (truncation, bad encoding, broken XML) are not.
 """
 import json
 from pathlib import Path
-from typing import Callable, Dict, Iterator, NamedTuple, Optional, Union
+from typing import Callable, Dict, Iterator, NamedTuple, Optional, Tuple, Union
 
 from ..corpus.bioc import read_bioc
 from ..corpus.builder import CorpusFormatError
 from ..corpus.pubtator import document_blocks, parse_block, read_lines
+from ..corpus.sections import Section
 from ..errors import unicode_problem
 
 FORMATS = ("text", "jsonl", "pubtator", "bioc")
@@ -33,6 +35,7 @@ class InputDoc(NamedTuple):
     id: str
     text: str
     where: str  # "file:line" or "file (record)", for messages
+    sections: Tuple[Section, ...] = ()  # title, abstract, ... when the input has them
 
 
 class Skipped(NamedTuple):
@@ -109,12 +112,12 @@ def _pubtator(path: Path) -> Iterator[Item]:
         except CorpusFormatError as err:
             yield Skipped(f"{path}:{err.line}", err.problem)
             continue
-        yield InputDoc(doc.doc_id, doc.text, f"{path}:{block[0][0]}")
+        yield InputDoc(doc.doc_id, doc.text, f"{path}:{block[0][0]}", tuple(doc.sections))
 
 
 def _bioc(path: Path) -> Iterator[Item]:
     for doc in read_bioc(path):
-        yield InputDoc(doc.doc_id, doc.text, f"{path} (document {doc.doc_id})")
+        yield InputDoc(doc.doc_id, doc.text, f"{path} (document {doc.doc_id})", tuple(doc.sections))
 
 
 INPUT_READERS = {"text": _text_files, "jsonl": _jsonl, "pubtator": _pubtator, "bioc": _bioc}
@@ -134,13 +137,16 @@ def read_inputs(
     Yields:
         :class:`InputDoc` (or :class:`Skipped`) in input order.
     Raises:
-        BadInput: a bad record or a repeated id (without ``skip_bad``), naming file and line.
+        BadInput: a bad record or a repeated id (without ``skip_bad``), naming file and line; an input without
+            any document (after reading it all).
         CorpusFormatError: a PubTator/BioC file that cannot be read at all.
     """
     if fmt not in INPUT_READERS:
         raise ValueError(f"unknown input format {fmt!r}; expected one of {FORMATS}")
     seen: Dict[str, str] = {}
+    read = 0
     for item in INPUT_READERS[fmt](Path(path)):
+        read += 1
         if isinstance(item, InputDoc):
             problem = (f"document id {item.id!r} repeats the one at {seen[item.id]}" if item.id in seen
                        else refuse(item.id, item.text) if refuse is not None else None)
@@ -152,3 +158,5 @@ def read_inputs(
             continue
         seen[item.id] = item.where
         yield item
+    if not read:
+        raise BadInput(str(path), "no document in it (an empty file or folder)")

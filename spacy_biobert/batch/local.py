@@ -9,10 +9,15 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Callable, Dict, Iterable, Iterator, List, Optional, Set
 
+import spacy
 from spacy.language import Language
+from spacy.tokens import Doc
 
-from ..output.record import Record, doc_to_record
+from ..corpus.builder import DOC_ID_ATTR
+from ..corpus.sections import set_sections
+from ..output.record import Record, doc_to_record, pipeline_kb
 from ..output.writers import RecordWriter
+from ..pipeline.rel import set_relation_threshold
 from .inputs import InputDoc, Item, Skipped
 
 #: Documents per memory zone.
@@ -35,17 +40,33 @@ class Summary:
         return self.read == self.written + self.resumed + len(self.skipped)
 
 
+def load_pipeline(model: str, relation_threshold: Optional[float] = None) -> Language:
+    """``spacy.load(model)``, with ``relation_threshold`` (when given) as every relation component's threshold."""
+    nlp = spacy.load(model)
+    if relation_threshold is not None:
+        set_relation_threshold(nlp, relation_threshold)
+    return nlp
+
+
+def make_doc(nlp: Language, item: InputDoc) -> Doc:
+    """The unannotated ``Doc`` of an input document, with its id and sections."""
+    doc = nlp.make_doc(item.text)
+    doc._.set(DOC_ID_ATTR, item.id)
+    set_sections(doc, item.sections)
+    return doc
+
+
 def pipe_records(nlp: Language, docs: Iterable[InputDoc], batch_size: int = 32) -> Iterator[Record]:
-    """Records of ``docs`` in input order, through ``nlp.pipe`` (one memory zone per :data:`CHUNK` documents)."""
-    docs = iter(docs)
+    """Records of ``docs`` in input order, through ``nlp.pipe`` (one memory zone per :data:`CHUNK` documents),
+    concepts named by the pipeline's KB."""
+    docs, kb = iter(docs), pipeline_kb(nlp)
     while True:
         chunk = list(islice(docs, CHUNK))
         if not chunk:
             return
         with nlp.memory_zone():
-            pairs = nlp.pipe(((d.text, d.id) for d in chunk), as_tuples=True, batch_size=batch_size)
-            for doc, doc_id in pairs:
-                yield doc_to_record(doc, doc_id)
+            for doc in nlp.pipe((make_doc(nlp, d) for d in chunk), batch_size=batch_size):
+                yield doc_to_record(doc, kb=kb)
 
 
 def run_local(

@@ -28,10 +28,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, Iterator, Optional, Set, Tuple
 
-from .inputs import BadInput, InputDoc, Skipped
-from .local import Summary, pipe_records
+from .inputs import BadInput, Skipped
+from .local import Summary, load_pipeline, pipe_records
 from .ray_sinks import SHARD_FORMATS, shard_sink
-from .ray_sources import IO_CPUS, cluster_dataset, driver_datasets
+from .ray_sources import IO_CPUS, cluster_dataset, driver_datasets, input_doc
 
 RAY_MISSING = "the Ray backend needs Ray Data: pip install 'spacy-biobert[ray]' (or 'ray[data]')"
 #: Input rows per ``map_batches`` call (an actor runs ``nlp.pipe`` over them in ``batch_size`` batches). Small, so
@@ -73,7 +73,8 @@ def require_ray() -> Any:
 class Annotator:
     """The ``map_batches`` callable class: one pipeline per actor, rows in, rows with JSON records out."""
 
-    def __init__(self, model: str, batch_size: int, torch_threads: int, use_gpu: bool, done: Any = None):
+    def __init__(self, model: str, batch_size: int, torch_threads: int, use_gpu: bool, done: Any = None,
+                 relation_threshold: Optional[float] = None):
         import spacy
         import torch
 
@@ -81,7 +82,7 @@ class Annotator:
             torch.set_num_threads(torch_threads)
         if use_gpu:
             spacy.require_gpu(0)  # the GPU Ray assigned to this actor (CUDA_VISIBLE_DEVICES)
-        self.nlp = spacy.load(model)
+        self.nlp = load_pipeline(model, relation_threshold)
         self.batch_size = batch_size
         if done is not None and not isinstance(done, (set, frozenset)):
             import ray
@@ -93,8 +94,7 @@ class Annotator:
         import pyarrow as pa
 
         rows = batch.to_pylist()
-        todo = [InputDoc(r["id"], r["text"], r["where"]) for r in rows
-                if r["problem"] is None and r["id"] not in self.done]
+        todo = [input_doc(r) for r in rows if r["problem"] is None and r["id"] not in self.done]
         records = pipe_records(self.nlp, todo, self.batch_size)
         out = []
         for r in rows:
@@ -127,13 +127,15 @@ def connect(options: RayOptions) -> bool:
     return True
 
 
-def annotated(ds: Any, model: str, batch_size: int, options: RayOptions, done: Any = None) -> Any:
+def annotated(ds: Any, model: str, batch_size: int, options: RayOptions, done: Any = None,
+              relation_threshold: Optional[float] = None) -> Any:
     """``ds`` (input rows) through the actor pool."""
     return ds.map_batches(
         Annotator, batch_format="pyarrow", batch_size=ROWS_PER_CALL, concurrency=options.actors,
         num_cpus=options.cpus_per_actor, num_gpus=options.gpus_per_actor or None,
         fn_constructor_kwargs={"model": model, "batch_size": batch_size, "torch_threads": options.torch_threads,
-                               "use_gpu": options.gpus_per_actor > 0, "done": done},
+                               "use_gpu": options.gpus_per_actor > 0, "done": done,
+                               "relation_threshold": relation_threshold},
     )
 
 
@@ -174,13 +176,14 @@ def consume(rows: Iterable[Dict[str, Any]], write: Callable[[Dict], None], summa
 
 
 def _write_shards(datasets: Iterable[Any], folder: Path, fmt: str, skip_bad: bool, model: str, batch_size: int,
-                  options: RayOptions, summary: Summary) -> None:
+                  options: RayOptions, summary: Summary, relation_threshold: Optional[float]) -> None:
     seen: Dict[str, str] = {}
     for number, ds in enumerate(datasets):
         chunk_folder = folder if number == 0 else folder / f"chunk-{number:05d}"
         chunk_folder.mkdir(parents=True, exist_ok=True)
         sink = shard_sink(chunk_folder, fmt, skip_bad)
-        annotated(ds, model, batch_size, options).write_datasink(sink, ray_remote_args={"num_cpus": IO_CPUS})
+        annotated(ds, model, batch_size, options, relation_threshold=relation_threshold).write_datasink(
+            sink, ray_remote_args={"num_cpus": IO_CPUS})
         for result in sink.results:
             summary.read += result["read"]
             summary.written += result["written"]
@@ -203,6 +206,7 @@ def run_ray(
     skip_bad: bool = False,
     overwrite: bool = False,
     on_record: Optional[Callable[[], None]] = None,
+    relation_threshold: Optional[float] = None,
 ) -> Tuple[Summary, Dict[str, int]]:
     """Annotate ``input_path`` into ``output_path`` on Ray (see the module docstring).
 
@@ -212,6 +216,7 @@ def run_ray(
         output_format: ``jsonl``, ``pubtator``, ``bioc`` (a file) or ``jsonl-shards``, ``parquet`` (a folder).
         options: cluster and actor settings (default :class:`RayOptions`).
         on_record: called once per input record handled (file outputs only: shards report at the end).
+        relation_threshold: every relation component's threshold (default: the pipeline's).
     Returns:
         The :class:`Summary` and what the output format could not hold (reason -> count).
     """
@@ -230,13 +235,14 @@ def run_ray(
                 shutil.rmtree(output_path)
             if output_path.exists() and any(output_path.iterdir()):
                 raise ValueError(f"{output_path} is not empty and a sharded output cannot be resumed: pass --overwrite")
-            _write_shards(datasets, output_path, output_format, skip_bad, model, batch_size, options, summary)
+            _write_shards(datasets, output_path, output_format, skip_bad, model, batch_size, options, summary,
+                          relation_threshold)
             return summary, lossy
         seen: Dict[str, str] = {}
         with resumable_writer(output_path, output_format, overwrite) as (writer, done):
             done_ref = ray.put(done) if done else None
             for ds in datasets:
-                rows = annotated(ds, model, batch_size, options, done_ref).iter_rows()
+                rows = annotated(ds, model, batch_size, options, done_ref, relation_threshold).iter_rows()
                 consume(rows, writer.write, summary, skip_bad, on_record or (lambda: None), seen,
                         writer.refusal)
         return summary, dict(writer.lossy)

@@ -17,21 +17,22 @@ SHARD_FORMATS = ("jsonl-shards", "parquet")
 
 
 def record_schema():
-    """The Arrow schema of record v1 (:mod:`spacy_biobert.output.record`)."""
+    """The Arrow schema of the record (:mod:`spacy_biobert.output.record`, version 2)."""
     import pyarrow as pa
 
-    concept = pa.struct([("id", pa.string()), ("score", pa.float64())])
+    concept = pa.struct([("id", pa.string()), ("name", pa.string()), ("score", pa.float64())])
     entity = pa.struct([
         ("id", pa.string()), ("label", pa.string()), ("start", pa.int64()), ("end", pa.int64()),
         ("text", pa.string()), ("confidence", pa.float64()), ("concepts", pa.list_(concept)),
         ("candidates", pa.list_(concept)),
     ])
-    relation = pa.struct([("head", pa.string()), ("tail", pa.string()), ("label", pa.string()),
-                          ("score", pa.float64())])
+    section = pa.struct([("type", pa.string()), ("start", pa.int64()), ("end", pa.int64())])
+    relation = [("head", pa.string()), ("tail", pa.string()), ("label", pa.string()), ("score", pa.float64())]
+    names = [("head_name", pa.string()), ("tail_name", pa.string())]
     return pa.schema([
         ("schema", pa.string()), ("version", pa.int64()), ("id", pa.string()), ("text", pa.string()),
-        ("entities", pa.list_(entity)), ("relations", pa.list_(relation)),
-        ("concept_relations", pa.list_(relation)),
+        ("sections", pa.list_(section)), ("entities", pa.list_(entity)), ("relations", pa.list_(pa.struct(relation))),
+        ("concept_relations", pa.list_(pa.struct(relation + names))),
     ])
 
 

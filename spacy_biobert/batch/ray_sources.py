@@ -1,5 +1,6 @@
-"""Inputs of the Ray backend as Ray Datasets of rows ``{"id", "text", "where", "problem"}`` (``problem`` set for a
-bad record, with ``id``/``text`` None), in input order.
+"""Inputs of the Ray backend as Ray Datasets of rows ``{"id", "text", "where", "problem", "sections"}`` (``problem``
+set for a bad record, with ``id``/``text`` None; ``sections`` the document's sections as JSON, None without),
+in input order.
 
 * **JSONL** -- a ``.jsonl`` file (``.gz`` too) or a folder of ``*.jsonl`` shards (name order), read *by the
   cluster*: one read task per file, every line checked by the local backend's own rules
@@ -16,10 +17,12 @@ bad record, with ``id``/``text`` None), in input order.
 Repeated ids are found by the consumer (the driver, :mod:`spacy_biobert.batch.ray_backend`), which sees the rows
 in input order.
 """
+import json
 from itertools import islice
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional
 
+from ..corpus.sections import Section
 from .inputs import InputDoc, Skipped, _jsonl_doc, read_inputs
 
 #: Documents per ``from_items`` Dataset when the driver reads the input (text, PubTator, BioC).
@@ -30,14 +33,21 @@ IO_CPUS = 0.0
 #: Rows per block built by a JSONL read task: bounds a read task's memory on a large shard, and small blocks
 #: spread over the actors (Ray Data gives a whole block to one actor call).
 READ_BLOCK_ROWS = 64
-ROW_FIELDS = ("id", "text", "where", "problem")
+ROW_FIELDS = ("id", "text", "where", "problem", "sections")
 
 
 def row(item: Any) -> Dict[str, Optional[str]]:
     """An :class:`InputDoc` or :class:`Skipped` as a Dataset row."""
     if isinstance(item, Skipped):
-        return {"id": None, "text": None, "where": item.where, "problem": item.problem}
-    return {"id": item.id, "text": item.text, "where": item.where, "problem": None}
+        return {"id": None, "text": None, "where": item.where, "problem": item.problem, "sections": None}
+    sections = json.dumps([list(section) for section in item.sections]) if item.sections else None
+    return {"id": item.id, "text": item.text, "where": item.where, "problem": None, "sections": sections}
+
+
+def input_doc(r: Dict[str, Optional[str]]) -> InputDoc:
+    """The :class:`InputDoc` of a good row (the inverse of :func:`row`)."""
+    sections = tuple(Section(*s) for s in json.loads(r["sections"])) if r.get("sections") else ()
+    return InputDoc(r["id"], r["text"], r["where"], sections)
 
 
 def input_schema():

@@ -8,7 +8,6 @@ barely trained pipeline still shows what it is learning.
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
-import spacy
 import typer
 from spacy.language import Language
 from spacy.tokens import Doc, Span
@@ -18,11 +17,12 @@ from ..batch.annotate import annotate_corpus
 from ..batch.inputs import BadInput
 from ..batch.local import Summary
 from ..batch.ray_backend import RayOptions
+from ..concepts import TEXT_PREFIX, concept_ids
 from ..corpus.builder import CorpusFormatError
-from ..concepts import concept_ids
-from ..pipeline.ner import NER_SPANS_KEY
-from ..output.record import ner_scores
+from ..kb import KnowledgeBase
+from ..output.record import Record, concept_name, doc_to_record, pipeline_kb
 from ..pipeline.rel import BioBertRel
+from ._checks import check_pipeline, load_or_exit
 
 SAMPLE_ABSTRACT = (
     "Cisplatin-induced nephrotoxicity and ototoxicity were observed in patients treated for ovarian cancer. "
@@ -31,38 +31,47 @@ SAMPLE_ABSTRACT = (
 )
 
 
-def entity_lines(doc: Doc, span_key: str = NER_SPANS_KEY) -> List[str]:
-    """One line per entity: text, label, confidence (when the NER head stored one) and character offsets."""
-    scores = ner_scores(doc, span_key)
+def named(cid: str, name: Optional[str]) -> str:
+    """A concept id with its KB name in brackets, when it has one."""
+    return f"{cid} ({name})" if name else cid
+
+
+def entity_lines(record: Record) -> List[str]:
+    """One line per entity: text, label, confidence (when the NER head stored one), character offsets and its
+    concepts (ids and KB names; ``-`` without a database id)."""
     lines = []
-    for ent in doc.ents:
-        score = scores.get((ent.start, ent.end, ent.label_))
-        shown = f"{score:.3f}" if score is not None else "  -  "
-        lines.append(f"{ent.text:<30} {ent.label_:<12} {shown}  [{ent.start_char}:{ent.end_char}]")
+    for ent in record["entities"]:
+        shown = f"{ent['confidence']:.3f}" if ent["confidence"] is not None else "  -  "
+        concepts = " | ".join(named(c["id"], c["name"]) for c in ent["concepts"] if not c["id"].startswith(TEXT_PREFIX))
+        lines.append(f"{ent['text']:<30} {ent['label']:<12} {shown}  [{ent['start']}:{ent['end']}]  {concepts or '-'}")
     return lines
 
 
-def relation_lines(doc: Doc) -> List[str]:
+def relation_lines(record: Record) -> List[str]:
     """One line per stored relation, concept level then mention level, highest score first."""
-    concept = sorted(doc._.biobert_concept_relations.items(), key=lambda kv: -kv[1])
-    lines = [f"{head} --{label}--> {tail}   {score:.3f}" for (head, tail, label), score in concept]
-    mention = sorted(doc._.biobert_relations, key=lambda rel: -rel.score)
-    lines += [f"{r.head.text!r} --{r.label}--> {r.tail.text!r}   {r.score:.3f}" for r in mention]
+    concept = sorted(record["concept_relations"], key=lambda rel: -rel["score"])
+    lines = [f"{named(r['head'], r['head_name'])} --{r['label']}--> {named(r['tail'], r['tail_name'])}   {r['score']:.3f}"
+             for r in concept]
+    text = {ent["id"]: ent["text"] for ent in record["entities"]}
+    mention = sorted(record["relations"], key=lambda rel: -rel["score"])
+    lines += [f"{text[r['head']]!r} --{r['label']}--> {text[r['tail']]!r}   {r['score']:.3f}" for r in mention]
     return lines
 
 
-def candidate_lines(doc: Doc, rel: BioBertRel) -> List[str]:
-    """Every candidate pair ``rel`` scores in ``doc`` (already annotated), highest first, below-threshold ones marked."""
+def candidate_lines(doc: Doc, rel: BioBertRel, kb: Optional[KnowledgeBase] = None) -> List[str]:
+    """Every candidate pair ``rel`` scores in ``doc`` (already annotated), highest first, below-threshold ones
+    marked; a concept is named by ``kb``, else by the text of its first mention."""
     names: Dict[str, str] = {}
     for ent in doc.ents:
         for cid in concept_ids(ent):
-            names.setdefault(cid, ent.text)
+            names.setdefault(cid, concept_name(kb, cid) or ent.text)
+
     def side(ids: Tuple[str, ...], mention: Optional[Span]) -> str:
-        """A mention by its text; a concept by its ids and the text of its first mention."""
+        """A mention by its text; a concept by its ids and its name."""
         return repr(mention.text) if mention is not None else f"{'|'.join(ids)} ({names.get(ids[0], '?')})"
 
     ((infos, probs),) = rel.predict([doc])
-    threshold = float(rel.cfg["threshold"])
+    threshold = float(rel.threshold)
     rows = []
     for i, info in enumerate(infos):
         pair = (side(info.head_ids, info.head), side(info.tail_ids, info.tail))
@@ -72,14 +81,17 @@ def candidate_lines(doc: Doc, rel: BioBertRel) -> List[str]:
 
 
 def report(doc: Doc, nlp: Optional[Language] = None) -> str:
-    """The full report for ``doc``; with ``nlp``, also the candidate pairs of each relation head."""
-    ents = entity_lines(doc) or ["(none)"]
-    rels = relation_lines(doc) or ["(none)"]
-    lines = ["Entities (text, label, confidence, chars):", *ents, "", "Relations (score):", *rels]
+    """The full report for ``doc``; with ``nlp``, concepts named by its KB and the candidate pairs of each
+    relation head."""
+    kb = pipeline_kb(nlp) if nlp is not None else None
+    record = doc_to_record(doc, kb=kb)
+    ents = entity_lines(record) or ["(none)"]
+    rels = relation_lines(record) or ["(none)"]
+    lines = ["Entities (text, label, confidence, chars, concepts):", *ents, "", "Relations (score):", *rels]
     for name, pipe in (nlp.pipeline if nlp is not None else []):
         if isinstance(pipe, BioBertRel):
-            header = f"Candidate relations scored by {name} (threshold {float(pipe.cfg['threshold']):.2f}):"
-            lines += ["", header, *(candidate_lines(doc, pipe) or ["(none)"])]
+            header = f"Candidate relations scored by {name} (threshold {float(pipe.threshold):.2f}):"
+            lines += ["", header, *(candidate_lines(doc, pipe, kb) or ["(none)"])]
     return "\n".join(lines)
 
 
@@ -127,8 +139,14 @@ def annotate_command(
     num_gpus: float = typer.Option(0.0, "--num-gpus", help="Ray: GPUs per actor (default 1 with --gpu-id, else 0)."),
     cpus_per_actor: float = typer.Option(1.0, "--cpus-per-actor", help="Ray: CPUs reserved per actor."),
     torch_threads: int = typer.Option(1, "--torch-threads", help="Ray: torch threads per actor."),
+    threshold: Optional[float] = typer.Option(
+        None, "--threshold", "--relations-threshold", min=0.0, max=1.0,
+        help="Keep relations scoring at least this (every relation component; default: the pipeline's threshold). "
+             "In Python: spacy.load(MODEL, config={'components': {'biobert_rel': {'threshold': 0.2}}}), or "
+             "nlp.get_pipe('biobert_rel').threshold = 0.2."),
 ) -> None:
     """Annotate a corpus into records (INPUT OUTPUT), or print what the pipeline finds in one text."""
+    check_pipeline(model)
     if input_path is not None:
         if output_path is None:
             msg.fail("INPUT given without OUTPUT", exits=1)
@@ -137,9 +155,10 @@ def annotate_command(
             batch_size=batch_size, gpu_id=gpu_id, skip_bad=skip_bad, overwrite=overwrite, backend=backend,
             ray_options=RayOptions(address=ray_address, actors=actors, cpus_per_actor=cpus_per_actor,
                                    gpus_per_actor=num_gpus, torch_threads=torch_threads),
+            relation_threshold=threshold,
         )
         return
-    nlp = spacy.load(model)
+    nlp = load_or_exit(model, threshold)
     doc = nlp(text or SAMPLE_ABSTRACT)
     msg.divider(f"{model}")
     print(doc.text, end="\n\n")

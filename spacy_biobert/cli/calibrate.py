@@ -3,24 +3,24 @@ weight) on dev data and save the pipeline.
 
 The pipeline annotates the dev documents once with the component's threshold at 0, so every candidate pair
 is stored with its score; :func:`spacy_biobert.scoring.rel_threshold.tune_threshold` then picks the threshold
-of the best concept-level CID F (a tie goes to the higher threshold). The threshold is written to the
-component's ``cfg`` (which ``spacy.load`` restores from the saved component) and to the pipeline config's
-``components.<name>.threshold``, so the two agree in the saved copy. The weights stay the same.
+of the best concept-level CID F (a tie goes to the higher threshold). The threshold is set as every setting is
+(:func:`spacy_biobert.pipeline.settings.set_setting`: the component and the pipeline config's
+``components.<name>.threshold``, which ``spacy.load`` uses). The weights stay the same.
 
 When the component is a ``biobert_ner``, its ``outside_weight`` (the factor of the ``O`` tag's probability before
 decoding) is tuned instead, on dev entity F
 (:func:`spacy_biobert.scoring.ner_calibration.tune_outside_weight`), and saved the same way
-(``cfg`` and ``components.<name>.outside_weight``).
+(``components.<name>.outside_weight``).
 
 ``--kb`` links with another knowledge base while tuning: a pipeline whose KB holds the dev mentions would link
 dev better than it links unseen text, so give it the KB built without them (``spacy biobert kb build`` from the
-training corpus); the saved copy keeps the pipeline's own KB.
+training corpus); the saved copy keeps the pipeline's own KB. The copy's ``meta["calibration"][component]``
+records the choice (threshold, dev documents and path, entities, dev P/R/F).
 """
 import contextlib
 from pathlib import Path
 from typing import Dict, Iterator, List, NamedTuple, Optional, Sequence
 
-import spacy
 import typer
 from spacy.cli._util import setup_gpu
 from spacy.language import Language
@@ -30,9 +30,11 @@ from wasabi import msg
 from ..kb import KBFormatError, KnowledgeBase
 from ..pipeline.linker import BioBertLinker
 from ..pipeline.rel import BioBertRel
+from ..pipeline.settings import set_setting
 from ..relations import get_concept_relations
 from ..scoring.ner_calibration import DEFAULT_OUTSIDE_WEIGHTS, tune_outside_weight
 from ..scoring.rel_threshold import concept_prf, tune_threshold
+from ._checks import check_docbins, load_or_exit
 from ._paths import refuse_overwriting_or_exit
 from .evaluate import load_examples
 
@@ -72,8 +74,8 @@ def relation_pipe(nlp: Language, component: str) -> BioBertRel:
     pipe = nlp.get_pipe(component)
     if not isinstance(pipe, BioBertRel):
         raise ValueError(f"component {component!r} is a {type(pipe).__name__}, not a biobert_rel relation head")
-    if pipe.cfg["level"] != "concept":
-        raise ValueError(f"component {component!r} has level {pipe.cfg['level']!r}: calibrate tunes the threshold "
+    if pipe.level != "concept":
+        raise ValueError(f"component {component!r} has level {pipe.level!r}: calibrate tunes the threshold "
                          "of concept-level relations only")
     return pipe
 
@@ -92,18 +94,6 @@ def read_dev(nlp: Language, dev_path: Path, gold_entities: bool, limit: int) -> 
         raise ValueError(f"no gold concept relation in the {len(examples)} dev documents of {dev_path}: the "
                          "threshold can only be tuned on data with relations (from `spacy biobert convert`)")
     return examples
-
-
-def set_threshold(nlp: Language, component: str, threshold: float) -> None:
-    """Set ``component``'s threshold in its ``cfg`` and in the pipeline config (both are saved)."""
-    nlp.get_pipe(component).cfg["threshold"] = float(threshold)
-    nlp.get_pipe_config(component)["threshold"] = float(threshold)
-
-
-def set_outside_weight(nlp: Language, component: str, weight: float) -> None:
-    """Set ``component``'s outside weight in its ``cfg`` and in the pipeline config (both are saved)."""
-    nlp.get_pipe(component).cfg["outside_weight"] = float(weight)
-    nlp.get_pipe_config(component)["outside_weight"] = float(weight)
 
 
 def calibrate_ner(
@@ -135,7 +125,7 @@ def calibrate_ner(
     examples = read_examples(nlp, dev_path, False, limit)
     grid = [1.0, *(DEFAULT_OUTSIDE_WEIGHTS if weights is None else weights)]
     weight, scores, results = tune_outside_weight(nlp, examples, component, grid, batch_size)
-    set_outside_weight(nlp, component, weight)
+    set_setting(nlp, component, "outside_weight", weight)
     return NerCalibration(weight, scores, results[1.0])
 
 
@@ -168,18 +158,18 @@ def calibrate(
     """
     pipe = relation_pipe(nlp, component)
     examples = read_dev(nlp, dev_path, gold_entities, limit)
-    previous = float(pipe.cfg["threshold"])
-    pipe.cfg["threshold"] = 0.0  # store every candidate with its score
+    previous = pipe.threshold
+    pipe.threshold = 0.0  # store every candidate with its score
     try:
         docs = nlp.pipe((eg.predicted for eg in examples), batch_size=batch_size or nlp.batch_size)
         examples = [Example(doc, eg.reference) for doc, eg in zip(docs, examples)]
     finally:
-        pipe.cfg["threshold"] = previous
+        pipe.threshold = previous
     if not any(get_concept_relations(eg.predicted) for eg in examples):
         raise ValueError(f"{component} scored no candidate pair on the dev documents: they have no entities "
                          "of its type pairs (a pipeline without NER needs --gold-entities)")
     threshold, scores = tune_threshold(examples, thresholds)
-    set_threshold(nlp, component, threshold)
+    set_setting(nlp, component, "threshold", threshold)
     return Calibration(threshold, scores, previous, concept_prf(examples, previous), len(examples))
 
 
@@ -235,7 +225,8 @@ def calibrate_command(
     refuse_overwriting_or_exit([output], [model])
     refuse_overwriting_or_exit([output], [dev_path], "**/*.spacy")
     setup_gpu(gpu_id)
-    nlp = spacy.load(model)
+    nlp = load_or_exit(model)
+    check_docbins(dev_path)
     if is_ner_component(nlp, component):
         _calibrate_ner_command(nlp, dev_path, output, component, gold_entities, limit, batch_size)
         return

@@ -11,6 +11,7 @@ from wasabi import msg
 
 from ..corpus import READERS, ConversionStats, CorpusFormatError, build_docs
 from ..output.paths import atomic_output
+from ._checks import fail
 from ._paths import refuse_overwriting_or_exit
 
 DEFAULT_TOKENIZER = {"@tokenizers": "spacy_biobert.Tokenizer.v1"}
@@ -66,6 +67,8 @@ def convert_command(
     entities (label, kb_id) and relations."""
     if file_format not in READERS:
         msg.fail(f"Unknown format {file_format!r}; choose one of {', '.join(READERS)}", exits=1)
+    if input_path.is_dir() and file_format != "brat":
+        fail(input_path, f"a folder; --format {file_format} reads a file (brat reads a folder)")
     output = output_dir / f"{name or corpus_name(input_path)}.spacy"
     refuse_overwriting_or_exit([output, summary_json], [input_path, config])
     nlp = conversion_nlp(config)
@@ -74,6 +77,8 @@ def convert_command(
         docs = build_docs(nlp, READERS[file_format](input_path), stats)
     except CorpusFormatError as err:
         msg.fail(str(err), exits=1)
+    if not docs:
+        fail(input_path, "no document in it")
     output_dir.mkdir(parents=True, exist_ok=True)
     with atomic_output(output) as partial:
         DocBin(docs=docs, store_user_data=True).to_disk(partial)

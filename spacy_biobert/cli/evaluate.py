@@ -8,13 +8,17 @@ strict character-offset NER.
   pipeline without NER scores its relation head alone.
 * ``pubtator``: NER is also scored strictly at character offsets against every mention of the original
   PubTator file (overlapping and misaligned mentions included), so conversion cannot flatter the score.
+
+The command prints P/R/F in percent (two decimals, as the rest of the project), one table per ``*_per_type``
+score and one for the strict character offsets; ``--output`` writes every score as spaCy gives it (fractions).
+Token and sentence scores (spaCy's, about a tokenizer and a sentencizer this project does not train) are not
+printed.
 """
 import json
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Set
+from typing import Any, Dict, List, Optional, Set, Tuple
 
-import spacy
 import typer
 from spacy.cli._util import setup_gpu
 from spacy.language import Language
@@ -22,10 +26,11 @@ from spacy.scorer import Scorer
 from spacy.training import Example
 from wasabi import msg
 
-from ..corpus import DOC_ID_ATTR, read_pubtator
+from ..corpus import DOC_ID_ATTR, CorpusFormatError, read_pubtator
 from ..corpus.readers import TotalLimitCorpus, create_gold_ents_corpus
-from ..scoring.ner import CharMention, predicted_char_mentions, score_char_offsets
 from ..output.paths import atomic_output
+from ..scoring.ner import CharMention, predicted_char_mentions, score_char_offsets
+from ._checks import check_docbins, load_or_exit
 from ._paths import refuse_overwriting_or_exit
 
 
@@ -81,6 +86,40 @@ def evaluate(
     return scores
 
 
+#: Score prefixes not printed: spaCy's token and sentence scores say nothing about these pipelines.
+UNPRINTED = ("token_", "sents_")
+Table = Tuple[str, Tuple[str, ...], List[Tuple[Any, ...]]]
+
+
+def percent(value: Any) -> str:
+    """A fraction as a percent with two decimals; ``-`` when there is no score."""
+    return "-" if value is None else f"{100 * float(value):.2f}"
+
+
+def _prf_rows(per_type: Dict[str, Dict[str, Any]]) -> List[Tuple[Any, ...]]:
+    return [(label, *(percent(prf.get(k)) for k in ("p", "r", "f"))) for label, prf in sorted(per_type.items())]
+
+
+def score_tables(scores: Dict[str, Any]) -> List[Table]:
+    """What the command prints: ``(title, header, rows)`` of the overall scores, of each per-type score and of
+    the strict character-offset NER scores (P/R/F in percent)."""
+    overall = []
+    for key, value in scores.items():
+        if isinstance(value, dict) or key == "mode" or key.startswith(UNPRINTED):
+            continue
+        overall.append((key, f"{value:.0f} words/s" if key == "speed" else percent(value)))
+    tables: List[Table] = [(f"Scores ({scores.get('mode', 'end_to_end')}, percent)", ("metric", "value"), overall)]
+    for key, value in scores.items():
+        if key.endswith("_per_type") and isinstance(value, dict) and not key.startswith(UNPRINTED):
+            tables.append((f"{key} (percent)", ("type", "P", "R", "F"), _prf_rows(value)))
+    strict = scores.get("ner_strict_chars")
+    if strict:
+        rows = [("all", *(percent(strict[k]) for k in ("p", "r", "f")), strict["tp"], strict["fp"], strict["fn"])]
+        rows += [(*row, "", "", "") for row in _prf_rows(strict.get("per_type") or {})]
+        tables.append(("NER at exact character offsets (percent)", ("type", "P", "R", "F", "TP", "FP", "FN"), rows))
+    return tables
+
+
 def evaluate_command(
     model: str = typer.Argument(..., help="Pipeline package name or folder."),
     data_path: Path = typer.Argument(..., exists=True, help="A .spacy file from `convert`."),
@@ -89,14 +128,20 @@ def evaluate_command(
     pubtator: Optional[Path] = typer.Option(None, "--pubtator", exists=True, help="Original file, strict NER."),
     gpu_id: int = typer.Option(-1, "--gpu-id", "-g", help="GPU id, -1 for CPU."),
 ) -> None:
-    """Evaluate a pipeline: NER and relation scores, end to end or from gold entities."""
+    """Evaluate a pipeline: NER, linking and relation scores (percent), end to end or from gold entities, per type,
+    and with --pubtator NER at exact character offsets."""
     refuse_overwriting_or_exit([output], [model, pubtator])
     refuse_overwriting_or_exit([output], [data_path], "**/*.spacy")
     setup_gpu(gpu_id)
-    scores = evaluate(spacy.load(model), data_path, gold_entities=gold_entities, pubtator=pubtator)
-    rows = [(key, f"{value:.4f}" if isinstance(value, float) else value) for key, value in scores.items()
-            if not isinstance(value, dict)]
-    msg.table(rows, header=("metric", "value"), divider=True)
+    nlp = load_or_exit(model)
+    check_docbins(data_path)
+    try:
+        scores = evaluate(nlp, data_path, gold_entities=gold_entities, pubtator=pubtator)
+    except CorpusFormatError as err:
+        msg.fail(str(err), exits=1)
+    for title, header, rows in score_tables(scores):
+        msg.divider(title)
+        msg.table(rows, header=header, divider=True)
     if output is not None:
         output.parent.mkdir(parents=True, exist_ok=True)
         with atomic_output(output) as partial:

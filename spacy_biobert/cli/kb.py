@@ -29,7 +29,8 @@ def folder_size(folder: Path) -> int:
 def _parameter(name: str, files: bool, help: str) -> inspect.Parameter:
     """The command-line option of one KB source (its keyword: the source name with ``_`` for ``-``)."""
     option = f"--{name}"
-    default = typer.Option([], option, exists=True, help=help) if files else typer.Option(False, option, help=help)
+    default = (typer.Option([], option, exists=True, dir_okay=False, help=help) if files
+               else typer.Option(False, option, help=help))
     return inspect.Parameter(name.replace("-", "_"), inspect.Parameter.KEYWORD_ONLY, default=default,
                              annotation=List[Path] if files else bool)
 

@@ -7,6 +7,7 @@ import typer
 from wasabi import msg
 
 from ..pipeline.inference import inference_overrides
+from ._checks import load_or_exit
 from ._paths import refuse_overwriting_or_exit
 
 
@@ -25,7 +26,7 @@ def optimize_command(
     """
     refuse_overwriting_or_exit([output], [model])
     try:
-        overrides = inference_overrides(spacy.load(model).config, sort_windows=sort_windows, int8=int8,
+        overrides = inference_overrides(load_or_exit(model).config, sort_windows=sort_windows, int8=int8,
                                         window=window, stride=stride)
     except ValueError as err:
         msg.fail(str(err), exits=1)

@@ -5,13 +5,13 @@ With ``--workers N`` uvicorn starts N processes, each loading the pipeline and u
 threads; they rebuild the app from the environment (:func:`~spacy_biobert.serving.settings.settings_to_env`).
 """
 import os
-from pathlib import Path
 from typing import Optional
 
 import typer
 from wasabi import msg
 
 from ..serving.settings import ServerSettings, settings_to_env
+from ._checks import check_pipeline
 
 MISSING_EXTRA = 'spacy biobert serve needs FastAPI and uvicorn: pip install "spacy-biobert[serve]"'
 
@@ -47,8 +47,7 @@ def serve_command(
     require_server_packages()
     import uvicorn
 
-    if not Path(model).exists() and "/" in model:
-        msg.fail(f"no pipeline at {model}", exits=1)
+    check_pipeline(model)
     settings = ServerSettings(max_documents=max_documents, max_chars=max_chars, max_body_bytes=max_body_bytes,
                               batch_size=batch_size, workers=workers, torch_threads=torch_threads)
     os.environ.update(settings_to_env(model, settings))

@@ -5,6 +5,7 @@ Parsing is done by the ``bioc`` package; this module maps its objects to :class:
 * **Text** -- passages (or, for passages without text, their sentences) are placed at their ``offset``
   and gaps are padded with spaces, so BioC offsets are offsets into ``SourceDoc.text`` (CDR: title at 0,
   abstract at ``len(title) + 1``, the same text as the PubTator release). Overlapping passages are an error.
+  Each passage is one section (:mod:`.sections`), typed by its ``type`` (or ``section_type``) infon.
 * **Annotations** -- from the document, its passages and sentences. Label = infon ``type``; kb id = infon
   ``identifier`` (or ``Identifier`` / ``MESH``), kept verbatim (``-1`` and composite ``D1|D2`` included);
   ``Mention.key`` = annotation id; every other infon is kept as ``"key=value"`` in ``Mention.extra`` (sorted
@@ -32,6 +33,7 @@ import bioc
 from lxml import etree
 
 from .builder import CorpusFormatError, Mention, SourceDoc
+from .sections import Section
 
 KB_KEYS = ("identifier", "Identifier", "MESH")
 LABEL_KEYS = ("type", "relation")
@@ -64,26 +66,37 @@ def _place(parts: List[str], offset: Optional[int], text: Optional[str], where: 
     parts.append(" " * (offset - length) + (text or ""))
 
 
-def document_text(document: bioc.BioCDocument, source: str) -> str:
+def section_type(passage: bioc.BioCPassage, number: int) -> str:
+    """A passage's section type: its ``type`` infon (CDR: ``title``, ``abstract``), else ``section_type``
+    (PubTator3 full text), else ``passage<number>``."""
+    return passage.infons.get("type") or passage.infons.get("section_type") or f"passage{number}"
+
+
+def document_text(document: bioc.BioCDocument, source: str) -> Tuple[str, List[Section]]:
     """Concatenate the passages of ``document`` at their offsets, padding gaps with spaces.
 
     Args:
         document: a BioC document.
         source: file name, for messages.
     Returns:
-        The document text in BioC (document-level) offsets.
+        The document text in BioC (document-level) offsets, and one :class:`Section` per passage (a passage
+        given by its sentences spans them).
     Raises:
         CorpusFormatError: if passages overlap or lack an offset.
     """
     parts: List[str] = []
+    sections: List[Section] = []
     for number, passage in enumerate(document.passages, start=1):
         where = f"document {document.id}, passage {number}"
         if passage.text or not passage.sentences:
             _place(parts, passage.offset, passage.text, where, source)
-            continue
-        for sentence in passage.sentences:
-            _place(parts, sentence.offset, sentence.text, f"{where}, sentence", source)
-    return "".join(parts)
+            start = passage.offset
+        else:
+            for sentence in passage.sentences:
+                _place(parts, sentence.offset, sentence.text, f"{where}, sentence", source)
+            start = passage.sentences[0].offset
+        sections.append(Section(section_type(passage, number), start, sum(len(p) for p in parts)))
+    return "".join(parts), sections
 
 
 def _all(document: bioc.BioCDocument, attr: str) -> Iterator:
@@ -164,7 +177,8 @@ def convert_document(document: bioc.BioCDocument, source: str) -> SourceDoc:
     """
     if not document.id:
         raise CorpusFormatError(source, None, "a <document> has no <id>")
-    doc = SourceDoc(document.id, document_text(document, source))
+    text, sections = document_text(document, source)
+    doc = SourceDoc(document.id, text, sections=sections)
     for ann in _all(document, "annotations"):
         if not ann.id or any(m.key == ann.id for m in doc.mentions):
             problem = f"missing or duplicate annotation id {ann.id!r}"

@@ -19,6 +19,7 @@ from spacy.tokens import Doc, Span, SpanGroup
 from ..errors import FileFormatError
 from ..extensions import install_extension
 from ..relations import Relation, set_concept_relations, set_relations
+from .sections import Section, install_section_extension, set_sections
 
 #: Source document id (e.g. the PMID): ``doc._.biobert_doc_id``, set by the converters.
 DOC_ID_ATTR = "biobert_doc_id"
@@ -27,8 +28,9 @@ MENTIONS_KEY = "biobert_mentions"
 
 
 def install_corpus_extensions() -> None:
-    """Register ``doc._.biobert_doc_id`` (default ``None``). Idempotent."""
+    """Register ``doc._.biobert_doc_id`` (default ``None``) and ``doc._.biobert_sections``. Idempotent."""
     install_extension(DOC_ID_ATTR, default=None)
+    install_section_extension()
 
 
 class CorpusFormatError(FileFormatError):
@@ -64,6 +66,7 @@ class SourceDoc:
     concept_relations: List[Tuple[str, str, str]] = field(default_factory=list)
     mention_relations: List[Tuple[str, str, str]] = field(default_factory=list)  # (head key, tail key, label)
     skipped: Counter = field(default_factory=Counter)  # source lines the Doc cannot represent, by kind
+    sections: List[Section] = field(default_factory=list)  # title, abstract, ... (see .sections)
 
 
 @dataclass
@@ -144,6 +147,7 @@ def build_doc(nlp: Language, source: SourceDoc, stats: ConversionStats) -> Doc:
     """
     doc = nlp.make_doc(source.text)
     doc._.set(DOC_ID_ATTR, source.doc_id)
+    set_sections(doc, source.sections)
     spans = [_align(doc, m, stats) for m in source.mentions]
     group = SpanGroup(doc, name=MENTIONS_KEY, spans=spans)
     group.attrs["char_offsets"] = tuple((m.start, m.end) for m in source.mentions)

@@ -7,7 +7,7 @@ A document is a block of lines, blocks separated by blank lines::
     PMID<TAB>start<TAB>end<TAB>text<TAB>type<TAB>id(s)[<TAB>extra column]
     PMID<TAB>CID<TAB>chemical id<TAB>disease id
 
-Offsets index into ``title + " " + abstract``. Ids may be ``-1`` or composite (``D008750|D007022``); they
+Offsets index into ``title + " " + abstract`` (the document's two sections, :mod:`.sections`). Ids may be ``-1`` or composite (``D008750|D007022``); they
 are kept verbatim on ``ent.kb_id_``. The extra column (CDR: the parts of a composite mention) is kept in the
 mention span group's ``attrs["extra"]``.
 
@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Dict, Iterator, List, Tuple
 
 from .builder import CorpusFormatError, Mention, SourceDoc
+from .sections import title_and_abstract
 
 Line = Tuple[int, str]
 
@@ -107,7 +108,7 @@ def _mention(fields: List[str], text: str, source: str, number: int) -> Mention:
     return Mention(start, end, fields[3], fields[4], kb_id, extra=tuple(fields[6:]), where=f"{source}:{number}")
 
 
-def _text(block: List[Line], source: str) -> Tuple[str, str, int]:
+def _text(block: List[Line], source: str) -> Tuple[str, str, str]:
     heads = [(n, t.split("|", 2)) for n, t in block[:2]]
     for (number, parts), kind in zip(heads, ("t", "a")):
         if len(parts) != 3 or parts[1] != kind:
@@ -120,7 +121,7 @@ def _text(block: List[Line], source: str) -> Tuple[str, str, int]:
     (n_title, (doc_id, _, title)), (n_abs, (abs_id, _, abstract)) = heads
     if abs_id != doc_id:
         raise CorpusFormatError(source, n_abs, f"abstract id {abs_id!r} differs from title id {doc_id!r}")
-    return doc_id, title + " " + abstract, n_title
+    return doc_id, title, abstract
 
 
 def parse_block(block: List[Line], source: str) -> SourceDoc:
@@ -129,8 +130,9 @@ def parse_block(block: List[Line], source: str) -> SourceDoc:
     Raises:
         CorpusFormatError: for any malformed line, naming ``source`` and the line number.
     """
-    doc_id, text, _ = _text(block, source)
-    doc = SourceDoc(doc_id, text)
+    doc_id, title, abstract = _text(block, source)
+    text = title + " " + abstract
+    doc = SourceDoc(doc_id, text, sections=list(title_and_abstract(title, abstract)))
     relations: List[Tuple[int, List[str]]] = []
     seen: Dict[str, int] = {}
     for number, line in block[2:]:

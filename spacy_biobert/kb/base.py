@@ -11,7 +11,10 @@
   serves every normalisation setting.
 
 On disk a KB is a folder: ``kb.msgpack`` (``{"version": 1, "concepts": [[id, [labels], [[name, count], ...]],
-...]}``) and ``meta.json`` (counts and sources, for people).
+...]}``, names in the order they were added) and ``meta.json`` (counts and sources, for people).
+
+``kb.get(id)`` gives a :class:`Concept`: ``.name`` (most frequent name, the preferred one on a tie), ``.aliases``,
+``.labels``.
 """
 import json
 from collections import Counter
@@ -39,6 +42,17 @@ class Concept:
     id: str
     labels: Set[str] = field(default_factory=set)
     names: Counter = field(default_factory=Counter)
+
+    @property
+    def name(self) -> Optional[str]:
+        """The concept's name: its most frequent name, a tie going to the name added first (a vocabulary's
+        preferred name: TSV/JSONL ``name``, MeSH's descriptor name); ``None`` without names."""
+        return max(self.names, key=self.names.__getitem__) if self.names else None
+
+    @property
+    def aliases(self) -> List[str]:
+        """Every other name, most frequent first."""
+        return [name for name, _ in self.names.most_common() if name != self.name]
 
 
 def _check_id(cid: str) -> str:
@@ -127,7 +141,7 @@ class KnowledgeBase:
 
     def to_bytes(self) -> bytes:
         """The KB as msgpack bytes (the content of ``kb.msgpack``)."""
-        records = [[c.id, sorted(c.labels), sorted(c.names.items())] for c in self]
+        records = [[c.id, sorted(c.labels), list(c.names.items())] for c in self]  # names in order: see Concept.name
         return srsly.msgpack_dumps({"version": FORMAT_VERSION, "concepts": records, "sources": self.sources})
 
     @classmethod

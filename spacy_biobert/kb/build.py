@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Mapping, Optional, Sequence, Tuple, Union
 
+from ..errors import FileFormatError
 from .annotated import kb_from_corpus
-from .base import KnowledgeBase
+from .base import KBFormatError, KnowledgeBase
 from .mesh_xml import kb_from_mesh_xml
 from .sources import kb_from_jsonl, kb_from_mesh_lite, kb_from_tsv
 
@@ -47,10 +48,22 @@ def source_files(chosen: Chosen) -> Iterable[Path]:
     return [Path(path) for source in KB_SOURCES if source.files for path in chosen.get(source.name) or ()]
 
 
+def _add(source: KBSource, kb: KnowledgeBase, path: Optional[Path]) -> None:
+    """Add one source to ``kb``; a file its reader cannot take at all is a :class:`KBFormatError` naming it (a
+    source without any concept is refused by its reader: :func:`spacy_biobert.kb.sources.require_concepts`)."""
+    try:
+        source.add(kb, path)
+    except FileFormatError:
+        raise
+    except ValueError as err:  # e.g. spaCy's E1014: a --corpus file that is no DocBin nor PubTator
+        raise KBFormatError(str(path), None, f"cannot read it ({str(err).splitlines()[0][:120]})") from err
+
+
 def build_kb(chosen: Chosen) -> KnowledgeBase:
     """Merge the chosen sources into one KB, in the order of :data:`KB_SOURCES`.
 
     Raises:
+        KBFormatError, CorpusFormatError: naming a source that cannot be read or holds no concept.
         ValueError: for a source name that is not in :data:`KB_SOURCES`.
     """
     unknown = set(chosen) - {source.name for source in KB_SOURCES}
@@ -61,7 +74,7 @@ def build_kb(chosen: Chosen) -> KnowledgeBase:
         given = chosen.get(source.name)
         if source.files:
             for path in given or ():
-                source.add(kb, Path(path))
+                _add(source, kb, Path(path))
         elif given:
-            source.add(kb, None)
+            _add(source, kb, None)
     return kb

@@ -1,7 +1,8 @@
 """HTML views of an output record (:func:`spacy_biobert.output.record.doc_to_record`), drawn with displaCy.
 
 * :func:`render_entities` -- the text with its entities highlighted (displaCy ``ent`` style, manual mode), each
-  labelled with its label, confidence and concept ids; MeSH ids link to the MeSH browser.
+  labelled with its label, confidence and concepts (the KB's name, when the record has it, and the id); MeSH ids
+  link to the MeSH browser.
 * :func:`render_relations` -- the entities that take part in a relation as "words" and every relation as a
   labelled arc ``LABEL score`` (displaCy ``dep`` style, manual mode, an SVG). A concept relation is drawn
   between the closest pair of mentions of its two concepts.
@@ -34,16 +35,16 @@ def _esc(value: Any) -> str:
 
 
 def _concept_links(entity: Dict[str, Any]) -> str:
-    """The entity's concept ids, MeSH ids as links; ``text:`` fallbacks are not shown (they are the text)."""
+    """The entity's concepts: name (when known) and id, MeSH ids as links; ``text:`` fallbacks are not shown
+    (they are the text)."""
     parts = []
     for concept in entity.get("concepts") or ():
         cid = str(concept.get("id", ""))
         if cid.startswith("text:") or not cid:
             continue
-        if MESH_ID.match(cid):
-            parts.append(LINK.format(url=_esc(MESH_URL.format(id=cid)), id=_esc(cid)))
-        else:
-            parts.append(_esc(cid))
+        shown = LINK.format(url=_esc(MESH_URL.format(id=cid)), id=_esc(cid)) if MESH_ID.match(cid) else _esc(cid)
+        name = concept.get("name")
+        parts.append(f"{_esc(name)} ({shown})" if name else shown)
     return (" " + " | ".join(parts)) if parts else ""
 
 

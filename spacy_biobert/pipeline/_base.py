@@ -1,11 +1,15 @@
 """What the trainable heads share: labels, the initialization check, ``update`` and a scaled ``finish_update``.
 
+Settings (``cfg`` keys the user chooses) are :class:`~.settings.Setting` attributes; loading keeps the config's
+(:mod:`.settings`), so a config override at ``spacy.load`` takes effect.
+
 A head subclasses :class:`BioBertPipe` and provides :meth:`~BioBertPipe.output_layer` (the node whose
 ``nO`` is the number of outputs), :meth:`~BioBertPipe.training_batch` (model input and targets of a batch)
 and :meth:`~BioBertPipe.loss` (loss and gradient of the model's output); it may override
 :meth:`~BioBertPipe.nothing_to_learn` (which batches ``update`` skips).
 """
-from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
+from pathlib import Path
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, Union
 
 from spacy.errors import Errors
 from spacy.pipeline import TrainablePipe
@@ -13,11 +17,13 @@ from spacy.training import Example, validate_examples
 from spacy.vocab import Vocab
 from thinc.api import Model, Optimizer, set_dropout_rate
 
+from .settings import Configurable
+
 #: (model input, targets) of a training batch.
 TrainingBatch = Tuple[Any, Any]
 
 
-class BioBertPipe(TrainablePipe):
+class BioBertPipe(Configurable, TrainablePipe):
     """Base of the spacy-biobert heads.
 
     ``head_lr_scale`` multiplies the optimizer's learning rate for the head's own (thinc) parameters; a
@@ -42,6 +48,22 @@ class BioBertPipe(TrainablePipe):
         self.scorer = scorer
         self.head_lr_scale = head_lr_scale
         self.cfg: Dict[str, Any] = {"labels": [], **cfg}
+        self.init_settings()
+
+    def from_disk(self, path: Union[str, Path], *, exclude: Iterable[str] = ()) -> "BioBertPipe":
+        """Load the model and what the head learned; the settings stay the config's (:mod:`.settings`)."""
+        with self.keeping_settings():
+            return super().from_disk(path, exclude=exclude)
+
+    def from_bytes(self, bytes_data: bytes, *, exclude: Iterable[str] = ()) -> "BioBertPipe":
+        """Load the model and what the head learned; the settings stay the config's (:mod:`.settings`)."""
+        with self.keeping_settings():
+            return super().from_bytes(bytes_data, exclude=exclude)
+
+    def to_disk(self, path: Union[str, Path], *, exclude: Iterable[str] = ()) -> None:
+        """Save the model and ``cfg``; warns about settings the saved config will not hold (:mod:`.settings`)."""
+        self.warn_unsaved_settings()
+        super().to_disk(path, exclude=exclude)
 
     @property
     def labels(self) -> Tuple[str, ...]:

@@ -31,6 +31,7 @@ from ..kb import ConceptMatcher, KnowledgeBase, Normalizer, install_candidate_ex
 from ..kb.abbreviations import abbreviation_map
 from ..kb.annotated import add_annotations
 from ..kb.resolve import link_mentions
+from .settings import Configurable, Setting, check_bool, check_probability
 
 KB_DIR = "kb"
 
@@ -65,15 +66,40 @@ def make_biobert_linker(
     return BioBertLinker(nlp.vocab, name, scorer=scorer, **settings)
 
 
-class BioBertLinker(Pipe):
+def _check_top_k(value: Any) -> int:
+    if isinstance(value, bool) or int(value) != value or value < 1:
+        raise ValueError("expected a whole number >= 1")
+    return int(value)
+
+
+def _check_ngram_range(value: Any) -> List[int]:
+    low, high = (int(v) for v in value)
+    if not 1 <= low <= high:
+        raise ValueError("expected [low, high] with 1 <= low <= high")
+    return [low, high]
+
+
+class BioBertLinker(Configurable, Pipe):
     """Dictionary-based entity linker (no trainable weights).
 
     Settings: ``threshold`` (minimum score of the best candidate for ``kb_id_``), ``top_k`` (candidates kept),
     ``abbreviations`` (resolve short forms defined in the document), ``fuzzy`` (TF-IDF fallback, character
     n-grams in ``ngram_range``), ``consistent`` (one id per string per document), and the normalisation steps
     ``unicode``, ``punctuation``, ``plurals`` (:class:`spacy_biobert.kb.Normalizer`). The defaults are the
-    settings chosen on CDR dev by ``bench/linker.py`` (threshold 0.8, plural stripping on, 3-grams).
+    settings chosen on CDR dev by ``bench/linker.py`` (threshold 0.8, plural stripping on, 3-grams). Each is an
+    attribute (``linker.threshold = 0.7``; see :mod:`.settings`); ``linker.kb.get(id)`` gives a concept's
+    ``name``, ``aliases`` and ``labels``.
     """
+
+    threshold = Setting(check_probability)
+    top_k = Setting(_check_top_k)
+    abbreviations = Setting(check_bool)
+    fuzzy = Setting(check_bool)
+    consistent = Setting(check_bool)
+    ngram_range = Setting(_check_ngram_range)
+    unicode = Setting(check_bool)
+    punctuation = Setting(check_bool)
+    plurals = Setting(check_bool)
 
     def __init__(self, vocab: Vocab, name: str = "biobert_linker", *, scorer: Optional[Callable] = None,
                  **settings: Any) -> None:
@@ -84,6 +110,11 @@ class BioBertLinker(Pipe):
         self.cfg: Dict[str, Any] = {**defaults, **settings}
         self.kb: Optional[KnowledgeBase] = None
         self._matcher: Optional[ConceptMatcher] = None
+        self.init_settings()
+
+    def setting_changed(self, name: str) -> None:
+        """Drop the candidate generator: it is rebuilt from the new settings on first use."""
+        self._matcher = None
 
     @property
     def normalizer(self) -> Normalizer:
@@ -158,6 +189,7 @@ class BioBertLinker(Pipe):
 
     def to_disk(self, path: Union[str, Path], *, exclude: Iterable[str] = ()) -> None:
         """Save the KB into ``path/kb``."""
+        self.warn_unsaved_settings()
         path = ensure_path(path)
         path.mkdir(parents=True, exist_ok=True)
         if self.kb is not None:

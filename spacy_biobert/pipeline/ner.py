@@ -8,7 +8,7 @@ below 1 it favours entities (recall over precision), and is tuned on dev data by
 :func:`spacy_biobert.scoring.ner_calibration.tune_outside_weight`.
 """
 from itertools import islice
-from typing import Callable, Iterable, List, Optional, Tuple
+from typing import Any, Callable, Iterable, List, Optional, Tuple
 
 import numpy
 from spacy.language import Language
@@ -21,6 +21,7 @@ from thinc.types import Floats2d
 from ..models.encoder import INLINE_TOK2VEC
 from ..models.types import TaggerModel
 from ._base import BioBertPipe, TrainingBatch
+from .settings import Setting
 from .biluo import LOG_FLOOR, biluo_constraints, biluo_tags, decode_entities
 
 #: Default span group for the predictions, confidences in ``.attrs["scores"]``.
@@ -85,6 +86,12 @@ def check_outside_weight(weight: float) -> float:
     return value
 
 
+def _check_span_key(key: Any) -> str:
+    if not isinstance(key, str) or not key:
+        raise ValueError("expected a non-empty string")
+    return key
+
+
 def weight_outside(probs: numpy.ndarray, weight: float) -> numpy.ndarray:
     """``probs`` with its column 0 (the ``O`` tag) multiplied by ``weight``; ``probs`` itself when 1.0, else a copy."""
     if weight == 1.0:
@@ -100,9 +107,14 @@ class BioBertNER(BioBertPipe):
     ``set_annotations`` writes ``doc.ents`` (``kb_id_`` left empty for an entity linker) and the span
     group ``doc.spans[span_key]`` with the same entities and their confidences in
     ``group.attrs["scores"]`` (a tuple of floats; each the geometric mean of the entity's tag probabilities).
-    ``cfg["outside_weight"]`` multiplies the ``O`` tag's probability before decoding (see :func:`make_biobert_ner`);
+    ``outside_weight`` multiplies the ``O`` tag's probability before decoding (see :func:`make_biobert_ner`);
     it is read at every ``set_annotations``, so a calibration may change it in place.
+
+    Settings (attributes, saved in the pipeline config; see :mod:`.settings`): ``span_key``, ``outside_weight``.
     """
+
+    span_key = Setting(_check_span_key)
+    outside_weight = Setting(check_outside_weight)
 
     def __init__(
         self,
@@ -170,8 +182,8 @@ class BioBertNER(BioBertPipe):
             ValueError: if ``cfg["outside_weight"]`` is not > 0.
         """
         constraints = biluo_constraints(len(self.labels))
-        key = str(self.cfg["span_key"])
-        weight = check_outside_weight(self.cfg.get("outside_weight", 1.0))
+        key = self.span_key
+        weight = check_outside_weight(self.outside_weight)
         for doc, doc_probs in zip(docs, probs):
             found = decode_entities(weight_outside(doc_probs, weight), constraints)
             spans = [Span(doc, s, e, label=self.labels[label]) for s, e, label, _ in found]

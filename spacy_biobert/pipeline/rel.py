@@ -38,6 +38,7 @@ from ..models.encoder import INLINE_TOK2VEC
 from ..models.types import RelModel
 from ..relations import install_relation_extensions, set_concept_relations, set_relations
 from ._base import BioBertPipe, TrainingBatch
+from .settings import Setting, check_choice, check_probability, set_setting
 from .rel_candidates import CandidateGenerator, Candidates, build_candidates, concept_hits
 from .rel_gold import gold_labels, labels_and_type_pairs
 
@@ -106,7 +107,16 @@ def make_biobert_rel(
 
 
 class BioBertRel(BioBertPipe):
-    """Document- or mention-level multi-label relation extraction over ``doc.ents``."""
+    """Document- or mention-level multi-label relation extraction over ``doc.ents``.
+
+    Settings (attributes, saved in the pipeline config; see :mod:`.settings`): ``threshold``, ``level``,
+    ``aggregate``, ``loss_reduction``.
+    """
+
+    threshold = Setting(check_probability)
+    level = Setting(check_choice(*LEVELS))
+    aggregate = Setting(check_choice(*AGGREGATES))
+    loss_reduction = Setting(check_choice(*LOSS_REDUCTIONS))
 
     def __init__(
         self,
@@ -122,9 +132,6 @@ class BioBertRel(BioBertPipe):
         loss_reduction: str = "doc",
         scorer: Optional[Callable] = None,
     ) -> None:
-        if level not in LEVELS or aggregate not in AGGREGATES or loss_reduction not in LOSS_REDUCTIONS:
-            raise ValueError(f"level must be one of {LEVELS}, aggregate one of {AGGREGATES} and loss_reduction one "
-                             f"of {LOSS_REDUCTIONS}; got {level!r}, {aggregate!r}, {loss_reduction!r}")
         install_relation_extensions()
         cfg = {"type_pairs": [], "level": level, "aggregate": aggregate, "threshold": threshold,
                "loss_reduction": loss_reduction}
@@ -143,7 +150,7 @@ class BioBertRel(BioBertPipe):
     @property
     def by_concept(self) -> bool:
         """Whether instances are concept pairs (ATLOP pooling) rather than mention pairs."""
-        return self.cfg["level"] == "concept" and self.cfg["aggregate"] == "entity"
+        return self.level == "concept" and self.aggregate == "entity"
 
     def _candidates(self, doc: Doc, concepts_of: ConceptsOf = concept_ids) -> Candidates:
         return build_candidates(doc, self.candidates, self.type_pairs, concepts_of, self.by_concept)
@@ -170,9 +177,9 @@ class BioBertRel(BioBertPipe):
 
     def set_annotations(self, docs: Iterable[Doc], predictions: List[DocPrediction]) -> None:
         """Write the pairs scoring at least ``threshold`` into the relation store (replacing it)."""
-        threshold = self.cfg["threshold"]
+        threshold = self.threshold
         for doc, (cands, probs) in zip(docs, predictions):
-            if self.cfg["level"] == "mention":
+            if self.level == "mention":
                 rows, cols = numpy.nonzero(probs >= threshold)  # only the hits become Python objects
                 hits = [(cands[int(i)], self.labels[int(k)], float(probs[i, k])) for i, k in zip(rows, cols)]
                 set_relations(doc, [(info.head, info.tail, label, p) for info, label, p in hits])
@@ -189,7 +196,7 @@ class BioBertRel(BioBertPipe):
         for eg in examples:
             cands = self._candidates(eg.predicted, gold_concept_mapper(eg.reference))
             instances.append(cands.instances)
-            truths.append(gold_labels(eg.reference, cands, self.labels, self.cfg["level"] == "mention"))
+            truths.append(gold_labels(eg.reference, cands, self.labels, self.level == "mention"))
         docs = [eg.predicted for eg in examples]
         return (docs, instances), (numpy.concatenate(truths, axis=0), len(examples))
 
@@ -199,7 +206,7 @@ class BioBertRel(BioBertPipe):
         truths, n_docs = targets
         ops = self.model.ops
         probs = ops.to_numpy(ops.sigmoid(scores))
-        denominator = max(1, len(truths) if self.cfg["loss_reduction"] == "pair" else n_docs)
+        denominator = max(1, len(truths) if self.loss_reduction == "pair" else n_docs)
         eps = 1e-7
         loss = -(truths * numpy.log(probs + eps) + (1 - truths) * numpy.log(1 - probs + eps)).sum() / denominator
         return float(loss), ops.asarray2f((probs - truths) / denominator)
@@ -236,3 +243,21 @@ class BioBertRel(BioBertPipe):
         sample = [eg.predicted for eg in islice(get_examples(), 10)]
         self.model.initialize(X=(sample, [self._candidates(doc).instances for doc in sample]))
 
+
+def relation_components(nlp: Language) -> List[str]:
+    """Names of the relation components (``biobert_rel`` and any other :class:`BioBertRel`) of ``nlp``."""
+    return [name for name, proc in nlp.pipeline if isinstance(proc, BioBertRel)]
+
+
+def set_relation_threshold(nlp: Language, threshold: float) -> None:
+    """Set the ``threshold`` of every relation component of ``nlp`` (:func:`~.settings.set_setting`).
+
+    Raises:
+        ValueError: if ``nlp`` has no relation component, or the threshold is not in [0, 1].
+    """
+    names = relation_components(nlp)
+    if not names:
+        raise ValueError(f"a relation threshold was given but the pipeline has no relation component "
+                         f"(its components: {', '.join(nlp.pipe_names)})")
+    for name in names:
+        set_setting(nlp, name, "threshold", threshold)

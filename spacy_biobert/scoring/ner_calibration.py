@@ -1,10 +1,10 @@
 """Choosing the ``biobert_ner`` component's ``outside_weight`` on development data (entity F).
 
-The component multiplies the ``O`` tag's probability by ``cfg["outside_weight"]`` before its Viterbi decoding
+The component multiplies the ``O`` tag's probability by its ``outside_weight`` before its Viterbi decoding
 (below 1 favours entities: recall over precision). The sweep runs the model once: the components before the
 NER component annotate the dev documents, the component's ``predict`` gives the tag probabilities, and for each
 weight only ``set_annotations`` (the decoding) runs again. This module works on the component through its
-public methods (``predict``, ``set_annotations``, ``cfg``) and never imports the pipeline package.
+public methods and attributes (``predict``, ``set_annotations``, ``outside_weight``) and never imports the pipeline package.
 """
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
@@ -69,7 +69,8 @@ def tune_outside_weight(
 ) -> Tuple[float, PRF, Dict[float, PRF]]:
     """The ``outside_weight`` of the best entity F on ``examples``; ties go to the weight closest to 1.0.
 
-    The component's ``cfg["outside_weight"]`` is left at the chosen weight (the examples are not modified).
+    The component's ``outside_weight`` is left at the chosen weight (the examples are not modified); to save it
+    with the pipeline, set it with :func:`spacy_biobert.pipeline.settings.set_setting`.
 
     Args:
         nlp: the pipeline holding the NER component.
@@ -91,14 +92,14 @@ def tune_outside_weight(
     docs = _upstream_docs(nlp, examples, component, size)
     batches = [(batch, pipe.predict(batch)) for batch in minibatch(docs, size)]
     results: Dict[float, PRF] = {}
-    previous = pipe.cfg.get("outside_weight", 1.0)
+    previous = pipe.outside_weight
     try:
         for weight in candidates:
-            pipe.cfg["outside_weight"] = weight
+            pipe.outside_weight = weight
             results[weight] = _entity_prf(pipe, batches, examples)
     except BaseException:
-        pipe.cfg["outside_weight"] = previous  # a failed sweep leaves the component as it found it
+        pipe.outside_weight = previous  # a failed sweep leaves the component as it found it
         raise
     best = max(candidates, key=lambda w: (results[w]["f"], -abs(w - 1.0), w))  # ties: closest to 1.0, then larger
-    pipe.cfg["outside_weight"] = best
+    pipe.outside_weight = best
     return best, results[best], results

@@ -1,6 +1,7 @@
 """The REST server (FastAPI): ``create_app(model_path, settings)``; ``spacy biobert serve MODEL`` runs it.
 
-Endpoints (OpenAPI at ``/docs``, schema at ``/openapi.json``):
+Endpoints (OpenAPI at ``/docs`` with Swagger UI and ``/redoc`` with ReDoc, both served from the package
+``fastapi-offline``'s own copies of their scripts, so they work without network; schema at ``/openapi.json``):
 
 * ``POST /v1/annotate`` -- ``{"documents": [{"id", "text"}], "options": {"relations", "threshold"}}`` ->
   ``{"records": [...]}``: one :mod:`output record <spacy_biobert.output.record>` per document, in order.
@@ -17,7 +18,7 @@ loading or when ``max_pending`` requests are already waiting. The pipeline is lo
 inference thread (:class:`~spacy_biobert.serving.engine.Annotator`), which runs every request in turn, so the
 event loop keeps answering ``/healthz`` and ``/readyz`` during inference.
 
-FastAPI and uvicorn are an optional extra: ``pip install "spacy-biobert[serve]"``.
+FastAPI, fastapi-offline and uvicorn are an optional extra: ``pip install "spacy-biobert[serve]"``.
 """
 import asyncio
 from contextlib import asynccontextmanager
@@ -29,10 +30,11 @@ try:
     from fastapi.exception_handlers import http_exception_handler
     from fastapi.exceptions import RequestValidationError
     from fastapi.responses import HTMLResponse, JSONResponse, Response
+    from fastapi_offline import FastAPIOffline
     from starlette.exceptions import HTTPException as StarletteHTTPException
 except ImportError as err:  # pragma: no cover - exercised by a test that hides fastapi
     raise ImportError(
-        'the server needs FastAPI and uvicorn: pip install "spacy-biobert[serve]"'
+        'the server needs FastAPI, fastapi-offline and uvicorn: pip install "spacy-biobert[serve]"'
     ) from err
 
 from ..output.record import Record
@@ -121,7 +123,7 @@ def create_app(model_path: str, settings: Optional[ServerSettings] = None) -> Fa
         finally:
             annotator.close()
 
-    app = FastAPI(title=TITLE, description=DESCRIPTION, version="1", lifespan=lifespan)
+    app = FastAPIOffline(title=TITLE, description=DESCRIPTION, version="1", lifespan=lifespan)
     app.state.annotator = annotator
     app.state.settings = settings
     app.state.pending = pending  # {"n": requests waiting for or in inference}

@@ -6,7 +6,8 @@ set once to :meth:`ServerSettings.threads`. It imports neither FastAPI nor uvico
 testable on its own.
 
 A per-request relation ``threshold`` never touches the loaded component: a shallow copy of the relation
-component with its own ``cfg`` (same model, same labels) writes that request's relations.
+component with its own ``cfg`` (same model, same labels) and that ``threshold`` (set as every setting is,
+:mod:`spacy_biobert.pipeline.settings`) writes that request's relations.
 """
 import copy
 import importlib.metadata
@@ -18,23 +19,19 @@ from typing import Any, Callable, Dict, List, Optional, Sequence
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from ..output.record import Record, doc_to_record
-from ..pipeline.rel import BioBertRel
+from ..output.record import Record, doc_to_record, pipeline_kb
+from ..pipeline.rel import BioBertRel, relation_components
 from .settings import ServerSettings
 
 logger = logging.getLogger("spacy_biobert.serving")
 WARMUP_TEXT = "Lithium-induced tremor."
 
 
-def relation_components(nlp: Language) -> List[str]:
-    """Names of the relation components (``biobert_rel`` and any other :class:`BioBertRel`) of ``nlp``."""
-    return [name for name, proc in nlp.pipeline if isinstance(proc, BioBertRel)]
-
-
 def with_threshold(pipe: BioBertRel, threshold: float) -> BioBertRel:
     """A shallow copy of ``pipe`` that keeps relations scoring at least ``threshold``; ``pipe`` is unchanged."""
     view = copy.copy(pipe)
-    view.cfg = {**pipe.cfg, "threshold": float(threshold)}
+    view.cfg = dict(pipe.cfg)
+    view.threshold = threshold
     return view
 
 
@@ -147,7 +144,8 @@ class Annotator:
             raise RuntimeError("the pipeline is not loaded")
         docs = annotate_docs(self.nlp, texts, relations=relations, threshold=threshold,
                              batch_size=self.settings.batch_size)
-        return [doc_to_record(doc, doc_id) for doc, doc_id in zip(docs, ids)]
+        kb = pipeline_kb(self.nlp)
+        return [doc_to_record(doc, doc_id, kb=kb) for doc, doc_id in zip(docs, ids)]
 
     def info(self) -> Dict[str, Any]:
         """What ``GET /v1/model`` reports: pipeline, labels, thresholds, model meta, versions and limits."""
@@ -158,7 +156,7 @@ class Annotator:
             "pipeline": list(self.nlp.pipe_names),
             "labels": component_labels(self.nlp),
             "relation_thresholds": {
-                name: float(self.nlp.get_pipe(name).cfg["threshold"]) for name in relation_components(self.nlp)
+                name: float(self.nlp.get_pipe(name).threshold) for name in relation_components(self.nlp)
             },
             "model": {"name": meta.get("name"), "version": meta.get("version"), "lang": self.nlp.lang,
                       "spacy_version": meta.get("spacy_version"), "path": self.model},

@@ -1,6 +1,6 @@
 """Request and response bodies of the REST API (Pydantic models; they make the OpenAPI schema at ``/docs``).
 
-The response record mirrors :mod:`spacy_biobert.output.record` (schema ``spacy-biobert/record`` v1): the
+The response record mirrors :mod:`spacy_biobert.output.record` (schema ``spacy-biobert/record`` v2): the
 server sends exactly what :func:`~spacy_biobert.output.record.doc_to_record` returns.
 """
 from typing import Dict, List, Optional, Union
@@ -57,7 +57,14 @@ class AnnotateRequest(BaseModel):
 
 class Concept(BaseModel):
     id: str = Field(..., description='Concept id (e.g. a MeSH id), or "text:<lower-cased text>" without one.')
+    name: Optional[str] = Field(None, description="The concept's name in the linker's knowledge base; null when unknown.")
     score: Optional[float] = None
+
+
+class Section(BaseModel):
+    type: str = Field(..., description='"title", "abstract", a BioC passage type...')
+    start: int
+    end: int
 
 
 class Entity(BaseModel):
@@ -85,10 +92,12 @@ class ConceptRelation(BaseModel):
     tail: str = Field(..., description="Concept id.")
     label: str
     score: float
+    head_name: Optional[str] = Field(None, description="The head concept's name in the knowledge base.")
+    tail_name: Optional[str] = Field(None, description="The tail concept's name in the knowledge base.")
 
 
 class RecordModel(BaseModel):
-    """One document's output record (``spacy-biobert/record`` version 1)."""
+    """One document's output record (``spacy-biobert/record`` version 2)."""
 
     model_config = ConfigDict(populate_by_name=True)
 
@@ -96,6 +105,7 @@ class RecordModel(BaseModel):
     version: int
     id: Optional[str]
     text: str
+    sections: List[Section] = Field(default_factory=list, description="The text's sections; [] for plain text.")
     entities: List[Entity]
     relations: List[MentionRelation]
     concept_relations: List[ConceptRelation]

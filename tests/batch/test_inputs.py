@@ -27,6 +27,16 @@ def test_text_folder_jsonl_and_pubtator(tmp_path):
         ("1", "One.", f"{path}:1"), ("x", "", f"{path}:3")]
     path = write_text(tmp_path / "in.pubtator", PUBTATOR)
     assert [(d.id, d.text) for d in read_inputs(path, "pubtator")] == [("1", "Lithium tremor. Tremor."), ("2", "Aspirin. None.")]
+    assert next(read_inputs(path, "pubtator")).sections == (("title", 0, 15), ("abstract", 16, 23))
+
+
+def test_sections_travel_in_ray_rows(tmp_path):
+    from spacy_biobert.batch.ray_sources import input_doc, row
+
+    doc = next(read_inputs(write_text(tmp_path / "in.pubtator", PUBTATOR), "pubtator"))
+    assert input_doc(row(doc)) == doc
+    plain = InputDoc("a", "Text.", "a.txt")
+    assert row(plain)["sections"] is None and input_doc(row(plain)) == plain
 
 
 @pytest.mark.parametrize("line, problem", [

@@ -29,6 +29,24 @@ def test_report_lists_entities_scores_and_relations():
     assert "'Lithium' --CID--> 'tremor'   0.770" in text
 
 
+def test_report_names_the_concepts_from_the_linker_kb():
+    from spacy_biobert.kb import KnowledgeBase
+
+    nlp = spacy.blank("en")
+    kb = KnowledgeBase()
+    kb.add("D008094", ["Lithium"], label="Chemical")
+    kb.add("D014202", ["Tremor", "tremor"], label="Disease")
+    nlp.add_pipe("biobert_linker").set_kb(kb)
+    doc = nlp.make_doc("Lithium caused tremor and polyuria .")
+    doc.ents = [Span(doc, 0, 1, "Chemical"), Span(doc, 2, 3, "Disease"), Span(doc, 4, 5, "Disease")]
+    doc = nlp(doc)
+    doc._.biobert_concept_relations = {("D008094", "D014202", "CID"): 0.9}
+    lines = report(doc, nlp).splitlines()
+    assert lines[1].split()[-2:] == ["D008094", "(Lithium)"] and lines[2].split()[-2:] == ["D014202", "(Tremor)"]
+    assert lines[3].split()[-1] == "-"  # polyuria: no database id
+    assert "D008094 (Lithium) --CID--> D014202 (Tremor)   0.900" in lines
+
+
 def test_annotate_command_on_a_saved_pipeline(tmp_path):
     spacy.blank("en").to_disk(tmp_path / "blank")
     result = invoke("annotate", tmp_path / "blank", "--text", "Nothing here.")

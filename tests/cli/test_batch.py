@@ -8,7 +8,7 @@ from spacy_biobert.batch.local import CHUNK
 from spacy_biobert.corpus.bioc import read_bioc
 from spacy_biobert.corpus.pubtator import read_pubtator
 from spacy_biobert.output.record import doc_to_record
-from tests.util import invoke, write_text
+from tests.util import REL_TOY, invoke, write_text
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 TEXTS = {"d1": "Famotidine induced delirium in rats .", "d2": "", "d3": "Patients with cocaine were treated ."}
@@ -157,3 +157,40 @@ def test_an_id_pubtator_cannot_hold_is_refused_and_resume_never_duplicates(model
         result = said("annotate", model, source, out, "--skip-bad")
         assert f"{1 - run} records written to {out} ({run} already there, 1 skipped" in result
     assert [doc.doc_id for doc in read_pubtator(out)] == ["c"]
+
+
+def test_titles_and_sections_of_the_input_are_kept(model, cdr_dir, tmp_path):
+    """PubTator in, PubTator out: the same title and abstract lines; BioC out: one passage per section."""
+    import gzip
+
+    import bioc
+
+    blocks = gzip.decompress((cdr_dir / "test.pubtator.gz").read_bytes()).decode("utf8").split("\n\n")[:2]
+    heads = [line for block in blocks for line in block.split("\n")[:2]]
+    source = write_text(tmp_path / "in.pubtator", "\n\n".join(blocks) + "\n\n")
+    invoke("annotate", model, source, tmp_path / "out.pubtator")
+    written = (tmp_path / "out.pubtator").read_text(encoding="utf8").split("\n\n")
+    assert [line for block in written[:2] for line in block.split("\n")[:2]] == heads
+    invoke("annotate", model, source, tmp_path / "out.xml")
+    with (tmp_path / "out.xml").open(encoding="utf8") as handle:
+        documents = bioc.load(handle).documents
+    assert [[(p.infons["type"], p.text) for p in d.passages] for d in documents] == [
+        [("title", heads[i].split("|", 2)[2]), ("abstract", heads[i + 1].split("|", 2)[2])] for i in (0, 2)]
+
+
+def test_threshold_option_sets_every_relation_threshold(joint_model, tmp_path):
+    source = jsonl_input(tmp_path / "in.jsonl", {str(i): row[0] for i, row in enumerate(REL_TOY)})
+    def relations(*options):
+        invoke("annotate", joint_model, source, tmp_path / "out.jsonl", "--overwrite", *options)
+        return sum(len(r["concept_relations"]) for r in read_jsonl(tmp_path / "out.jsonl"))
+
+    assert relations("--threshold", "0") > relations("--threshold", "1")
+    assert relations("--threshold", "0.5") == relations()  # the pipeline's own threshold
+    text = said("annotate", joint_model, "--text", "Lithium caused tremor .", "--relations-threshold", "0.25")
+    assert "Candidate relations scored by biobert_rel (threshold 0.25):" in text
+
+
+def test_threshold_without_a_relation_component_is_refused(model, tmp_path):
+    result = said("annotate", model, jsonl_input(tmp_path / "in.jsonl"), tmp_path / "out.jsonl", "--threshold", "0.5",
+                  exit_code=1)
+    assert "a relation threshold was given but the pipeline has no relation component" in result

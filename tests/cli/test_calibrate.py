@@ -4,7 +4,8 @@ import re
 import pytest
 import spacy
 
-from spacy_biobert.cli.calibrate import calibrate, calibrate_ner, set_outside_weight
+from spacy_biobert.cli.calibrate import calibrate, calibrate_ner
+from spacy_biobert.pipeline.settings import set_setting
 from spacy_biobert.scoring.ner_calibration import DEFAULT_OUTSIDE_WEIGHTS
 from spacy_biobert.scoring.rel_threshold import DEFAULT_THRESHOLDS
 from tests.util import NER_TRAIN, REL_TOY, invoke, ner_examples, rel_reference, write_docbin
@@ -59,7 +60,7 @@ def test_clear_errors(joint_model, dev, tmp_path):
     assert "--gold-entities makes no sense for the NER component 'biobert_ner'" in failure(
         joint_model, dev, out, "--component", "biobert_ner", "--gold-entities")
     missing = tmp_path / "missing.spacy"
-    assert f"dev data {missing} does not exist" in failure(joint_model, missing, out)
+    assert f"{missing}: does not exist" in failure(joint_model, missing, out)
     nlp = spacy.blank("en")
     bare = write_docbin(tmp_path / "bare.spacy", [nlp.make_doc(row[0]) for row in REL_TOY])
     assert "no gold concept relation in the 2 dev documents" in failure(joint_model, bare, out)
@@ -99,7 +100,7 @@ def test_calibrate_ner_and_set_outside_weight_survive_spacy_load(saved_ner_model
     baseline = nlp.evaluate(ner_examples(nlp, NER_TRAIN[:1]))
     assert found.scores == pytest.approx({k: ner_scores[f"ents_{k}"] for k in "prf"})
     assert found.baseline_scores == pytest.approx({k: baseline[f"ents_{k}"] for k in "prf"})
-    set_outside_weight(nlp, "biobert_ner", 0.05)
+    set_setting(nlp, "biobert_ner", "outside_weight", 0.05)
     nlp.to_disk(tmp_path / "out")
     assert saved_weights(tmp_path / "out") == (0.05, 0.05)
 
@@ -111,7 +112,7 @@ def test_ner_errors(saved_ner_model, joint_model, ner_dev, tmp_path):
     bare = write_docbin(tmp_path / "bare.spacy", [spacy.blank("en").make_doc(text) for text, _ in NER_TRAIN])
     assert "no gold entity in the 2 examples" in failure(saved_ner_model, bare, out, "--component", "biobert_ner")
     missing = tmp_path / "missing.spacy"
-    assert f"dev data {missing} does not exist" in failure(saved_ner_model, missing, out, "-c", "biobert_ner")
+    assert f"{missing}: does not exist" in failure(saved_ner_model, missing, out, "-c", "biobert_ner")
     with pytest.raises(ValueError, match="'biobert_rel' is no biobert_ner component"):
         calibrate_ner(spacy.load(joint_model), ner_dev, component="biobert_rel")
     assert not out.exists()

@@ -35,3 +35,13 @@ def test_gold_entities_mode_starts_from_gold(tmp_path):
     scores = _evaluate(tmp_path, "empty", "--gold-entities", "--pubtator", str(tmp_path / "toy.pubtator"))
     assert scores["ner_strict_chars"]["f"] == 1.0
     assert _evaluate(tmp_path, "empty", "--pubtator", str(tmp_path / "toy.pubtator"))["ner_strict_chars"]["f"] == 0.0
+
+
+def test_printed_scores_are_percent_with_per_type_and_strict_rows(tmp_path):
+    _setup(tmp_path)
+    printed = invoke("evaluate", tmp_path / "ruler", tmp_path / "toy.spacy", "--pubtator", tmp_path / "toy.pubtator").output
+    lines = [" ".join(line.split()) for line in printed.splitlines()]
+    assert "ents_p 100.00" in lines and "ents_r 66.67" in lines
+    assert "Chemical 100.00 100.00 100.00" in lines  # ents_per_type
+    assert "all 100.00 66.67 80.00 2 0 1" in lines  # strict character offsets
+    assert not any(line.startswith(("token_", "sents_")) for line in lines)

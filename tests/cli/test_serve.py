@@ -10,7 +10,7 @@ import pytest
 
 from spacy_biobert.serving.settings import MODEL_ENV, SETTINGS_ENV, ServerSettings, settings_from_env
 from tests.serving.helpers import free_port
-from tests.util import REL_TOY, ROOT, invoke
+from tests.util import REL_TOY, ROOT, invoke, write_text
 
 
 def test_missing_extra_is_a_clear_message(monkeypatch, tmp_path):
@@ -34,6 +34,7 @@ def test_options_reach_uvicorn_and_the_worker_settings(monkeypatch, tmp_path):
     monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: calls.append((args, kwargs)))
     for name in (MODEL_ENV, SETTINGS_ENV):
         monkeypatch.delenv(name, raising=False)
+    write_text(tmp_path / "config.cfg", "")  # a pipeline folder to the command's check: uvicorn.run is stubbed
     invoke("serve", tmp_path, "--host", "127.0.0.2", "--port", "8123", "--workers", "2", "--max-documents", "5",
            "--max-chars", "99", "--max-body-bytes", "1234", "--torch-threads", "1")
     (args, kwargs), = calls
@@ -54,7 +55,7 @@ def test_settings_share_the_cores_among_workers():
 def test_a_pipeline_path_that_does_not_exist(tmp_path):
     pytest.importorskip("uvicorn")
     result = invoke("serve", tmp_path / "no" / "model", exit_code=1)
-    assert "no pipeline at" in result.output
+    assert "no such pipeline folder, and no installed package of that name" in " ".join(result.output.split())
 
 
 def test_spacy_biobert_serve_runs_a_server_with_two_workers(joint_model):

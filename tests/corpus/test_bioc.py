@@ -73,6 +73,7 @@ def test_text_mentions_and_discontinuous_policy(tmp_path):
     assert [d._.biobert_doc_id for d in docs] == ["1", "2"]
     assert docs[0].text == TITLE + " " + ABSTRACT
     assert docs[1].text == TITLE2 + "   " + ABSTRACT2
+    assert docs[0]._.biobert_sections == (("t", 0, len(TITLE)), ("t", 32, 32 + len(ABSTRACT)))
     ents = [(e.text, e.label_, e.kb_id_) for e in docs[0].ents]
     assert ents == [
         ("Famotidine", "Chemical", "D015738"),
@@ -109,6 +110,7 @@ def test_cli_writes_docbin_that_reloads_with_relations(tmp_path):
     assert docs[0]._.biobert_concept_relations == {("D015738", "D003693", "CID"): 1.0}
     assert relation_triples(docs[1]) == [("Lithium", "tremor", "Induces")]
     assert len(docs[0].spans[MENTIONS_KEY]) == 6
+    assert [s.start for s in docs[1]._.biobert_sections] == [0, OFFSET2]  # the DocBin keeps the sections
     assert docs[0].spans[MENTIONS_KEY].attrs["extra"][4][0] == "discontinuous"
 
 

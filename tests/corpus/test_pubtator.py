@@ -29,6 +29,7 @@ def test_entities_ids_relations_and_overlaps(tmp_path):
     doc = docs[0]
     assert doc._.biobert_doc_id == "1"
     assert doc.text == TITLE + " " + ABSTRACT
+    assert doc._.biobert_sections == (("title", 0, len(TITLE)), ("abstract", len(TITLE) + 1, len(doc.text)))
     ents = [(e.text, e.label_, e.kb_id_) for e in doc.ents]
     assert ents == [
         ("Famotidine", "Chemical", "D015738"),

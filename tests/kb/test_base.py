@@ -60,6 +60,18 @@ def test_folder_round_trip(tmp_path):
     assert srsly.read_json(tmp_path / "kb" / META_FILE)["concepts"] == 3
 
 
+def test_name_is_the_most_frequent_then_the_preferred_and_survives_saving(tmp_path):
+    kb = KnowledgeBase()
+    kb.add("D014202", ["Tremor", "Tremors", "Trembling"])  # a vocabulary: preferred name first
+    kb.add("D008094", ["lithium", "Li"])
+    kb.add("D008094", {"Lithium": 1, "Li": 2}, label="Chemical")  # a corpus: "Li" seen most
+    assert (kb.get("D014202").name, kb.get("D014202").aliases) == ("Tremor", ["Tremors", "Trembling"])
+    assert kb.get("D008094").name == "Li" and kb.get("D008094").aliases == ["lithium", "Lithium"]
+    loaded = KnowledgeBase.from_bytes(kb.to_bytes())
+    assert [(c.name, c.aliases, c.labels) for c in loaded] == [(c.name, c.aliases, c.labels) for c in kb]
+    assert KnowledgeBase().add("X1").name is None
+
+
 def test_missing_folder_says_how_to_build(tmp_path):
     with pytest.raises(KBFormatError, match="kb build"):
         KnowledgeBase.from_disk(tmp_path)

@@ -33,6 +33,14 @@ def test_entities_are_marked_with_label_confidence_and_mesh_links():
     assert "caused" in html and "toxicity." in html
 
 
+def test_concept_names_are_shown_escaped_beside_their_ids():
+    rec = record()
+    rec["entities"][0]["concepts"] = [{"id": "D008094", "name": "Lithium <Li>", "score": None}]
+    html = render_entities(rec)
+    assert 'Lithium &lt;Li&gt; (<a style="text-decoration: none; color: inherit; font-weight: normal" ' \
+           'href="https://meshb.nlm.nih.gov/record/ui?ui=D008094">D008094</a>)' in html
+
+
 def test_composite_and_non_mesh_ids_are_shown():
     rec = record()
     rec["entities"][1]["concepts"] = [{"id": "D014202", "score": None}, {"id": "OMIM:123", "score": None}]

@@ -10,6 +10,7 @@ from spacy.util import fix_random_seed
 import spacy_biobert  # noqa: F401
 from spacy_biobert.pipeline.biluo import biluo_constraints, decode_entities
 from spacy_biobert.pipeline.ner import NER_SPANS_KEY, BioBertNER
+from spacy_biobert.pipeline.settings import set_setting
 from tests.util import NER_TRAIN, SHAPE_FEATURES, make_ner_nlp, ner_examples, train_ner
 
 V2 = "spacy_biobert.NERTagger.v2"
@@ -229,18 +230,14 @@ def test_outside_weight_must_be_positive(weight):
 
 def test_outside_weight_survives_to_disk_and_load(trained, tmp_path):
     nlp, egs, _ = trained
-    ner = nlp.get_pipe("biobert_ner")
     try:
-        ner.cfg["outside_weight"] = 0.3
-        nlp.get_pipe_config("biobert_ner")["outside_weight"] = 0.3
+        set_setting(nlp, "biobert_ner", "outside_weight", 0.3)
         nlp.to_disk(tmp_path / "model")
         texts = [eg.reference.text for eg in egs] + ["Rats with cocaine ."]
         expected = [ents_of(doc) for doc in nlp.pipe(texts)]
     finally:
-        ner.cfg["outside_weight"] = 1.0
-        nlp.get_pipe_config("biobert_ner")["outside_weight"] = 1.0
+        set_setting(nlp, "biobert_ner", "outside_weight", 1.0)
     loaded = spacy.load(tmp_path / "model")
-    # the cfg is read back by srsly's JSON parser, which may be off in the 16th digit
-    assert loaded.get_pipe("biobert_ner").cfg["outside_weight"] == pytest.approx(0.3, abs=1e-12)
+    assert loaded.get_pipe("biobert_ner").outside_weight == 0.3  # the config's value
     assert loaded.config["components"]["biobert_ner"]["outside_weight"] == 0.3
     assert [ents_of(doc) for doc in loaded.pipe(texts)] == expected

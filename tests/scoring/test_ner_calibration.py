@@ -24,6 +24,14 @@ class StubNER:
         self.cfg = {"outside_weight": 1.0}
         self.predicted = 0
 
+    @property
+    def outside_weight(self) -> float:
+        return self.cfg["outside_weight"]
+
+    @outside_weight.setter
+    def outside_weight(self, weight: float) -> None:
+        self.cfg["outside_weight"] = weight
+
     def __call__(self, doc: Doc) -> Doc:
         return doc
 

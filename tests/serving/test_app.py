@@ -75,6 +75,26 @@ def test_annotate_returns_the_library_record_of_each_document(client, joint_mode
     assert records[0]["schema"] == SCHEMA and records[0]["entities"] and records[0]["concept_relations"]
 
 
+def test_records_name_the_concepts_from_the_linker_kb(joint_model, tmp_path):
+    from spacy_biobert.kb import KnowledgeBase
+    from spacy_biobert.output.record import pipeline_kb
+
+    nlp = spacy.load(joint_model)
+    kb = KnowledgeBase()
+    for cid, name, label in [("C1", "Cisplatin", "Chemical"), ("D1", "nephrotoxicity", "Disease"),
+                             ("C2", "Aspirin", "Chemical"), ("D2", "headache", "Disease")]:
+        kb.add(cid, [name], label=label)
+    nlp.add_pipe("biobert_linker", after="biobert_ner").set_kb(kb)
+    nlp.to_disk(tmp_path / "linked")
+    app = create_app(str(tmp_path / "linked"), SETTINGS)
+    with TestClient(app) as test_client:
+        assert app.state.annotator.wait(120), app.state.annotator.error
+        record = annotate(test_client, [{"id": "a", "text": TEXT}]).json()["records"][0]
+    assert record == doc_to_record(nlp(TEXT), "a", kb=pipeline_kb(nlp))
+    named = {(c["id"], c["name"]) for e in record["entities"] for c in e["concepts"] if c["name"]}
+    assert named and all(kb.get(cid).name == name for cid, name in named)
+
+
 def test_missing_ids_take_the_index_and_numbers_become_strings(client):
     records = annotate(client, [{"text": "Aspirin ."}, {"id": 7, "text": "Aspirin ."}, {"text": "x"}]).json()["records"]
     assert [r["id"] for r in records] == ["0", "7", "2"]
@@ -100,7 +120,7 @@ def test_threshold_applies_to_that_request_only(client):
     strict = annotate(client, [{"text": TEXT}], threshold=1.0).json()["records"][0]["concept_relations"]
     assert len(everything) > len(default) >= 1 and all(r["score"] >= 1.0 for r in strict)
     assert {(r["head"], r["tail"]) for r in default} <= {(r["head"], r["tail"]) for r in everything}
-    assert rel.cfg["threshold"] == 0.5  # the loaded component is untouched
+    assert rel.threshold == 0.5  # the loaded component is untouched
     assert annotate(client, [{"text": TEXT}]).json()["records"][0]["concept_relations"] == default
 
 
@@ -199,7 +219,12 @@ def test_openapi_and_docs(client):
     schema = client.get("/openapi.json").json()
     assert {"/v1/annotate", "/v1/render", "/v1/model", "/healthz", "/readyz"} <= set(schema["paths"])
     assert "index in `documents`" in json.dumps(schema)  # missing ids are documented
-    assert client.get("/docs").status_code == 200
+    for page in ("/docs", "/redoc"):  # their scripts and styles come from the server itself, not from a CDN
+        html = client.get(page).text
+        assets = re.findall(r'(?:src|href)="([^"]+)"', html)
+        assert assets and not [url for url in assets if "//" in url], assets
+        for url in assets:
+            assert client.get(url).status_code == 200 and len(client.get(url).content) > 1000, url
 
 
 def test_render_escapes_user_text(client):
@@ -258,10 +283,10 @@ def test_real_uvicorn_with_concurrent_clients(joint_model):
         assert httpx.get(f"{base}/healthz", timeout=10).status_code == 200
 
 
-def test_the_readme_curl_example_is_a_valid_request(client):
-    from tests.test_readme import README
+def test_the_documented_curl_example_is_a_valid_request(client):
+    from tests.test_readme import ROOT
 
-    section = README.read_text(encoding="utf8").split("## Serving", 1)[1]
+    section = (ROOT / "docs" / "serving.md").read_text(encoding="utf8").split("## Serving", 1)[1]
     body = re.search(r"-d '(\{.*?\})'", section).group(1)
     res = client.post("/v1/annotate", content=body, headers={"content-type": "application/json"})
     assert res.status_code == 200 and res.json()["records"][0]["id"] == "1"

@@ -75,3 +75,11 @@ def test_the_page_shows_a_refusal(page_url):
     query = urlencode({"text": "x" * 100_001, "run": "1"})  # over max_chars: 413, shown as the error
     dom = chromium("--dump-dom", f"{page_url}/?{query}").stdout
     assert 'data-state="error"' in dom and "too long: 100001 characters" in dom
+
+
+@pytest.mark.parametrize("page, rendered", [("/docs", 'class="opblock-summary-path"'), ("/redoc", "/v1/annotate")])
+def test_the_api_pages_render_offline(page_url, page, rendered):
+    """Swagger UI and ReDoc draw the API from the server's own copies of their scripts (a CDN is unreachable:
+    every address but the loopback goes to a proxy that is not there)."""
+    dom = chromium("--dump-dom", "--proxy-server=127.0.0.1:9", f"{page_url}{page}").stdout  # loopback: direct
+    assert rendered in dom and "/v1/annotate" in dom, dom[-2000:]
