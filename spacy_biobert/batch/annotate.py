@@ -14,7 +14,7 @@ from typing import Optional
 import spacy
 from tqdm import tqdm
 
-from ..output.paths import partial_path, refuse_overwriting
+from ..output.paths import refuse_overwriting
 from ..output.writers import WRITERS
 from .inputs import guess_format, read_inputs
 from .local import Summary, load_pipeline, run_local
@@ -86,9 +86,8 @@ def annotate_corpus(
         raise ValueError(f"unknown backend {backend!r}; expected one of {BACKENDS}")
     in_fmt = resolve_input_format(input_path, input_format, backend)
     out_fmt = output_format(output_path, out_format, backend)
-    outputs = [output_path, partial_path(output_path)]
-    refuse_overwriting(outputs, [input_path], "*.txt" if in_fmt == "text" else "**/*")
-    refuse_overwriting(outputs, [model])
+    refuse_overwriting([output_path], [input_path], "*.txt" if in_fmt == "text" else "**/*")  # and its .partial
+    refuse_overwriting([output_path], [model])
     if backend == "ray":
         return annotate_on_ray(model, input_path, output_path, in_fmt, out_fmt, batch_size, gpu_id, skip_bad,
                                overwrite, ray_options or RayOptions(), relation_threshold)
