@@ -35,7 +35,7 @@ from ..relations import get_concept_relations
 from ..scoring.ner_calibration import DEFAULT_OUTSIDE_WEIGHTS, tune_outside_weight
 from ..scoring.rel_threshold import concept_prf, tune_threshold
 from ._checks import check_docbins, load_or_exit
-from ._paths import refuse_overwriting_or_exit
+from ._paths import PIPELINE_FILES, refuse_overwriting_or_exit, refuse_replacing_or_exit, save_pipeline
 from .evaluate import load_examples
 
 
@@ -224,6 +224,7 @@ def calibrate_command(
     """
     refuse_overwriting_or_exit([output], [model])
     refuse_overwriting_or_exit([output], [dev_path], "**/*.spacy")
+    refuse_replacing_or_exit(output, PIPELINE_FILES)
     setup_gpu(gpu_id)
     nlp = load_or_exit(model)
     check_docbins(dev_path)
@@ -240,7 +241,7 @@ def calibrate_command(
     nlp.meta.setdefault("calibration", {})[component] = {
         "threshold": found.threshold, "dev_docs": found.n_docs, "entities": how, "dev_path": str(dev_path),
         **{f"dev_{k}": found.scores[k] for k in ("p", "r", "f")}}
-    nlp.to_disk(output)
+    save_pipeline(nlp, output)
     msg.text(f"dev concept-level P / R / F at the previous threshold {found.previous}: {_prf(found.previous_scores)}")
     msg.good(f"{component} threshold = {found.threshold}: dev concept-level P / R / F = {_prf(found.scores)} "
              f"({found.n_docs} dev documents, {how})")
@@ -257,7 +258,7 @@ def _calibrate_ner_command(nlp: Language, dev_path: Path, output: Path, componen
         found = calibrate_ner(nlp, dev_path, component=component, limit=limit, batch_size=batch_size)
     except ValueError as err:
         msg.fail(str(err), exits=1)
-    nlp.to_disk(output)
+    save_pipeline(nlp, output)
     msg.text(f"dev entity P / R / F at outside weight 1.0: {_prf(found.baseline_scores)}")
     msg.good(f"{component} outside_weight = {found.weight}: dev entity P / R / F = {_prf(found.scores)}")
     msg.good(f"Saved the calibrated pipeline to {output}")

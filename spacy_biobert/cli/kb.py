@@ -15,9 +15,13 @@ from wasabi import msg
 
 from ..corpus import CorpusFormatError
 from ..kb import KBFormatError
+from ..kb.base import DATA_FILE, META_FILE
 from ..kb.build import KB_SOURCES, build_kb, source_files
-from ._paths import refuse_overwriting_or_exit
+from ..output.paths import atomic_folder
+from ._paths import refuse_overwriting_or_exit, refuse_replacing_or_exit
 
+#: The files of every KB folder (``KnowledgeBase.to_disk``): an output folder holding them may be replaced.
+KB_FILES = (DATA_FILE, META_FILE)
 kb_app = typer.Typer(help="Knowledge bases for the biobert_linker component.", no_args_is_help=True)
 
 
@@ -41,12 +45,14 @@ def kb_build_command(output: Path, **options) -> None:
     if not any(chosen.values()):
         msg.fail(f"No source given: use {', '.join('--' + source.name for source in KB_SOURCES)}.", exits=1)
     refuse_overwriting_or_exit([output], source_files(chosen))
+    refuse_replacing_or_exit(output, KB_FILES)
     start = time.perf_counter()
     try:
         kb = build_kb(chosen)
     except (KBFormatError, CorpusFormatError, ImportError) as err:
         msg.fail(str(err), exits=1)
-    kb.to_disk(output)
+    with atomic_folder(output, KB_FILES) as partial:
+        kb.to_disk(partial)
     meta = kb.meta()
     msg.good(f"Wrote {meta['concepts']} concepts, {meta['names']} names to {output} "
              f"({folder_size(output) / 1e6:.1f} MB, {time.perf_counter() - start:.1f} s)")

@@ -8,7 +8,7 @@ from wasabi import msg
 
 from ..pipeline.inference import inference_overrides
 from ._checks import load_or_exit
-from ._paths import refuse_overwriting_or_exit
+from ._paths import PIPELINE_FILES, refuse_overwriting_or_exit, refuse_replacing_or_exit, save_pipeline
 
 
 def optimize_command(
@@ -25,12 +25,13 @@ def optimize_command(
     spacy.load (annotate, serve, Ray). See BENCHMARKS.md "Speed and memory" for what each setting buys and costs.
     """
     refuse_overwriting_or_exit([output], [model])
+    refuse_replacing_or_exit(output, PIPELINE_FILES)
     try:
         overrides = inference_overrides(load_or_exit(model).config, sort_windows=sort_windows, int8=int8,
                                         window=window, stride=stride)
     except ValueError as err:
         msg.fail(str(err), exits=1)
-    spacy.load(model, config=overrides).to_disk(output)
+    save_pipeline(spacy.load(model, config=overrides), output)
     for key, value in overrides.items():
         msg.text(f"{key} = {value}")
     msg.good(f"Saved the optimised pipeline to {output}")

@@ -12,10 +12,14 @@ import typer
 from wasabi import msg
 
 from ..models.encoder import EMBEDDED_ENCODER, EncoderNotFoundError
+from ..output.paths import atomic_folder
 from ..pretraining import MLMConfig, PretrainingInputError, pretrain_mlm
 from ..pretraining.mlm import LOG_FILE
 from ..pretraining.texts import FORMATS
-from ._paths import refuse_overwriting_or_exit
+from ._paths import refuse_overwriting_or_exit, refuse_replacing_or_exit
+
+#: The files of every encoder ``pretrain-mlm`` saves: an output folder holding them may be replaced.
+ENCODER_FILES = ("config.json", LOG_FILE)
 
 
 def pretrain_mlm_command(
@@ -42,6 +46,7 @@ def pretrain_mlm_command(
     pretrain_log.json) to OUTPUT_DIR, for use as [components.transformer.model] name = OUTPUT_DIR."""
     refuse_overwriting_or_exit([output_dir], text_paths, "*.txt")
     refuse_overwriting_or_exit([output_dir], [base])
+    refuse_replacing_or_exit(output_dir, ENCODER_FILES)
     config = MLMConfig(steps=steps, batch_size=batch_size, max_length=max_length, learn_rate=learn_rate,
                        mlm_probability=mlm_probability, seed=seed, gpu_id=gpu_id)
     logging.getLogger("spacy_biobert.pretraining").addHandler(_WarningToMsg())
@@ -53,7 +58,9 @@ def pretrain_mlm_command(
 
     msg.info(f"Masked-LM pretraining of {base} on {', '.join(map(str, text_paths))}")
     try:
-        result = pretrain_mlm(text_paths, base, output_dir, config, progress=progress, fmt=file_format)
+        with atomic_folder(output_dir, ENCODER_FILES) as partial:
+            result = pretrain_mlm(text_paths, base, output_dir, config, progress=progress, fmt=file_format,
+                                  write_to=partial)
     except (PretrainingInputError, EncoderNotFoundError, ValueError, FloatingPointError) as err:
         msg.fail(str(err), exits=1)
     msg.good(f"Saved the encoder to {output_dir} ({result.seconds:.0f} s); log: {output_dir / LOG_FILE}")

@@ -131,6 +131,7 @@ def pretrain_mlm(
     progress: Optional[Callable[[int, float], None]] = None,
     from_paths: bool = True,
     fmt: Optional[str] = None,
+    write_to: Optional[PathLike] = None,
 ) -> PretrainResult:
     """Continue masked-LM training of ``base`` on ``texts`` and save the checkpoint to ``output_dir``.
 
@@ -143,6 +144,8 @@ def pretrain_mlm(
         progress: called as ``progress(step, loss)`` after every step.
         from_paths: whether ``texts`` are paths (default) or documents.
         fmt: input format of the paths (default: guessed from each suffix; see ``read_texts``).
+        write_to: write the folder here instead of ``output_dir``, which the log still names: a temporary
+            folder that the caller moves to ``output_dir`` once complete (``spacy biobert pretrain-mlm`` does).
     Returns:
         The :class:`PretrainResult`, also written to ``output_dir/pretrain_log.json``.
     Raises:
@@ -201,12 +204,12 @@ def pretrain_mlm(
         if progress is not None:
             progress(step, loss.item())
     seconds = time.perf_counter() - started
-    output = Path(output_dir)
+    output = Path(output_dir if write_to is None else write_to)
     output.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(str(output))
     tokenizer.save_pretrained(str(output))
     result = PretrainResult(
-        base=base, resolved=resolved, output_dir=str(output), head_initialised=head_new, config=asdict(config),
+        base=base, resolved=resolved, output_dir=str(output_dir), head_initialised=head_new, config=asdict(config),
         documents=len(docs), blocks=len(blocks), wordpieces=sum(len(b) for b in blocks),
         epochs=round(config.steps * config.batch_size / len(blocks), 3), seconds=round(seconds, 2), losses=losses,
     )
