@@ -1,6 +1,8 @@
 """Properties of every command that reads user files: whatever the arguments, no input file changes (nothing
-outside the output folder is written when an output would overwrite an input), and a run of ``annotate`` killed
-mid-way leaves no output or a complete one, which a rerun completes without losing or repeating a document."""
+outside the output folder is written when an output would overwrite an input); a run of ``annotate`` killed
+mid-way leaves no output or a complete one, which a rerun completes without losing or repeating a document; and a
+command writing a folder (pipeline, KB, encoder) killed mid-write leaves no folder or the earlier complete one,
+never a half-written one, and its rerun writes it whole."""
 import json
 import os
 import re
@@ -123,3 +125,68 @@ def test_a_killed_run_leaves_no_output_or_a_complete_one_and_the_rerun_completes
     written, resumed, skipped, read = map(int, re.search(SUMMARY, result).groups())
     assert (written + resumed, skipped, read) == (400, 0, 400)
     assert out.read_bytes() == full.read_bytes() and not partial.exists()
+
+
+#: Run ``python -m spacy_biobert ARGS`` after making FUNCTION (``module:Class.method``) kill the process with
+#: SIGKILL (no cleanup runs) when it is called: a kill in the middle of writing the output.
+DIE_IN = """
+import importlib, os, runpy, signal, sys
+module, _, attribute = sys.argv[1].partition(":")
+owner_name, _, name = attribute.rpartition(".")
+owner = getattr(importlib.import_module(module), owner_name) if owner_name else importlib.import_module(module)
+setattr(owner, name, lambda *args, **kwargs: os.kill(os.getpid(), signal.SIGKILL))
+sys.argv = ["spacy_biobert", *sys.argv[2:]]
+runpy.run_module("spacy_biobert", run_name="__main__")
+"""
+FOLDER_COMMANDS = {  # command -> (arguments with OUT for the output folder, the function it dies in)
+    "calibrate": (["calibrate", "model", "toy.spacy", "OUT", "--component", "biobert_ner"],
+                  "spacy_biobert.pipeline._base:BioBertPipe.to_disk"),  # after config, meta and the transformer
+    "optimize": (["optimize", "model", "OUT"], "spacy_biobert.pipeline._base:BioBertPipe.to_disk"),
+    "kb build": (["kb", "build", "OUT", "--tsv", "vocab.tsv", "--corpus", "toy.pubtator"],
+                 "spacy_biobert.kb.base:KnowledgeBase.meta"),  # after kb.msgpack, before meta.json
+    "pretrain-mlm": (["pretrain-mlm", "texts", "OUT", "--base", "bert", "--steps", "1", "--batch-size", "2"],
+                     "transformers.tokenization_utils_base:PreTrainedTokenizerBase.save_pretrained"),  # after weights
+}
+
+
+def run_killed(workspace: Path, args, function: str) -> None:
+    env = dict(os.environ, OMP_NUM_THREADS="1",
+               PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    done = subprocess.run([sys.executable, "-c", DIE_IN, function, *map(str, args)], cwd=workspace, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == -signal.SIGKILL, f"not killed in {function}: {done.stdout}{done.stderr}"
+
+
+def listing(folder: Path):
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
+
+
+@pytest.mark.parametrize("command", FOLDER_COMMANDS)
+def test_a_folder_killed_mid_write_is_absent_or_the_earlier_complete_one_and_the_rerun_writes_it_whole(
+        workspace, monkeypatch, tmp_path, command):
+    monkeypatch.chdir(workspace)
+    template, function = FOLDER_COMMANDS[command]
+    out, reference = tmp_path / "out", tmp_path / "reference"
+    invoke(*(reference if arg == "OUT" else arg for arg in template))
+    args = [out if arg == "OUT" else arg for arg in template]
+    run_killed(workspace, args, function)
+    assert not out.exists() and (tmp_path / "out.partial").is_dir()  # killed mid-write, not before
+    invoke(*args)  # the rerun replaces the stale partial folder
+    assert listing(out) == listing(reference) and sorted(p.name for p in tmp_path.iterdir()) == ["out", "reference"]
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    run_killed(workspace, args, function)  # killed while replacing the earlier output: it stays as it was
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    invoke(*args)
+    assert listing(out) == listing(reference) and sorted(p.name for p in tmp_path.iterdir()) == ["out", "reference"]
+    if command == "pretrain-mlm":  # the log names the output folder, not the partial one it was written in
+        assert json.loads((out / "pretrain_log.json").read_text())["output_dir"] == str(out)
+
+
+@pytest.mark.parametrize("command", FOLDER_COMMANDS)
+def test_an_output_folder_of_other_files_is_refused_before_the_work_and_left_alone(
+        workspace, monkeypatch, tmp_path, command):
+    monkeypatch.chdir(workspace)
+    notes = write_text(tmp_path / "notes.txt", "years of work")
+    result = invoke(*(tmp_path if arg == "OUT" else arg for arg in FOLDER_COMMANDS[command][0]), exit_code=REFUSED)
+    assert f"{tmp_path} exists and is a folder of other files" in " ".join(result.output.split())
+    assert list(tmp_path.iterdir()) == [notes] and notes.read_text() == "years of work"
