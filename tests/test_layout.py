@@ -2,7 +2,7 @@
 
 Layers, bottom to top: ``extensions``/``tokenizer``/``models`` -> ``relations`` -> ``corpus`` -> ``concepts``
 -> ``kb`` (knowledge bases: library layer, beside ``corpus``), ``pretraining`` (masked-LM pretraining of the encoder:
-``corpus`` and ``models`` only) -> ``scoring``, ``pipeline`` (never each other)
+``corpus``, ``errors`` and ``models`` only) -> ``scoring``, ``pipeline`` (never each other)
 -> ``output`` (the record and its writers) -> ``batch``, ``serving`` -> ``cli`` (``batch``, ``serving`` and ``cli``:
 the application layer, imported by no library module).
 """
@@ -24,7 +24,7 @@ ALLOWED = {
     "corpus": {"errors", "extensions", "relations"},
     "concepts": {"corpus"},
     "kb": {"concepts", "corpus", "errors", "extensions"},
-    "pretraining": {"corpus", "models"},
+    "pretraining": {"corpus", "errors", "models"},
     "scoring": {"concepts", "corpus", "relations"},
     "pipeline": {"concepts", "corpus", "extensions", "kb", "models", "relations"},
     "output": {"concepts", "corpus", "kb", "pipeline", "relations"},

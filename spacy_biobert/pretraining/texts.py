@@ -4,7 +4,8 @@ Accepted inputs (any number of them, read in the order given):
 
 * a folder: every ``*.txt`` file in it (name order), one document each;
 * a ``.txt`` file: one document;
-* a ``.jsonl`` file: one ``{"text": ...}`` object per line (other keys ignored; blank lines skipped);
+* a ``.jsonl`` file: one ``{"text": ...}`` object per line (other keys ignored; blank lines skipped; a text that
+  is not valid Unicode -- a lone surrogate escape such as ``"\\ud83d"`` -- is refused);
 * a PubTator file (``.pubtator``, ``.pubtator.gz``, any other ``.gz``): title + " " + abstract of each document,
   read by :func:`spacy_biobert.corpus.pubtator.read_pubtator` (annotations are ignored);
 * a BioC XML file (``.xml``, ``.bioc``): the text of each document, read by our BioC reader.
@@ -21,6 +22,7 @@ from typing import Iterable, Iterator, List, Optional, Sequence, Union
 
 from ..corpus import READERS
 from ..corpus.builder import CorpusFormatError
+from ..errors import unicode_problem
 
 PathLike = Union[str, Path]
 
@@ -64,6 +66,9 @@ def _read_jsonl(path: Path) -> Iterator[str]:
             text = obj.get("text") if isinstance(obj, dict) else None
             if not isinstance(text, str):
                 raise PretrainingInputError(f"{path}:{number}: expected a JSON object with a string 'text'")
+            problem = unicode_problem(text)
+            if problem:
+                raise PretrainingInputError(f"{path}:{number}: 'text' holds a {problem}")
             yield text
 
 

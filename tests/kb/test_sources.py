@@ -41,7 +41,13 @@ def test_jsonl(tmp_path):
 @pytest.mark.parametrize("line, problem", [("{not json", "not JSON"), ("[1]", "JSON object"),
                                            ('{"id": "D3"}', "no name"), ('{"id": 3, "name": "x"}', "bad concept id"),
                                            ('{"id": "D3", "name": "x", "aliases": "y"}', "aliases"),
-                                           ('{"id": "D3", "name": "x", "label": 1}', "label")])
+                                           ('{"id": "D3", "name": "x", "label": 1}', "label"),
+                                           ('{"id": "D3", "name": "bad \\ud83d"}', "'name' holds a lone surrogate"),
+                                           ('{"id": "D3", "name": "x", "aliases": ["\\udfff"]}',
+                                            r"'name' holds a lone surrogate '\\udfff' at character 0"),
+                                           ('{"id": "D\\ud83d", "name": "x"}', "'id' holds a lone surrogate"),
+                                           ('{"id": "D3", "name": "x", "label": "\\ud83d"}',
+                                            "'label' holds a lone surrogate")])
 def test_jsonl_errors_name_file_and_line(tmp_path, line, problem):
     path = write_text(tmp_path / "bad.jsonl", JSONL + line + "\n")
     with pytest.raises(KBFormatError, match=rf"bad\.jsonl:4: .*{problem}"):
