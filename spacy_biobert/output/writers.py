@@ -10,7 +10,9 @@ without a database id (its only concept is the record's ``text:`` fallback) gets
   (title, abstract, full-text sections; infon ``type``) at its document offset, a record without sections one
   passage holding the whole text at offset 0; annotations ``T0``... in the passage where they start, with
   infons ``type`` (label), ``identifier`` (the database ids joined by ``|``, absent without one), ``name``
-  (their KB names joined by ``|``, when known) and ``confidence``, locations in document offsets; at document
+  (their KB names joined by ``|``, when known; a name XML cannot hold -- a control character from the KB's
+  source -- is left empty and counted as lost, the document still written) and ``confidence``, locations in
+  document offsets; at document
   level, mention relations with ``head``/``tail`` nodes and concept relations between database ids with infons
   ``type``, ``entity1``, ``entity2`` and ``score``. A concept relation of an entity without a database id, and
   text outside every section, are counted as lost. Our BioC reader and ``bioc``'s read it back.
@@ -49,6 +51,12 @@ def refused_char(pattern: re.Pattern, value: str, what: str) -> Optional[str]:
     """Names the first character of ``value`` matching ``pattern`` (``what``: the field), or None."""
     found = pattern.search(value)
     return None if found is None else f"{what} holds {found.group()!r} at character {found.start()}"
+
+
+def xml_name(concept: Dict) -> str:
+    """The KB name of a record concept for BioC's ``name`` infon: empty when unknown or when XML cannot hold it."""
+    name = concept.get("name") or ""
+    return "" if XML_REFUSED.search(name) else name
 
 
 #: PubTator's id column of an entity without a database id.
@@ -203,6 +211,9 @@ class BiocWriter(RecordWriter):
         without_ids = sum(1 for rel in record["concept_relations"] if not _has_database_ids(rel))
         if without_ids:
             self.lossy[NO_ID_RELATIONS] += without_ids
+        names = sum(1 for ent in record["entities"] for c in ent["concepts"] if c.get("name") and not xml_name(c))
+        if names:
+            self.lossy["KB names XML cannot hold, left out of the 'name' infon"] += names
         self.xml.write_document(record_to_bioc(record))
 
 
@@ -235,8 +246,9 @@ def _annotation(ent: Dict) -> bioc.BioCAnnotation:
     concepts = [c for c in ent["concepts"] if is_database_id(c["id"])]
     if concepts:
         ann.infons["identifier"] = "|".join(database_ids(ent))
-    if any(c.get("name") for c in concepts):
-        ann.infons["name"] = "|".join(c.get("name") or "" for c in concepts)
+    names = [xml_name(c) for c in concepts]
+    if any(names):
+        ann.infons["name"] = "|".join(names)
     if ent["confidence"] is not None:
         ann.infons["confidence"] = f"{ent['confidence']:.6g}"
     ann.add_location(bioc.BioCLocation(ent["start"], ent["end"] - ent["start"]))

@@ -11,6 +11,7 @@ import pytest
 from spacy_biobert.concepts import split_ids, text_concept_id
 from spacy_biobert.corpus.bioc import read_bioc
 from spacy_biobert.corpus.pubtator import read_pubtator
+from spacy_biobert.kb import KnowledgeBase
 from spacy_biobert.output.record import SCHEMA, SCHEMA_VERSION, doc_to_record
 from spacy_biobert.output.writers import BiocWriter, JsonlWriter, PubtatorWriter
 from tests.output.test_record import annotated_doc, small_kb, titled_doc
@@ -133,6 +134,20 @@ def test_unlinked_entities_get_no_identifier(tmp_path):
         anns = [a for p in bioc.load(handle).documents[0].passages for a in p.annotations]
     assert [a.infons.get("identifier") for a in anns] == ["D008094", "D014202", "D008094", "D014202", None]
     assert [a.infons.get("name") for a in anns] == ["Lithium", "Tremor", "Lithium", "Tremor", None]
+
+
+def test_a_kb_name_xml_cannot_hold_is_left_out_and_counted_not_a_crash(tmp_path):
+    kb = KnowledgeBase()
+    kb.add("D008094", ["Lithium"], label="Chemical")
+    kb.add("D014202", ["Tremor\x01s"], label="Disease")  # a control character from a KB source (TSV)
+    record = doc_to_record(titled_doc(), kb=kb)
+    writer = write(BiocWriter, tmp_path / "out.xml", [record, dict(record, id="43")])
+    assert writer.written == 2 and writer.lossy["KB names XML cannot hold, left out of the 'name' infon"] == 4
+    with (tmp_path / "out.xml").open(encoding="utf8") as handle:
+        docs = bioc.load(handle).documents
+    anns = [a for p in docs[1].passages for a in p.annotations]
+    assert [a.infons.get("identifier") for a in anns] == ["D008094", "D014202", "D008094", "D014202", None]
+    assert [a.infons.get("name") for a in anns] == ["Lithium", None, "Lithium", None, None]
 
 
 def mentions(source):
