@@ -91,7 +91,7 @@ def annotate_command(
         None, "--input-format", help="text, jsonl, pubtator or bioc (--backend ray: also parquet)."),
     output_format: Optional[str] = typer.Option(
         None, "--output-format", help="jsonl, pubtator or bioc (--backend ray: also jsonl-shards, parquet)."),
-    batch_size: int = typer.Option(32, "--batch-size", "-b", help="Documents per nlp.pipe batch."),
+    batch_size: int = typer.Option(32, "--batch-size", "-b", help="Documents per nlp.pipe batch (at least 1)."),
     gpu_id: int = typer.Option(-1, "--gpu-id", "-g", help="GPU id (-1: CPU)."),
     skip_bad: bool = typer.Option(False, "--skip-bad", help="Pass over bad input records and list them at the end."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Start OUTPUT over instead of resuming it."),

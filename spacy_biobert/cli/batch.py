@@ -88,6 +88,8 @@ def annotate_corpus(
     """Annotate ``input_path`` with ``model`` into ``output_path`` (the command's work; see the module docstring)."""
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; expected one of {BACKENDS}")
+    if batch_size < 1:
+        raise ValueError(f"--batch-size must be at least 1 (documents per nlp.pipe batch), got {batch_size}")
     in_fmt = resolve_input_format(input_path, input_format, backend)
     out_fmt = output_format(output_path, out_format, backend)
     outputs = [output_path, partial_path(output_path)]

@@ -157,3 +157,20 @@ def test_an_id_pubtator_cannot_hold_is_refused_and_resume_never_duplicates(model
         result = said("annotate", model, source, out, "--skip-bad")
         assert f"{1 - run} records written to {out} ({run} already there, 1 skipped" in result
     assert [doc.doc_id for doc in read_pubtator(out)] == ["c"]
+
+
+@pytest.mark.parametrize("size", ["0", "-3"])
+def test_a_batch_size_below_one_is_refused_before_anything_is_written(model, tmp_path, size):
+    out = tmp_path / "out.jsonl"
+    result = said("annotate", model, jsonl_input(tmp_path / "in.jsonl"), out, "--batch-size", size, exit_code=1)
+    assert f"--batch-size must be at least 1 (documents per nlp.pipe batch), got {size}" in result
+    assert not out.exists() and not (tmp_path / "out.jsonl.partial").exists()
+
+
+def test_resuming_into_an_output_with_a_damaged_line_names_file_and_line(model, tmp_path):
+    source = jsonl_input(tmp_path / "in.jsonl")
+    invoke("annotate", model, source, tmp_path / "full.jsonl")
+    full = (tmp_path / "full.jsonl").read_text().splitlines()
+    out = write_text(tmp_path / "out.jsonl", full[0] + "\n{oops\n")
+    result = said("annotate", model, source, out, exit_code=1)
+    assert f"{tmp_path / 'out.jsonl.partial'}:2: not a JSON record" in result
