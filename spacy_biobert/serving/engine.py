@@ -142,12 +142,18 @@ class Annotator:
         self, texts: Sequence[str], ids: Sequence[Optional[str]], *, relations: bool = True,
         threshold: Optional[float] = None,
     ) -> List[Record]:
-        """The records of ``texts`` (call it on the inference thread, see :meth:`submit`)."""
+        """The records of ``texts`` (call it on the inference thread, see :meth:`submit`).
+
+        The call runs inside ``nlp.memory_zone()``: the strings and lexemes its texts added to the vocabulary
+        (every word the pipeline had not seen) are freed when it returns, so a long-running server's memory
+        levels off instead of growing with each new word. Records are plain dicts, built inside the zone.
+        """
         if self.nlp is None:
             raise RuntimeError("the pipeline is not loaded")
-        docs = annotate_docs(self.nlp, texts, relations=relations, threshold=threshold,
-                             batch_size=self.settings.batch_size)
-        return [doc_to_record(doc, doc_id) for doc, doc_id in zip(docs, ids)]
+        with self.nlp.memory_zone():
+            docs = annotate_docs(self.nlp, texts, relations=relations, threshold=threshold,
+                                 batch_size=self.settings.batch_size)
+            return [doc_to_record(doc, doc_id) for doc, doc_id in zip(docs, ids)]
 
     def info(self) -> Dict[str, Any]:
         """What ``GET /v1/model`` reports: pipeline, labels, thresholds, model meta, versions and limits."""
