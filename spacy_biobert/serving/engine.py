@@ -5,6 +5,10 @@ the (not thread-safe) pipeline concurrently and never oversubscribe the cores: t
 set once to :meth:`ServerSettings.threads`. It imports neither FastAPI nor uvicorn, so it is usable and
 testable on its own.
 
+Work for a client that went away is dropped: the app cancels a call still queued (its future) and sets the
+call's ``abandoned`` event, which :func:`annotate_docs` checks before each component, so a call already running
+stops at the next component (:class:`Abandoned`).
+
 A per-request relation ``threshold`` never touches the loaded component: a shallow copy of the relation
 component with its own ``cfg`` (same model, same labels) writes that request's relations.
 """
@@ -26,6 +30,10 @@ logger = logging.getLogger("spacy_biobert.serving")
 WARMUP_TEXT = "Lithium-induced tremor."
 
 
+class Abandoned(Exception):
+    """Raised on the inference thread when the client of a call went away: the rest of its work is skipped."""
+
+
 def relation_components(nlp: Language) -> List[str]:
     """Names of the relation components (``biobert_rel`` and any other :class:`BioBertRel`) of ``nlp``."""
     return [name for name, proc in nlp.pipeline if isinstance(proc, BioBertRel)]
@@ -40,7 +48,7 @@ def with_threshold(pipe: BioBertRel, threshold: float) -> BioBertRel:
 
 def annotate_docs(
     nlp: Language, texts: Sequence[str], *, relations: bool = True, threshold: Optional[float] = None,
-    batch_size: int = 8,
+    batch_size: int = 8, abandoned: Optional[threading.Event] = None,
 ) -> List[Doc]:
     """Run ``nlp`` over ``texts``, component by component in pipeline order.
 
@@ -50,12 +58,17 @@ def annotate_docs(
         relations: False skips every relation component.
         threshold: keep relations scoring at least this instead of each relation component's own threshold.
         batch_size: documents per batch.
+        abandoned: once set (the client went away), stop before the next component.
     Returns:
         The annotated docs, in the order of ``texts``.
+    Raises:
+        Abandoned: when ``abandoned`` is set before a component.
     """
     rel_names = set(relation_components(nlp))
     docs = [nlp.make_doc(text) for text in texts]
     for name, proc in nlp.pipeline:
+        if abandoned is not None and abandoned.is_set():
+            raise Abandoned(f"the client went away; skipped {name} and the components after it")
         if name in rel_names:
             if not relations:
                 continue
@@ -140,9 +153,12 @@ class Annotator:
 
     def annotate(
         self, texts: Sequence[str], ids: Sequence[Optional[str]], *, relations: bool = True,
-        threshold: Optional[float] = None,
+        threshold: Optional[float] = None, abandoned: Optional[threading.Event] = None,
     ) -> List[Record]:
         """The records of ``texts`` (call it on the inference thread, see :meth:`submit`).
+
+        ``abandoned``: set it when the client went away; the call then stops before its next component
+        (:class:`Abandoned`).
 
         The call runs inside ``nlp.memory_zone()``: the strings and lexemes its texts added to the vocabulary
         (every word the pipeline had not seen) are freed when it returns, so a long-running server's memory
@@ -152,7 +168,7 @@ class Annotator:
             raise RuntimeError("the pipeline is not loaded")
         with self.nlp.memory_zone():
             docs = annotate_docs(self.nlp, texts, relations=relations, threshold=threshold,
-                                 batch_size=self.settings.batch_size)
+                                 batch_size=self.settings.batch_size, abandoned=abandoned)
             return [doc_to_record(doc, doc_id) for doc, doc_id in zip(docs, ids)]
 
     def info(self) -> Dict[str, Any]:
