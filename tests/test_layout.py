@@ -28,7 +28,7 @@ ALLOWED = {
     "scoring": {"concepts", "corpus", "relations"},
     "pipeline": {"concepts", "corpus", "extensions", "kb", "models", "relations"},
     "output": {"concepts", "corpus", "kb", "pipeline", "relations"},
-    "batch": {"corpus", "errors", "output"},
+    "batch": {"corpus", "errors", "output", "pipeline"},
     "serving": {"concepts", "corpus", "errors", "extensions", "kb", "models", "output", "pipeline", "relations",
                 "scoring", "tokenizer"},
     "cli": {"batch", "concepts", "corpus", "extensions", "kb", "models", "output", "pipeline", "pretraining", "relations",

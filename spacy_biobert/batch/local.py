@@ -2,7 +2,10 @@
 
 Memory stays bounded whatever the input size: input is read lazily, documents go through ``nlp.pipe`` in
 batches and are turned into records at once, and every ``chunk`` documents run inside ``nlp.memory_zone()``
-so the strings they added to the vocabulary are freed. A run resumes a partly written output: the ids already
+so the strings they added to the vocabulary are freed. A document of any length is annotated: one over
+:data:`~spacy_biobert.pipeline.long_docs.MAX_PIECE_CHARS` characters (spaCy alone refuses 1,000,000) is split into
+pieces annotated one at a time and re-joined with the offsets of its whole text
+(:mod:`spacy_biobert.pipeline.long_docs`), so memory stays bounded by the piece. A run resumes a partly written output: the ids already
 there are passed over (see :mod:`spacy_biobert.batch.resume`).
 """
 from dataclasses import dataclass, field
@@ -12,6 +15,7 @@ from typing import Callable, Iterable, Iterator, List, Optional, Set
 from spacy.language import Language
 
 from ..output.record import Record, doc_to_record
+from ..pipeline.long_docs import MAX_PIECE_CHARS, pipe_in_pieces
 from ..output.writers import RecordWriter
 from .inputs import InputDoc, Item, Skipped
 
@@ -33,17 +37,24 @@ class Summary:
         return self.read == self.written + self.resumed + len(self.skipped)
 
 
-def annotate_docs(nlp: Language, docs: Iterable[InputDoc], batch_size: int = 32) -> Iterator[Record]:
-    """Records of ``docs`` in input order, through ``nlp.pipe`` (one memory zone per :data:`CHUNK` documents)."""
+def annotate_docs(
+    nlp: Language, docs: Iterable[InputDoc], batch_size: int = 32, max_chars: int = MAX_PIECE_CHARS
+) -> Iterator[Record]:
+    """Records of ``docs`` in input order, through ``nlp.pipe`` (one memory zone per :data:`CHUNK` documents;
+    texts over ``max_chars`` characters in pieces)."""
     docs = iter(docs)
+
+    def run(made):
+        return nlp.pipe(made, batch_size=batch_size)
+
     while True:
         chunk = list(islice(docs, CHUNK))
         if not chunk:
             return
         with nlp.memory_zone():
-            pairs = nlp.pipe(((d.text, d.id) for d in chunk), as_tuples=True, batch_size=batch_size)
-            for doc, doc_id in pairs:
-                yield doc_to_record(doc, doc_id)
+            annotated = pipe_in_pieces(nlp, (d.text for d in chunk), run, batch_size=batch_size, max_chars=max_chars)
+            for doc, item in zip(annotated, chunk):
+                yield doc_to_record(doc, item.id)
 
 
 def run_local(

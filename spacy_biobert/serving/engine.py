@@ -23,6 +23,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from ..output.record import Record, doc_to_record
+from ..pipeline.long_docs import pipe_in_pieces
 from ..pipeline.rel import BioBertRel
 from .settings import ServerSettings
 
@@ -50,7 +51,9 @@ def annotate_docs(
     nlp: Language, texts: Sequence[str], *, relations: bool = True, threshold: Optional[float] = None,
     batch_size: int = 8, abandoned: Optional[threading.Event] = None,
 ) -> List[Doc]:
-    """Run ``nlp`` over ``texts``, component by component in pipeline order.
+    """Run ``nlp`` over ``texts``, component by component in pipeline order, ``batch_size`` documents at a time;
+    a text over :data:`~spacy_biobert.pipeline.long_docs.MAX_PIECE_CHARS` characters is annotated in pieces and
+    re-joined (:func:`~spacy_biobert.pipeline.long_docs.pipe_in_pieces`).
 
     Args:
         nlp: the pipeline.
@@ -65,20 +68,26 @@ def annotate_docs(
         Abandoned: when ``abandoned`` is set before a component.
     """
     rel_names = set(relation_components(nlp))
-    docs = [nlp.make_doc(text) for text in texts]
+    steps = []
     for name, proc in nlp.pipeline:
-        if abandoned is not None and abandoned.is_set():
-            raise Abandoned(f"the client went away; skipped {name} and the components after it")
         if name in rel_names:
             if not relations:
                 continue
             if threshold is not None:
                 proc = with_threshold(proc, threshold)
-        if hasattr(proc, "pipe"):
-            docs = list(proc.pipe(docs, batch_size=batch_size))
-        else:
-            docs = [proc(doc) for doc in docs]
-    return docs
+        steps.append((name, proc))
+
+    def run(docs: List[Doc]) -> List[Doc]:
+        for name, proc in steps:
+            if abandoned is not None and abandoned.is_set():
+                raise Abandoned(f"the client went away; skipped {name} and the components after it")
+            if hasattr(proc, "pipe"):
+                docs = list(proc.pipe(docs, batch_size=batch_size))
+            else:
+                docs = [proc(doc) for doc in docs]
+        return docs
+
+    return list(pipe_in_pieces(nlp, texts, run, batch_size=batch_size))
 
 
 def package_version() -> Optional[str]:

@@ -174,3 +174,18 @@ def test_resuming_into_an_output_with_a_damaged_line_names_file_and_line(model, 
     out = write_text(tmp_path / "out.jsonl", full[0] + "\n{oops\n")
     result = said("annotate", model, source, out, exit_code=1)
     assert f"{tmp_path / 'out.jsonl.partial'}:2: not a JSON record" in result
+
+
+def test_a_record_over_spacys_length_limit_is_annotated_in_pieces_between_the_good_ones(model, tmp_path):
+    sentence = TEXTS["d1"]
+    huge = sentence + "\n" + " " * 1_000_001 + "\n" + sentence  # cheap to encode, but over nlp.max_length
+    texts = {"d1": sentence, "huge": huge, "d3": TEXTS["d3"]}
+    result = said("annotate", model, jsonl_input(tmp_path / "in.jsonl", texts), tmp_path / "out.jsonl", "--skip-bad")
+    assert "3 records written" in result and "0 skipped" in result
+    records = read_jsonl(tmp_path / "out.jsonl")
+    assert [r["id"] for r in records] == ["d1", "huge", "d3"] and records[1]["text"] == huge
+    nlp = spacy.load(model)
+    first = doc_to_record(nlp(sentence))["entities"]
+    assert first and records[1]["entities"][: len(first)] == first  # the first piece, offsets unchanged
+    tail = [e for e in records[1]["entities"] if e["start"] > len(huge) - len(sentence) - 1]
+    assert [huge[e["start"]:e["end"]] for e in tail] == [e["text"] for e in first]  # the last piece, moved
