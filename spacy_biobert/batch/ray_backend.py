@@ -81,7 +81,9 @@ class Annotator:
             torch.set_num_threads(torch_threads)
         if use_gpu:
             spacy.require_gpu(0)  # the GPU Ray assigned to this actor (CUDA_VISIBLE_DEVICES)
-        self.nlp = spacy.load(model)
+        from ..pipeline.model_files import load_pipeline
+
+        self.nlp = load_pipeline(model)
         self.batch_size = batch_size
         if done is not None and not isinstance(done, (set, frozenset)):
             import ray

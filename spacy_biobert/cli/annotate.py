@@ -8,7 +8,6 @@ barely trained pipeline still shows what it is learning.
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
-import spacy
 import typer
 from spacy.language import Language
 from spacy.tokens import Doc, Span
@@ -16,6 +15,7 @@ from wasabi import msg
 
 from ..batch.ray_backend import RayOptions
 from ..concepts import concept_ids
+from ..pipeline.model_files import load_pipeline
 from ..pipeline.ner import NER_SPANS_KEY
 from ..output.record import ner_scores
 from ..pipeline.rel import BioBertRel
@@ -114,7 +114,7 @@ def annotate_command(
                                    gpus_per_actor=num_gpus, torch_threads=torch_threads),
         )
         return
-    nlp = spacy.load(model)
+    nlp = load_pipeline(model)
     doc = nlp(text or SAMPLE_ABSTRACT)
     msg.divider(f"{model}")
     print(doc.text, end="\n\n")

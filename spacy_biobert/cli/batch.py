@@ -21,6 +21,7 @@ from ..batch.ray_backend import RayOptions, run_ray
 from ..batch.resume import partial_path, resumable_writer
 from ..corpus.builder import CorpusFormatError
 from ..output.writers import WRITERS
+from ..pipeline.model_files import load_pipeline
 from ._paths import refuse_overwriting
 
 OUTPUT_SUFFIXES = {writer.suffix: name for name, writer in WRITERS.items()}
@@ -100,7 +101,7 @@ def annotate_corpus(
                                overwrite, ray_options or RayOptions())
     if gpu_id >= 0:
         spacy.require_gpu(gpu_id)
-    nlp = spacy.load(model)
+    nlp = load_pipeline(model)
     bar = tqdm(total=count_inputs(input_path, in_fmt), unit="doc", file=sys.stderr, mininterval=2.0,
                desc="annotate")
     with resumable_writer(output_path, out_fmt, overwrite) as (writer, done):

@@ -5,13 +5,16 @@ A head subclasses :class:`BioBertPipe` and provides :meth:`~BioBertPipe.output_l
 and :meth:`~BioBertPipe.loss` (loss and gradient of the model's output); it may override
 :meth:`~BioBertPipe.nothing_to_learn` (which batches ``update`` skips).
 """
-from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
+from pathlib import Path
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, Union
 
 from spacy.errors import Errors
 from spacy.pipeline import TrainablePipe
 from spacy.training import Example, validate_examples
 from spacy.vocab import Vocab
 from thinc.api import Model, Optimizer, set_dropout_rate
+
+from .model_files import load_component_model, read_component_cfg
 
 #: (model input, targets) of a training batch.
 TrainingBatch = Tuple[Any, Any]
@@ -94,6 +97,19 @@ class BioBertPipe(TrainablePipe):
         """Raise spaCy's E109 ("did you forget to call initialize()?") if the head is not initialized."""
         if not self.labels or not self.output_layer().has_dim("nO"):
             raise ValueError(Errors.E109.format(name=self.name))
+
+    def from_disk(self, path: Union[str, Path], *, exclude: Iterable[str] = ()) -> "BioBertPipe":
+        """Load ``cfg`` and ``model`` saved by ``to_disk``, checking both first.
+
+        Raises:
+            DamagedModelError: naming the file that is missing or damaged.
+        """
+        path = Path(path)
+        if "cfg" not in exclude:
+            self.cfg.update(read_component_cfg(path, self.name))
+        if "model" not in exclude:
+            load_component_model(path, self.model.from_bytes)
+        return self
 
     def get_loss(self, examples: Iterable[Example], scores: Any) -> Tuple[float, Any]:
         """Loss and gradient of ``scores`` (the model's output for ``examples``)."""

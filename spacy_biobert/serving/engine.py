@@ -24,6 +24,7 @@ from spacy.tokens import Doc
 
 from ..output.record import Record, doc_to_record
 from ..pipeline.long_docs import pipe_in_pieces
+from ..pipeline.model_files import load_pipeline
 from ..pipeline.rel import BioBertRel
 from .settings import ServerSettings
 
@@ -138,13 +139,12 @@ class Annotator:
 
         Run it on the inference thread (``submit(self.load)``) so loading never blocks the event loop.
         """
-        import spacy
         import torch
 
         try:
             torch.set_num_threads(self.settings.threads())
             logger.info("loading %s (torch threads: %d)", self.model, torch.get_num_threads())
-            nlp = spacy.load(self.model)
+            nlp = load_pipeline(self.model)
             if self.settings.warmup:
                 annotate_docs(nlp, [WARMUP_TEXT])
             self.nlp = nlp

@@ -39,3 +39,16 @@ def test_records_made_in_the_zone_equal_those_of_the_pipeline_outside_it(annotat
     (inside,) = annotator.submit(annotator.annotate, [TEXT], ["x"]).result(60)
     (doc,) = annotate_docs(annotator.nlp, [TEXT])
     assert inside == doc_to_record(doc, "x")
+
+
+def test_a_damaged_model_folder_is_named_in_the_load_error(joint_model, tmp_path):
+    import shutil
+
+    folder = tmp_path / "model"
+    shutil.copytree(joint_model, folder)
+    (folder / "biobert_rel" / "model").write_bytes(b"\x85")  # truncated msgpack
+    engine = Annotator(str(folder), ServerSettings(torch_threads=1, warmup=False))
+    engine.submit(engine.load).result(120)
+    assert not engine.ready
+    assert engine.error.startswith(f"DamagedModelError: {folder / 'biobert_rel' / 'model'}: cannot be read")
+    engine.close()
