@@ -25,8 +25,8 @@ from spacy.tokens import Doc
 from ..kb.candidates import CANDIDATES_DATA_KEY
 from ..relations import CONCEPT_RELATIONS_DATA_KEY, RELATIONS_DATA_KEY
 
-#: Default character budget of one piece (the server's default ``max_chars``): longer texts are split.
-MAX_PIECE_CHARS = 100_000
+#: Default character budget of one piece (peak memory grows with it: see BENCHMARKS.md "Memory: one huge document").
+MAX_PIECE_CHARS = 20_000
 #: Places to cut, best first: each matches the separator that ends a piece (kept at the end of that piece).
 BREAKS = (re.compile(r"\n[ \t]*\n\s*"), re.compile(r"\n\s*"), re.compile(r"[.!?][\"')\]]*\s+"), re.compile(r"\s+"))
 #: ``user_data`` keys :func:`join_docs` carries over (everything else a piece holds, e.g. the transformer's
