@@ -41,7 +41,14 @@ def _numpy(path: Path) -> Any:
 
 
 def _config(path: Path) -> Any:
-    return Config().from_disk(path, interpolate=False)
+    """The config, which must name its pipeline and hold a block for each component (a cut-off file may not)."""
+    config = Config().from_disk(path, interpolate=False)
+    if "pipeline" not in config.get("nlp", {}):
+        raise ValueError("no [nlp] pipeline")
+    missing = [name for name in config["nlp"]["pipeline"] if name not in config.get("components", {})]
+    if missing:
+        raise ValueError(f"no [components.{missing[0]}] block for a component of the pipeline")
+    return config
 
 
 #: How each file a pipeline folder holds is read, by name (``cfg`` of a component, ``model`` of a component).
