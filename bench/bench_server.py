@@ -20,8 +20,9 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, Iterator, List, Tuple
 
 import httpx
 from common import ROOT, machine, utc_now, write_section
@@ -112,20 +113,22 @@ def wait_ready(base: str, proc: subprocess.Popen, timeout: float = 300) -> float
     raise RuntimeError("the server did not become ready")
 
 
-def run(args: argparse.Namespace) -> Dict:
-    texts = abstracts(ROOT / "assets" / "cdr" / "dev.pubtator.gz")
+@contextmanager
+def serving(model: str, workers: int = 1, log_path: Path = ROOT / "bench" / "results" / "server_run.log"
+            ) -> Iterator[Tuple[str, subprocess.Popen, float]]:
+    """``spacy biobert serve MODEL`` on a free loopback port: (base URL, process, seconds until ready); stopped
+    (SIGINT, then kill) on exit. Its output goes to ``log_path``."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    cmd = [sys.executable, "-m", "spacy", "biobert", "serve", args.model, "--host", "127.0.0.1", "--port", str(port),
-           "--workers", str(args.workers), "--log-level", "warning"]
-    log = open(ROOT / "bench" / "results" / "server_run.log", "w", encoding="utf8")
+    cmd = [sys.executable, "-m", "spacy", "biobert", "serve", model, "--host", "127.0.0.1", "--port", str(port),
+           "--workers", str(workers), "--log-level", "warning"]
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    log = open(log_path, "w", encoding="utf8")
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     try:
         ready_s = wait_ready(base, proc)
         time.sleep(2)  # let every worker finish its warm-up
-        rss_before = tree_rss_mib(proc.pid)
-        measured = asyncio.run(load(base, texts, args))
-        rss_after = tree_rss_mib(proc.pid)
+        yield base, proc, ready_s
     finally:
         proc.send_signal(signal.SIGINT)
         try:
@@ -133,6 +136,14 @@ def run(args: argparse.Namespace) -> Dict:
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+def run(args: argparse.Namespace) -> Dict:
+    texts = abstracts(ROOT / "assets" / "cdr" / "dev.pubtator.gz")
+    with serving(args.model, args.workers) as (base, proc, ready_s):
+        rss_before = tree_rss_mib(proc.pid)
+        measured = asyncio.run(load(base, texts, args))
+        rss_after = tree_rss_mib(proc.pid)
     lat = measured["latencies"]
     ok = len(lat)
     return {

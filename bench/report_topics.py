@@ -9,6 +9,7 @@ from typing import Dict, List, Optional
 import bench_alignment
 import bench_annotate
 import bench_e2e
+import bench_long_doc
 import bench_memory
 import bench_ner
 import bench_ner_ablation
@@ -17,6 +18,7 @@ import bench_ray
 import bench_rel
 import bench_rel_cost
 import bench_server
+import bench_soak
 import bench_speed
 import bench_tapt
 import linker
@@ -327,6 +329,14 @@ def speed_memory() -> List[str]:
         "row's mentions are set as `doc.ents` and `biobert_rel` runs. Extra peak RSS = peak after the relation head − "
         "peak after the NER part. `python bench/bench_memory.py` · results: `bench/results/memory.json`", "",
         *body(bench_memory.section(load("memory.json"), "")),
+        "",
+        "### Memory: one huge document", "",
+        "One document of N million characters (CDR dev abstracts separated by blank lines, repeated) through "
+        "`spacy biobert annotate`'s code in a fresh process: a text over the piece budget (default 20,000 "
+        "characters) is annotated in pieces, one at a time, and re-joined with the offsets of the whole text. Extra "
+        "peak = peak RSS − RSS after loading the pipeline (the model is named in each row). `python bench/bench_long_doc.py --model MODEL --mb N` · "
+        "results: `bench/results/long_doc.json`", "",
+        *body(bench_long_doc.section(load("long_doc.json"))),
     ]
 
 
@@ -348,6 +358,13 @@ def serving() -> List[str]:
              "bench/results/annotate.json", lambda: bench_annotate.section(load("annotate.json"), "")),
         *run("Ray backend", "python bench/bench_ray.py", "bench/results/ray.json",
              lambda: bench_ray.section(load("ray.json"), "")),
+        "### Server soak: memory over many requests of new words", "",
+        "`spacy biobert serve` (1 worker) answers N requests from C clients, one document each: a fixed sentence plus "
+        "W random words never sent before; RSS of the server's process tree sampled as requests complete. Each "
+        "request runs in `nlp.memory_zone()`, so the words it added leave the vocabulary again: memory levels off "
+        "after the warm-up (the model is named in each row). `python bench/bench_soak.py --model MODEL --requests N --clients C --fresh-words W` · results: "
+        "`bench/results/server_soak.json` (every RSS sample)", "",
+        *body(bench_soak.section(load("server_soak.json"))),
     ]
 
 

@@ -16,8 +16,9 @@ from tqdm import tqdm
 
 from ..output.paths import refuse_overwriting
 from ..output.writers import WRITERS
+from ..pipeline.loading import load_pipeline
 from .inputs import guess_format, read_inputs
-from .local import Summary, load_pipeline, run_local
+from .local import Summary, run_local
 from .ray_backend import RayOptions, run_ray
 from .resume import resumable_writer
 
@@ -80,10 +81,13 @@ def annotate_corpus(
     Raises:
         BadInput, CorpusFormatError: a bad input record (without ``skip_bad``) or an unreadable input file.
         OutputOverwritesInput: an output that is an input file or the model.
-        ValueError: an unknown backend or format.
+        DamagedModelError: a file of the model folder missing or damaged (named).
+        ValueError: an unknown backend or format, a batch size below 1.
     """
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; expected one of {BACKENDS}")
+    if batch_size < 1:
+        raise ValueError(f"--batch-size must be at least 1 (documents per nlp.pipe batch), got {batch_size}")
     in_fmt = resolve_input_format(input_path, input_format, backend)
     out_fmt = output_format(output_path, out_format, backend)
     refuse_overwriting([output_path], [input_path], "*.txt" if in_fmt == "text" else "**/*")  # and its .partial

@@ -2,14 +2,16 @@
 
 Memory stays bounded whatever the input size: input is read lazily, documents go through ``nlp.pipe`` in
 batches and are turned into records at once, and every ``chunk`` documents run inside ``nlp.memory_zone()``
-so the strings they added to the vocabulary are freed. A run resumes a partly written output: the ids already
-there are passed over (see :mod:`spacy_biobert.batch.resume`).
+so the strings they added to the vocabulary are freed. A document of any length is annotated: one over
+:data:`~spacy_biobert.pipeline.long_docs.MAX_PIECE_CHARS` characters (spaCy alone refuses 1,000,000) is split
+into pieces annotated one at a time and re-joined with the offsets of its whole text
+(:mod:`spacy_biobert.pipeline.long_docs`), so memory stays bounded by the piece. A run resumes a partly written
+output: the ids already there are passed over (see :mod:`spacy_biobert.batch.resume`).
 """
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Callable, Dict, Iterable, Iterator, List, Optional, Set
 
-import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
 
@@ -17,7 +19,7 @@ from ..corpus.builder import DOC_ID_ATTR
 from ..corpus.sections import set_sections
 from ..output.record import Record, doc_to_record, pipeline_kb
 from ..output.writers import RecordWriter
-from ..pipeline.rel import set_relation_threshold
+from ..pipeline.long_docs import MAX_PIECE_CHARS, pipe_in_pieces
 from .inputs import InputDoc, Item, Skipped
 
 #: Documents per memory zone.
@@ -40,33 +42,31 @@ class Summary:
         return self.read == self.written + self.resumed + len(self.skipped)
 
 
-def load_pipeline(model: str, relation_threshold: Optional[float] = None) -> Language:
-    """``spacy.load(model)``, with ``relation_threshold`` (when given) as every relation component's threshold."""
-    nlp = spacy.load(model)
-    if relation_threshold is not None:
-        set_relation_threshold(nlp, relation_threshold)
-    return nlp
-
-
-def make_doc(nlp: Language, item: InputDoc) -> Doc:
-    """The unannotated ``Doc`` of an input document, with its id and sections."""
-    doc = nlp.make_doc(item.text)
+def with_input(doc: Doc, item: InputDoc) -> Doc:
+    """``doc`` (the annotated text of ``item``) with the id and sections of its input document."""
     doc._.set(DOC_ID_ATTR, item.id)
     set_sections(doc, item.sections)
     return doc
 
 
-def pipe_records(nlp: Language, docs: Iterable[InputDoc], batch_size: int = 32) -> Iterator[Record]:
-    """Records of ``docs`` in input order, through ``nlp.pipe`` (one memory zone per :data:`CHUNK` documents),
-    concepts named by the pipeline's KB."""
+def pipe_records(
+    nlp: Language, docs: Iterable[InputDoc], batch_size: int = 32, max_chars: int = MAX_PIECE_CHARS
+) -> Iterator[Record]:
+    """Records of ``docs`` in input order, through ``nlp.pipe`` (one memory zone per :data:`CHUNK` documents;
+    texts over ``max_chars`` characters in pieces), concepts named by the pipeline's KB."""
     docs, kb = iter(docs), pipeline_kb(nlp)
+
+    def run(made: List[Doc]) -> Iterable[Doc]:
+        return nlp.pipe(made, batch_size=batch_size)
+
     while True:
         chunk = list(islice(docs, CHUNK))
         if not chunk:
             return
         with nlp.memory_zone():
-            for doc in nlp.pipe((make_doc(nlp, d) for d in chunk), batch_size=batch_size):
-                yield doc_to_record(doc, kb=kb)
+            annotated = pipe_in_pieces(nlp, (d.text for d in chunk), run, batch_size=batch_size, max_chars=max_chars)
+            for doc, item in zip(annotated, chunk):
+                yield doc_to_record(with_input(doc, item), kb=kb)
 
 
 def run_local(

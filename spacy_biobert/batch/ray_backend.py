@@ -28,8 +28,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, Iterator, Optional, Set, Tuple
 
+from ..pipeline.loading import load_pipeline
 from .inputs import BadInput, Skipped
-from .local import Summary, load_pipeline, pipe_records
+from .local import Summary, pipe_records
 from .ray_sinks import SHARD_FORMATS, shard_sink
 from .ray_sources import IO_CPUS, cluster_dataset, driver_datasets, input_doc
 

@@ -26,14 +26,31 @@ def _cut(path: Path, keep: int) -> None:
         handle.truncate(keep)
 
 
+def _record_id(line: bytes, where: str) -> str:
+    """The id of one complete JSONL output line; a line that is not a record raises naming ``where``."""
+    try:
+        record = json.loads(line.decode("utf8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ValueError(f"{where}: not a JSON record ({err}); the output is damaged: repair or remove that line, "
+                         "or pass --overwrite to start over") from None
+    if not isinstance(record, dict) or record.get("id") is None:
+        raise ValueError(f"{where}: a JSON line without an 'id' is not an output record; repair or remove that "
+                         "line, or pass --overwrite to start over")
+    return str(record["id"])
+
+
 def jsonl_done(path: Path) -> Set[str]:
-    """Ids of the complete records of a JSONL output; a last line without newline (or not JSON) is cut off."""
+    """Ids of the complete records of a JSONL output; a last line without newline (a record cut off) is cut off.
+
+    Raises:
+        ValueError: naming file and line, for a complete line that is not a record with an id.
+    """
     data = path.read_bytes()
     keep = data.rfind(b"\n") + 1
     done: Set[str] = set()
-    for line in data[:keep].splitlines():
+    for number, line in enumerate(data[:keep].split(b"\n"), start=1):
         if line.strip():
-            done.add(str(json.loads(line)["id"]))
+            done.add(_record_id(line, f"{path}:{number}"))
     if keep < len(data):
         _cut(path, keep)
     return done

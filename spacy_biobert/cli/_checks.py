@@ -8,7 +8,7 @@ from spacy.language import Language
 from spacy.tokens import DocBin
 from wasabi import msg
 
-from ..batch.local import load_pipeline
+from ..pipeline.loading import load_pipeline
 
 
 def fail(path: object, problem: str) -> NoReturn:
@@ -29,7 +29,8 @@ def check_pipeline(model: str) -> None:
 
 
 def load_or_exit(model: str, relation_threshold: Optional[float] = None) -> Language:
-    """The pipeline ``model`` (:func:`spacy_biobert.batch.local.load_pipeline`), or exit naming it."""
+    """The pipeline ``model`` (:func:`spacy_biobert.pipeline.loading.load_pipeline`), or exit naming it (or the
+    damaged file of its folder)."""
     check_pipeline(model)
     try:
         return load_pipeline(model, relation_threshold)

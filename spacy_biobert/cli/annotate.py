@@ -128,9 +128,10 @@ def annotate_command(
         None, "--input-format", help="text, jsonl, pubtator or bioc (--backend ray: also parquet)."),
     output_format: Optional[str] = typer.Option(
         None, "--output-format", help="jsonl, pubtator or bioc (--backend ray: also jsonl-shards, parquet)."),
-    batch_size: int = typer.Option(32, "--batch-size", "-b", help="Documents per nlp.pipe batch."),
+    batch_size: int = typer.Option(32, "--batch-size", "-b", help="Documents per nlp.pipe batch (at least 1)."),
     gpu_id: int = typer.Option(-1, "--gpu-id", "-g", help="GPU id (-1: CPU)."),
-    skip_bad: bool = typer.Option(False, "--skip-bad", help="Pass over bad input records and list them at the end."),
+    skip_bad: bool = typer.Option(False, "--skip-bad", help="Pass over bad input records and list them at the end "
+                                  "(a long document is not bad: one over 20,000 characters is annotated in pieces)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Start OUTPUT over instead of resuming it."),
     backend: str = typer.Option("local", "--backend", help="local (this process) or ray (a Ray cluster)."),
     ray_address: Optional[str] = typer.Option(

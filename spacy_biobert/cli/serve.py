@@ -33,7 +33,8 @@ def serve_command(
     max_documents: int = typer.Option(ServerSettings.max_documents, "--max-documents", min=1,
                                       help="Documents per request (more: 413)."),
     max_chars: int = typer.Option(ServerSettings.max_chars, "--max-chars", min=1,
-                                  help="Characters per document (more: 413)."),
+                                  help="Characters per document (more: 413); one over 20,000 "
+                                       "characters is annotated in pieces and re-joined."),
     max_body_bytes: int = typer.Option(ServerSettings.max_body_bytes, "--max-body-bytes", min=1,
                                        help="Bytes per request body (more: 413)."),
     batch_size: int = typer.Option(ServerSettings.batch_size, "--batch-size", min=1,
@@ -43,7 +44,11 @@ def serve_command(
     log_level: str = typer.Option("info", "--log-level", help="uvicorn log level."),
 ) -> None:
     """Serve a pipeline over HTTP: POST /v1/annotate, /v1/render, GET /v1/model, /healthz, /readyz, the viewer
-    page at / and the API docs at /docs."""
+    page at / and the API docs at /docs.
+
+    Long runs: each request's new words leave the vocabulary when it is answered (memory levels off); a request
+    whose client disconnects is dropped from the queue (or stopped at its next component). A damaged model folder
+    fails at load time and /readyz names the missing or damaged file."""
     require_server_packages()
     import uvicorn
 

@@ -1,7 +1,8 @@
 """What the trainable heads share: labels, the initialization check, ``update`` and a scaled ``finish_update``.
 
 Settings (``cfg`` keys the user chooses) are :class:`~.settings.Setting` attributes; loading keeps the config's
-(:mod:`.settings`), so a config override at ``spacy.load`` takes effect.
+(:mod:`.settings`), so a config override at ``spacy.load`` takes effect. Loading checks the head's ``cfg`` and
+``model`` files first and names one that is missing or damaged (:mod:`.model_files`).
 
 A head subclasses :class:`BioBertPipe` and provides :meth:`~BioBertPipe.output_layer` (the node whose
 ``nO`` is the number of outputs), :meth:`~BioBertPipe.training_batch` (model input and targets of a batch)
@@ -17,6 +18,7 @@ from spacy.training import Example, validate_examples
 from spacy.vocab import Vocab
 from thinc.api import Model, Optimizer, set_dropout_rate
 
+from .model_files import load_component_model, read_component_cfg
 from .settings import Configurable
 
 #: (model input, targets) of a training batch.
@@ -51,9 +53,19 @@ class BioBertPipe(Configurable, TrainablePipe):
         self.init_settings()
 
     def from_disk(self, path: Union[str, Path], *, exclude: Iterable[str] = ()) -> "BioBertPipe":
-        """Load the model and what the head learned; the settings stay the config's (:mod:`.settings`)."""
+        """Load ``cfg`` and ``model`` saved by ``to_disk``, checking both first; the settings stay the config's
+        (:mod:`.settings`).
+
+        Raises:
+            DamagedModelError: naming the file that is missing or damaged.
+        """
+        path = Path(path)
         with self.keeping_settings():
-            return super().from_disk(path, exclude=exclude)
+            if "cfg" not in exclude:
+                self.cfg.update(read_component_cfg(path, self.name))
+            if "model" not in exclude:
+                load_component_model(path, self.model.from_bytes)
+        return self
 
     def from_bytes(self, bytes_data: bytes, *, exclude: Iterable[str] = ()) -> "BioBertPipe":
         """Load the model and what the head learned; the settings stay the config's (:mod:`.settings`)."""

@@ -14,13 +14,16 @@ Endpoints (OpenAPI at ``/docs`` with Swagger UI and ``/redoc`` with ReDoc, both 
 Errors answer JSON ``{"detail": ...}``: 413 for a body, a document count or a text over the limits
 (:class:`~spacy_biobert.serving.settings.ServerSettings`), 422 for a body that is not UTF-8, malformed JSON, a
 wrong shape, a text or id that is not valid Unicode (a lone surrogate escape) or duplicate ids, 503 while
-loading or when ``max_pending`` requests are already waiting. The pipeline is loaded in the lifespan on the
+loading or when ``max_pending`` requests are already waiting. A request whose client disconnects while it waits
+for the inference thread is dropped (never run) and one already running stops at its next pipeline component
+(:data:`DISCONNECT_POLL_S`), so abandoned requests do not delay the next ones. The pipeline is loaded in the lifespan on the
 inference thread (:class:`~spacy_biobert.serving.engine.Annotator`), which runs every request in turn, so the
 event loop keeps answering ``/healthz`` and ``/readyz`` during inference.
 
 FastAPI, fastapi-offline and uvicorn are an optional extra: ``pip install "spacy-biobert[serve]"``.
 """
 import asyncio
+import threading
 from contextlib import asynccontextmanager
 from importlib import resources
 from typing import Any, AsyncIterator, Dict, List, Optional
@@ -39,11 +42,15 @@ except ImportError as err:  # pragma: no cover - exercised by a test that hides 
 
 from ..output.record import Record
 from ..output.render import render_record
-from .engine import Annotator
+from .engine import Abandoned, Annotator
 from .limits import BodySizeLimit
 from .schemas import AnnotateRequest, AnnotateResponse, ModelInfo, Status
 from .settings import ServerSettings, settings_from_env
 
+#: Seconds between two checks whether the client of a waiting request is still connected.
+DISCONNECT_POLL_S = 0.1
+#: The status logged for a request whose client went away (nginx's "client closed request"; nobody reads it).
+CLIENT_GONE = 499
 TITLE = "spacy-biobert"
 DESCRIPTION = (
     "Biomedical NER and relation extraction with a spaCy pipeline. Documents without an `id` get their index "
@@ -144,7 +151,23 @@ def create_app(model_path: str, settings: Optional[ServerSettings] = None) -> Fa
             detail = f"the model failed to load: {annotator.error}" if annotator.error else "the model is loading"
             raise HTTPException(503, detail, headers={"Retry-After": "5"})
 
-    async def records(request: AnnotateRequest) -> List[Record]:
+    async def until_done_or_gone(future: Any, abandoned: threading.Event, client: Request) -> List[Record]:
+        """The result of ``future``; if the client disconnects first, drop its work (cancel it if still queued,
+        else stop it at its next component) and answer :data:`CLIENT_GONE`."""
+        waiting = asyncio.wrap_future(future)
+        while True:
+            done, _ = await asyncio.wait({waiting}, timeout=DISCONNECT_POLL_S)
+            if done:
+                try:
+                    return waiting.result()
+                except Abandoned as err:
+                    raise HTTPException(CLIENT_GONE, str(err)) from None
+            if await client.is_disconnected():
+                abandoned.set()
+                waiting.cancel()  # cancels the queued call; a running one stops at its next component
+                raise HTTPException(CLIENT_GONE, "the client went away; its work was dropped")
+
+    async def records(request: AnnotateRequest, client: Request) -> List[Record]:
         require_ready()
         check_limits(request, settings)
         ids = document_ids(request)
@@ -155,23 +178,24 @@ def create_app(model_path: str, settings: Optional[ServerSettings] = None) -> Fa
         opts = request.options
         pending["n"] += 1
         try:
+            abandoned = threading.Event()
             future = annotator.submit(annotator.annotate, texts, ids, relations=opts.relations,
-                                      threshold=opts.threshold)
-            return await asyncio.wrap_future(future)
+                                      threshold=opts.threshold, abandoned=abandoned)
+            return await until_done_or_gone(future, abandoned, client)
         finally:
             pending["n"] -= 1
 
     @app.post("/v1/annotate", response_model=AnnotateResponse, tags=["annotate"],
               responses={413: {"description": "Over a limit"}, 503: {"description": "Loading or busy"}})
-    async def annotate(request: AnnotateRequest) -> dict:
+    async def annotate(request: AnnotateRequest, client: Request) -> dict:
         """Annotate documents: one output record per document, in order."""
-        return {"records": await records(request)}
+        return {"records": await records(request, client)}
 
     @app.post("/v1/render", response_class=HTMLResponse, tags=["annotate"])
-    async def render(request: AnnotateRequest) -> HTMLResponse:
+    async def render(request: AnnotateRequest, client: Request) -> HTMLResponse:
         """Annotate documents and return them as HTML: entities highlighted, relations as labelled arcs (each
         document headed by its id when there are several)."""
-        found = await records(request)
+        found = await records(request, client)
         title = None if len(found) > 1 else ""  # one document: no heading
         return HTMLResponse("\n".join(render_record(record, title) for record in found))
 

@@ -5,6 +5,10 @@ the (not thread-safe) pipeline concurrently and never oversubscribe the cores: t
 set once to :meth:`ServerSettings.threads`. It imports neither FastAPI nor uvicorn, so it is usable and
 testable on its own.
 
+Work for a client that went away is dropped: the app cancels a call still queued (its future) and sets the
+call's ``abandoned`` event, which :func:`annotate_docs` checks before each component, so a call already running
+stops at the next component (:class:`Abandoned`).
+
 A per-request relation ``threshold`` never touches the loaded component: a shallow copy of the relation
 component with its own ``cfg`` (same model, same labels) and that ``threshold`` (set as every setting is,
 :mod:`spacy_biobert.pipeline.settings`) writes that request's relations.
@@ -20,11 +24,17 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from ..output.record import Record, doc_to_record, pipeline_kb
+from ..pipeline.loading import load_pipeline
+from ..pipeline.long_docs import pipe_in_pieces
 from ..pipeline.rel import BioBertRel, relation_components
 from .settings import ServerSettings
 
 logger = logging.getLogger("spacy_biobert.serving")
 WARMUP_TEXT = "Lithium-induced tremor."
+
+
+class Abandoned(Exception):
+    """Raised on the inference thread when the client of a call went away: the rest of its work is skipped."""
 
 
 def with_threshold(pipe: BioBertRel, threshold: float) -> BioBertRel:
@@ -37,9 +47,11 @@ def with_threshold(pipe: BioBertRel, threshold: float) -> BioBertRel:
 
 def annotate_docs(
     nlp: Language, texts: Sequence[str], *, relations: bool = True, threshold: Optional[float] = None,
-    batch_size: int = 8,
+    batch_size: int = 8, abandoned: Optional[threading.Event] = None,
 ) -> List[Doc]:
-    """Run ``nlp`` over ``texts``, component by component in pipeline order.
+    """Run ``nlp`` over ``texts``, component by component in pipeline order, ``batch_size`` documents at a time;
+    a text over :data:`~spacy_biobert.pipeline.long_docs.MAX_PIECE_CHARS` characters is annotated in pieces and
+    re-joined (:func:`~spacy_biobert.pipeline.long_docs.pipe_in_pieces`).
 
     Args:
         nlp: the pipeline.
@@ -47,22 +59,33 @@ def annotate_docs(
         relations: False skips every relation component.
         threshold: keep relations scoring at least this instead of each relation component's own threshold.
         batch_size: documents per batch.
+        abandoned: once set (the client went away), stop before the next component.
     Returns:
         The annotated docs, in the order of ``texts``.
+    Raises:
+        Abandoned: when ``abandoned`` is set before a component.
     """
     rel_names = set(relation_components(nlp))
-    docs = [nlp.make_doc(text) for text in texts]
+    steps = []
     for name, proc in nlp.pipeline:
         if name in rel_names:
             if not relations:
                 continue
             if threshold is not None:
                 proc = with_threshold(proc, threshold)
-        if hasattr(proc, "pipe"):
-            docs = list(proc.pipe(docs, batch_size=batch_size))
-        else:
-            docs = [proc(doc) for doc in docs]
-    return docs
+        steps.append((name, proc))
+
+    def run(docs: List[Doc]) -> List[Doc]:
+        for name, proc in steps:
+            if abandoned is not None and abandoned.is_set():
+                raise Abandoned(f"the client went away; skipped {name} and the components after it")
+            if hasattr(proc, "pipe"):
+                docs = list(proc.pipe(docs, batch_size=batch_size))
+            else:
+                docs = [proc(doc) for doc in docs]
+        return docs
+
+    return list(pipe_in_pieces(nlp, texts, run, batch_size=batch_size))
 
 
 def package_version() -> Optional[str]:
@@ -113,13 +136,12 @@ class Annotator:
 
         Run it on the inference thread (``submit(self.load)``) so loading never blocks the event loop.
         """
-        import spacy
         import torch
 
         try:
             torch.set_num_threads(self.settings.threads())
             logger.info("loading %s (torch threads: %d)", self.model, torch.get_num_threads())
-            nlp = spacy.load(self.model)
+            nlp = load_pipeline(self.model)
             if self.settings.warmup:
                 annotate_docs(nlp, [WARMUP_TEXT])
             self.nlp = nlp
@@ -137,15 +159,24 @@ class Annotator:
 
     def annotate(
         self, texts: Sequence[str], ids: Sequence[Optional[str]], *, relations: bool = True,
-        threshold: Optional[float] = None,
+        threshold: Optional[float] = None, abandoned: Optional[threading.Event] = None,
     ) -> List[Record]:
-        """The records of ``texts`` (call it on the inference thread, see :meth:`submit`)."""
+        """The records of ``texts`` (call it on the inference thread, see :meth:`submit`).
+
+        ``abandoned``: set it when the client went away; the call then stops before its next component
+        (:class:`Abandoned`).
+
+        The call runs inside ``nlp.memory_zone()``: the strings and lexemes its texts added to the vocabulary
+        (every word the pipeline had not seen) are freed when it returns, so a long-running server's memory
+        levels off instead of growing with each new word. Records are plain dicts, built inside the zone.
+        """
         if self.nlp is None:
             raise RuntimeError("the pipeline is not loaded")
-        docs = annotate_docs(self.nlp, texts, relations=relations, threshold=threshold,
-                             batch_size=self.settings.batch_size)
-        kb = pipeline_kb(self.nlp)
-        return [doc_to_record(doc, doc_id, kb=kb) for doc, doc_id in zip(docs, ids)]
+        with self.nlp.memory_zone():
+            docs = annotate_docs(self.nlp, texts, relations=relations, threshold=threshold,
+                                 batch_size=self.settings.batch_size, abandoned=abandoned)
+            kb = pipeline_kb(self.nlp)
+            return [doc_to_record(doc, doc_id, kb=kb) for doc, doc_id in zip(docs, ids)]
 
     def info(self) -> Dict[str, Any]:
         """What ``GET /v1/model`` reports: pipeline, labels, thresholds, model meta, versions and limits."""

@@ -63,3 +63,13 @@ def test_bioc_refuses_an_existing_output_and_starts_a_partial_one_over(tmp_path)
     with pytest.raises(ValueError, match="cannot be resumed"):
         with resumable_writer(path, "bioc"):
             pass
+
+
+@pytest.mark.parametrize("line, problem", [("not json", "not a JSON record"), ('{"text": "x"}', "without an 'id'"),
+                                           ("[1, 2]", "without an 'id'")])
+def test_a_damaged_complete_line_is_named_by_file_and_line(tmp_path, line, problem):
+    path = tmp_path / "out.jsonl"
+    path.write_text(A + "\n" + line + "\n" + B)
+    with pytest.raises(ValueError, match=f"out.jsonl:3: .*{problem}.*--overwrite"):
+        done_ids(path, "jsonl")
+    assert path.read_text() == A + "\n" + line + "\n" + B  # nothing cut

@@ -194,3 +194,35 @@ def test_threshold_without_a_relation_component_is_refused(model, tmp_path):
     result = said("annotate", model, jsonl_input(tmp_path / "in.jsonl"), tmp_path / "out.jsonl", "--threshold", "0.5",
                   exit_code=1)
     assert "a relation threshold was given but the pipeline has no relation component" in result
+
+
+@pytest.mark.parametrize("size", ["0", "-3"])
+def test_a_batch_size_below_one_is_refused_before_anything_is_written(model, tmp_path, size):
+    out = tmp_path / "out.jsonl"
+    result = said("annotate", model, jsonl_input(tmp_path / "in.jsonl"), out, "--batch-size", size, exit_code=1)
+    assert f"--batch-size must be at least 1 (documents per nlp.pipe batch), got {size}" in result
+    assert not out.exists() and not (tmp_path / "out.jsonl.partial").exists()
+
+
+def test_resuming_into_an_output_with_a_damaged_line_names_file_and_line(model, tmp_path):
+    source = jsonl_input(tmp_path / "in.jsonl")
+    invoke("annotate", model, source, tmp_path / "full.jsonl")
+    full = (tmp_path / "full.jsonl").read_text().splitlines()
+    out = write_text(tmp_path / "out.jsonl", full[0] + "\n{oops\n")
+    result = said("annotate", model, source, out, exit_code=1)
+    assert f"{tmp_path / 'out.jsonl.partial'}:2: not a JSON record" in result
+
+
+def test_a_record_over_spacys_length_limit_is_annotated_in_pieces_between_the_good_ones(model, tmp_path):
+    sentence = TEXTS["d1"]
+    huge = sentence + "\n" + " " * 1_000_001 + "\n" + sentence  # cheap to encode, but over nlp.max_length
+    texts = {"d1": sentence, "huge": huge, "d3": TEXTS["d3"]}
+    result = said("annotate", model, jsonl_input(tmp_path / "in.jsonl", texts), tmp_path / "out.jsonl", "--skip-bad")
+    assert "3 records written" in result and "0 skipped" in result
+    records = read_jsonl(tmp_path / "out.jsonl")
+    assert [r["id"] for r in records] == ["d1", "huge", "d3"] and records[1]["text"] == huge
+    nlp = spacy.load(model)
+    first = doc_to_record(nlp(sentence))["entities"]
+    assert first and records[1]["entities"][: len(first)] == first  # the first piece, offsets unchanged
+    tail = [e for e in records[1]["entities"] if e["start"] > len(huge) - len(sentence) - 1]
+    assert [huge[e["start"]:e["end"]] for e in tail] == [e["text"] for e in first]  # the last piece, moved

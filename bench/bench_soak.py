@@ -1,0 +1,123 @@
+"""Soak test of ``spacy biobert serve``: many requests of words the server has never seen; does its memory level off?
+
+Every request holds one short document: a fixed sentence plus ``--fresh-words`` random words never sent before
+(each new word would stay in the vocabulary for good without ``nlp.memory_zone()``). ``--clients`` concurrent
+clients send ``--requests`` requests; the RSS of the server's process tree is sampled every ``--sample-every``
+completed requests. "Growth after warm-up" is the last sample minus the first sample at or after ``--warmup``
+requests. Results go to ``bench/results/server_soak.json`` (one entry per model label and settings) and the
+``## Server soak`` section of BENCHMARKS.md. The server is started as in ``bench/bench_server.py``, on loopback.
+
+    python bench/bench_soak.py --model training/quick/model-best --requests 10000
+"""
+import argparse
+import asyncio
+import json
+import os
+import random
+import string
+import sys
+import time
+from typing import Dict, List
+
+import httpx
+from bench_server import percentile, serving, tree_rss_mib
+from common import ROOT, machine, utc_now, write_section
+
+RESULTS = ROOT / "bench" / "results" / "server_soak.json"
+TITLE = "## Server soak"
+SENTENCE = "Cisplatin-induced nephrotoxicity was observed in two patients ."
+
+
+def fresh_text(rng: random.Random, words: int) -> str:
+    """The sentence plus ``words`` random lower-case words of 10 letters (practically never repeated)."""
+    return SENTENCE + " " + " ".join("".join(rng.choices(string.ascii_lowercase, k=10)) for _ in range(words))
+
+
+async def soak(base: str, pid: int, args: argparse.Namespace) -> Dict:
+    rng = random.Random(0)
+    samples: List[List[float]] = [[0, round(tree_rss_mib(pid), 1)]]
+    latencies: List[float] = []
+    errors: Dict[str, int] = {}
+    counter = iter(range(args.requests))
+    done = {"n": 0}
+
+    async def client(http: httpx.AsyncClient) -> None:
+        for _ in counter:
+            body = {"documents": [{"id": "0", "text": fresh_text(rng, args.fresh_words)}]}
+            start = time.perf_counter()
+            try:
+                res = await http.post(f"{base}/v1/annotate", json=body)
+                if res.status_code == 200:
+                    latencies.append(time.perf_counter() - start)
+                else:
+                    errors[str(res.status_code)] = errors.get(str(res.status_code), 0) + 1
+            except httpx.HTTPError as err:
+                errors[type(err).__name__] = errors.get(type(err).__name__, 0) + 1
+            done["n"] += 1
+            if done["n"] % args.sample_every == 0:
+                samples.append([done["n"], round(tree_rss_mib(pid), 1)])
+
+    start = time.perf_counter()
+    limits = httpx.Limits(max_connections=args.clients, max_keepalive_connections=args.clients)
+    async with httpx.AsyncClient(timeout=120, limits=limits) as http:
+        await asyncio.gather(*(client(http) for _ in range(args.clients)))
+    return {"samples": samples, "latencies": latencies, "errors": errors, "wall": time.perf_counter() - start}
+
+
+def summarise(measured: Dict, args: argparse.Namespace) -> Dict:
+    samples = measured["samples"]
+    after = [rss for n, rss in samples if n >= args.warmup] or [samples[-1][1]]
+    return {
+        "model": args.label or args.model, "requests": args.requests, "clients": args.clients,
+        "fresh_words_per_request": args.fresh_words, "ok": len(measured["latencies"]), "errors": measured["errors"],
+        "wall_s": round(measured["wall"], 1), "p50_ms": round(1000 * percentile(measured["latencies"], 50), 1),
+        "rss_start_mib": samples[0][1], "warmup_requests": args.warmup, "rss_after_warmup_mib": after[0],
+        "rss_end_mib": samples[-1][1], "rss_max_after_warmup_mib": max(after),
+        "growth_after_warmup_mib": round(samples[-1][1] - after[0], 1), "rss_samples": samples,
+        "date": utc_now(), "machine": machine(), "command": "python bench/bench_soak.py " + " ".join(sys.argv[1:]),
+    }
+
+
+def section(runs: List[Dict]) -> str:
+    rows = [f"| `{r['model']}` | {r['requests']:,} | {r['fresh_words_per_request']} | {r['clients']} | {r['ok']:,} | "
+            f"{sum(r['errors'].values())} | {r['rss_start_mib']:.0f} | {r['rss_after_warmup_mib']:.0f} "
+            f"(after {r['warmup_requests']:,}) | {r['rss_end_mib']:.0f} | {r['growth_after_warmup_mib']:+.1f} | "
+            f"{r['date']} |" for r in runs]
+    return "\n".join([
+        TITLE, "",
+        "Command: `python bench/bench_soak.py --model MODEL --requests N --fresh-words W` (exact commands and every "
+        "RSS sample in `bench/results/server_soak.json`). One document per request: a fixed sentence plus W random "
+        "words never sent before; RSS is the server's process tree, sampled as requests complete. Each request runs "
+        "in `nlp.memory_zone()`, so the words it added leave the vocabulary again.", "",
+        "| model | requests | fresh words/request | clients | ok | errors | RSS MiB at start | RSS MiB after warm-up "
+        "| RSS MiB at end | growth after warm-up MiB | date |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |", *rows, ""])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", default="training/quick/model-best")
+    parser.add_argument("--label", default=None, help="the model's name in the results (default: --model)")
+    parser.add_argument("--requests", type=int, default=10_000)
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--fresh-words", type=int, default=20, help="never-seen words per request")
+    parser.add_argument("--sample-every", type=int, default=500, help="sample RSS every N completed requests")
+    parser.add_argument("--warmup", type=int, default=1000, help="requests before growth is counted")
+    parser.add_argument("--no-write", action="store_true", help="print only; leave results and BENCHMARKS.md")
+    args = parser.parse_args()
+    with serving(args.model, 1, ROOT / "bench" / "runs" / "server_soak.log") as (base, proc, _):
+        measured = asyncio.run(soak(base, proc.pid, args))
+    result = summarise(measured, args)
+    print(json.dumps({k: v for k, v in result.items() if k != "rss_samples"}, indent=1))
+    if args.no_write:
+        return
+    runs = json.loads(RESULTS.read_text()) if RESULTS.exists() else []
+    key = ("model", "requests", "fresh_words_per_request", "clients")
+    runs = [r for r in runs if tuple(r[k] for k in key) != tuple(result[k] for k in key)] + [result]
+    RESULTS.write_text(json.dumps(runs, indent=1) + "\n")
+    write_section(ROOT / "BENCHMARKS.md", section(runs), TITLE)
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    main()

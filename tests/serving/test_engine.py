@@ -1,0 +1,54 @@
+"""The inference engine (:class:`~spacy_biobert.serving.engine.Annotator`) on its own: no FastAPI, no HTTP."""
+import pytest
+
+from spacy_biobert.serving.engine import Annotator
+from spacy_biobert.serving.settings import ServerSettings
+from tests.util import REL_TOY
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+TEXT = REL_TOY[0][0]
+
+
+@pytest.fixture(scope="module")
+def annotator(joint_model):
+    engine = Annotator(joint_model, ServerSettings(torch_threads=1))
+    engine.submit(engine.load).result(120)
+    assert engine.ready, engine.error
+    yield engine
+    engine.close()
+
+
+def fresh_words(n: int, start: int) -> str:
+    return " ".join(f"zq{k}xv" for k in range(start, start + n)) + " ."
+
+
+def test_words_never_seen_do_not_stay_in_the_vocabulary(annotator):
+    strings = len(annotator.nlp.vocab.strings)
+    for round_ in range(5):
+        texts = [f"{TEXT} {fresh_words(40, 1000 * round_ + 100 * i)}" for i in range(3)]
+        records = annotator.submit(annotator.annotate, texts, ["a", "b", "c"]).result(60)
+        assert [r["text"] for r in records] == texts and [r["id"] for r in records] == ["a", "b", "c"]
+    assert len(annotator.nlp.vocab.strings) == strings
+    assert "zq1000xv" not in annotator.nlp.vocab.strings and "zq1000xv" not in annotator.nlp.vocab
+
+
+def test_records_made_in_the_zone_equal_those_of_the_pipeline_outside_it(annotator):
+    from spacy_biobert.output.record import doc_to_record
+    from spacy_biobert.serving.engine import annotate_docs
+
+    (inside,) = annotator.submit(annotator.annotate, [TEXT], ["x"]).result(60)
+    (doc,) = annotate_docs(annotator.nlp, [TEXT])
+    assert inside == doc_to_record(doc, "x")
+
+
+def test_a_damaged_model_folder_is_named_in_the_load_error(joint_model, tmp_path):
+    import shutil
+
+    folder = tmp_path / "model"
+    shutil.copytree(joint_model, folder)
+    (folder / "biobert_rel" / "model").write_bytes(b"\x85")  # truncated msgpack
+    engine = Annotator(str(folder), ServerSettings(torch_threads=1, warmup=False))
+    engine.submit(engine.load).result(120)
+    assert not engine.ready
+    assert engine.error.startswith(f"DamagedModelError: {folder / 'biobert_rel' / 'model'}: cannot be read")
+    engine.close()
