@@ -47,15 +47,9 @@ def test_project_commands_section_matches_project_yml(tmp_path):
 
 def test_shipped_pipeline_example_runs_on_a_saved_pipeline(joint_model, tmp_path, capsys):
     """The README's first example, with a tiny NER + linker + relation pipeline saved where it loads from."""
-    import spacy
+    from tests.util import linked_pipeline
 
-    from spacy_biobert.kb import KnowledgeBase
-
-    nlp = spacy.load(joint_model)
-    kb = KnowledgeBase()
-    kb.add("D008094", ["lithium"], label="Chemical")
-    nlp.add_pipe("biobert_linker", before="biobert_rel").set_kb(kb)
-    nlp.to_disk(tmp_path / "e2e")
+    nlp = linked_pipeline(joint_model, tmp_path / "e2e", [("D008094", "lithium", "Chemical")])
     block = next(b for b in python_blocks() if 'spacy.load("training/e2e")' in b)
     exec(compile(block.replace('"training/e2e"', repr(str(tmp_path / "e2e"))), "README.md", "exec"), {})
     printed = capsys.readouterr().out.splitlines()

@@ -269,6 +269,20 @@ def make_joint_nlp(tiny_bert: str) -> Language:
     return nlp
 
 
+def linked_pipeline(joint_model: str, path: Path, names: Sequence[Tuple[str, str, str]] = ()) -> Language:
+    """The saved ``joint_model`` with a ``biobert_linker`` before its relation head, on a KB of ``names`` ((id,
+    name, label) each), saved to ``path``: a tiny end-to-end pipeline as `configs/e2e.cfg` lays one out."""
+    from spacy_biobert.kb import KnowledgeBase
+
+    nlp = spacy.load(joint_model)
+    kb = KnowledgeBase()
+    for cid, name, label in names:
+        kb.add(cid, [name], label=label)
+    nlp.add_pipe("biobert_linker", before="biobert_rel").set_kb(kb)
+    nlp.to_disk(path)
+    return nlp
+
+
 def train_joint(nlp: Language, steps: int = 60, learn_rate: float = 0.01) -> Language:
     """Train both heads on ``REL_TOY`` (seeded; the relation head learns from the gold entities); return ``nlp``."""
     fix_random_seed(0)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import spacy
 
-from tests.util import REL_TOY, rel_reference, write_docbin
+from tests.util import REL_TOY, linked_pipeline, rel_reference, write_docbin
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -25,11 +25,7 @@ def bench_e2e(monkeypatch):
 
 
 def test_thresholds_are_chosen_on_dev_and_every_figure_is_reported(bench_e2e, joint_model, tmp_path):
-    from spacy_biobert.kb import KnowledgeBase
-
-    nlp = spacy.load(joint_model)
-    nlp.add_pipe("biobert_linker", before="biobert_rel").set_kb(KnowledgeBase())
-    nlp.to_disk(tmp_path / "e2e")
+    linked_pipeline(joint_model, tmp_path / "e2e")
     blank = spacy.blank("en")
     (tmp_path / "corpus").mkdir()
     for split in ("train", "dev", "test"):

@@ -8,7 +8,7 @@ from spacy_biobert.cli.calibrate import calibrate, calibrate_ner
 from spacy_biobert.pipeline.settings import set_setting
 from spacy_biobert.scoring.ner_calibration import DEFAULT_OUTSIDE_WEIGHTS
 from spacy_biobert.scoring.rel_threshold import DEFAULT_THRESHOLDS
-from tests.util import NER_TRAIN, REL_TOY, invoke, ner_examples, rel_reference, write_docbin
+from tests.util import NER_TRAIN, REL_TOY, invoke, linked_pipeline, ner_examples, rel_reference, write_docbin
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -120,15 +120,12 @@ def test_ner_errors(saved_ner_model, joint_model, ner_dev, tmp_path):
 
 def test_kb_links_with_another_kb_while_tuning_and_the_copy_keeps_its_own(joint_model, dev, tmp_path):
     from spacy_biobert.cli.calibrate import linking_with
-    from spacy_biobert.kb import KnowledgeBase, kb_from_corpus
+    from spacy_biobert.kb import kb_from_corpus
 
-    nlp = spacy.load(joint_model)
-    own = KnowledgeBase()
-    own.add("X1", ["cisplatin"], label="Chemical")
-    nlp.add_pipe("biobert_linker", before="biobert_rel").set_kb(own)
-    nlp.to_disk(tmp_path / "linked")
+    nlp = linked_pipeline(joint_model, tmp_path / "linked", [("X1", "cisplatin", "Chemical")])
     kb_from_corpus(dev).to_disk(tmp_path / "dev_kb")
     linker = nlp.get_pipe("biobert_linker")
+    own = linker.kb
     with linking_with(nlp, tmp_path / "dev_kb"):
         assert "C1" in linker.kb and "X1" not in linker.kb
     assert linker.kb is own
