@@ -14,6 +14,9 @@ def summary(model: Path, steps: int, dev_docs: int) -> str:
     meta = json.loads((model / "meta.json").read_text(encoding="utf8"))
     lines = [f"Model folder: {model} (use it with spacy.load, `annotate` and `serve`)."]
     for name, cal in sorted(meta.get("calibration", {}).items()):
+        if not cal.get("tuned", True):
+            lines.append(f"{name}: threshold {cal['threshold']} NOT tuned: {cal['reason']}.")
+            continue
         lines.append(
             f"{name}: threshold {cal['threshold']} chosen on {cal['dev_docs']} dev documents, {cal['entities']}: "
             f"dev CID P / R / F {100 * cal['dev_p']:.1f} / {100 * cal['dev_r']:.1f} / {100 * cal['dev_f']:.1f} "

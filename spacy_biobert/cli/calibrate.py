@@ -39,6 +39,10 @@ from ._paths import PIPELINE_FILES, refuse_overwriting_or_exit, refuse_replacing
 from .evaluate import load_examples
 
 
+class NothingToTune(ValueError):
+    """The pipeline scored no candidate pair on the dev documents: no threshold can be chosen."""
+
+
 class Calibration(NamedTuple):
     """What :func:`calibrate` found: the chosen threshold and the dev scores at it and at the previous one."""
 
@@ -166,8 +170,8 @@ def calibrate(
     finally:
         pipe.threshold = previous
     if not any(get_concept_relations(eg.predicted) for eg in examples):
-        raise ValueError(f"{component} scored no candidate pair on the dev documents: they have no entities "
-                         "of its type pairs (a pipeline without NER needs --gold-entities)")
+        raise NothingToTune(f"{component} scored no candidate pair on the {len(examples)} dev documents: they have "
+                            "no entities of its type pairs (a pipeline without NER needs --gold-entities)")
     threshold, scores = tune_threshold(examples, thresholds)
     set_setting(nlp, component, "threshold", threshold)
     return Calibration(threshold, scores, previous, concept_prf(examples, previous), len(examples))
@@ -231,14 +235,21 @@ def calibrate_command(
     if is_ner_component(nlp, component):
         _calibrate_ner_command(nlp, dev_path, output, component, gold_entities, limit, batch_size)
         return
+    how = "gold entities" if gold_entities else "end to end"
     try:
         with linking_with(nlp, kb):
             found = calibrate(nlp, dev_path, component=component, gold_entities=gold_entities, limit=limit,
                               batch_size=batch_size)
+    except NothingToTune as err:  # a model that finds nothing yet (a few steps): saved unchanged, said so
+        kept = relation_pipe(nlp, component).threshold
+        nlp.meta.setdefault("calibration", {})[component] = {
+            "threshold": kept, "tuned": False, "reason": str(err), "entities": how, "dev_path": str(dev_path)}
+        save_pipeline(nlp, output)
+        msg.warn(f"Not tuned: {err}. Saved the pipeline unchanged (threshold {kept}) to {output}")
+        return
     except (ValueError, KBFormatError) as err:
         msg.fail(str(err), exits=1)
-    how = "gold entities" if gold_entities else "end to end"
-    nlp.meta.setdefault("calibration", {})[component] = {
+    nlp.meta.setdefault("calibration", {})[component] = {"tuned": True,
         "threshold": found.threshold, "dev_docs": found.n_docs, "entities": how, "dev_path": str(dev_path),
         **{f"dev_{k}": found.scores[k] for k in ("p", "r", "f")}}
     save_pipeline(nlp, output)

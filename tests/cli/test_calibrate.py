@@ -133,3 +133,20 @@ def test_kb_links_with_another_kb_while_tuning_and_the_copy_keeps_its_own(joint_
     assert "biobert_rel threshold = " in output
     assert [c.id for c in spacy.load(tmp_path / "out").get_pipe("biobert_linker").kb] == ["X1"]
     assert "has no biobert_linker" in failure(joint_model, dev, tmp_path / "o2", "--kb", tmp_path / "dev_kb")
+
+
+def test_a_pipeline_that_scores_nothing_on_dev_is_saved_unchanged_and_says_so(joint_model, tmp_path):
+    """E.g. the main job's pipeline after a few steps: no entity pair on dev, so no threshold can be chosen."""
+    nlp = spacy.blank("en")
+    empty = write_docbin(tmp_path / "dev.spacy", [rel_reference(nlp, *row) for row in REL_TOY])
+    from spacy_biobert.pipeline.settings import set_setting
+
+    model = spacy.load(joint_model)
+    set_setting(model, "biobert_ner", "outside_weight", 1e6)  # the NER now predicts no entity at all
+    model.to_disk(tmp_path / "blind")
+    output = " ".join(invoke("calibrate", tmp_path / "blind", empty, tmp_path / "out").output.split())
+    assert "Not tuned: biobert_rel scored no candidate pair on the 2 dev documents" in output
+    saved = spacy.load(tmp_path / "out")
+    assert saved.get_pipe("biobert_rel").threshold == 0.5
+    calibration = saved.meta["calibration"]["biobert_rel"]
+    assert calibration["tuned"] is False and calibration["threshold"] == 0.5 and "no candidate pair" in calibration["reason"]
