@@ -177,6 +177,8 @@ def markdown(results: Dict, command: str) -> str:
              f"torch threads {results['threads']}. CDR test ({results['systems'][pick]['test_docs']} documents); "
              "every setting chosen on dev "
              f"({results['systems'][pick]['dev_docs']} documents, KB without the dev mentions), one run.", "",
+             *([f"Systems: {results['budget']}", ""] if results.get("budget") else []),
+             f"Measured on {m['nproc']} CPU cores ({m['cpu']}), no GPU, {results['date']}.", "",
              "| system | NER F | linking F | CID P | CID R | CID F | sentence co-occ. F | document co-occ. F "
              "| pair ceiling | words/s | dev CID F |",
              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
@@ -229,6 +231,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "e2e.json")
     parser.add_argument("--benchmarks", type=Path, default=ROOT / "BENCHMARKS.md")
     parser.add_argument("--section-only", action="store_true", help="rewrite the BENCHMARKS.md section from --out")
+    parser.add_argument("--budget", help="how the systems were trained (steps, device), kept in the results")
     args = parser.parse_args()
     if not args.section_only and not args.system:
         parser.error("give at least one --system NAME=PIPELINE")
@@ -240,6 +243,9 @@ def main() -> None:
     command = "python bench/bench_e2e.py " + " ".join(sys.argv[1:])
     if args.section_only:
         results = json.loads(args.out.read_text(encoding="utf8"))
+        if args.budget:
+            results["budget"] = args.budget
+            args.out.write_text(json.dumps(results, indent=2), encoding="utf8")
     else:
         torch.set_num_threads(args.threads)
         train, dev = args.corpus / "train.spacy", args.corpus / "dev.spacy"
@@ -251,6 +257,7 @@ def main() -> None:
             systems[name] = run_system(Path(path), kbs, args.corpus, args)
         pick = max(systems, key=lambda name: systems[name]["dev"]["cid"]["f"])
         results = {"date": utc_now(), "machine": machine(), "threads": args.threads, "command": command,
+                   "budget": args.budget,
                    "systems": systems, "pick": pick, "anchors": ANCHORS}
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(results, indent=2), encoding="utf8")
