@@ -41,7 +41,7 @@ KB_DIR = "kb"
     requires=["doc.ents"],
     assigns=["token.ent_kb_id", "doc._.biobert_link_candidates"],
     default_config={
-        "threshold": 0.8,
+        "threshold": 0.9,
         "top_k": 5,
         "abbreviations": True,
         "fuzzy": True,
@@ -86,7 +86,8 @@ class BioBertLinker(Configurable, Pipe):
     ``abbreviations`` (resolve short forms defined in the document), ``fuzzy`` (TF-IDF fallback, character
     n-grams in ``ngram_range``), ``consistent`` (one id per string per document), and the normalisation steps
     ``unicode``, ``punctuation``, ``plurals`` (:class:`spacy_biobert.kb.Normalizer`). The defaults are the
-    settings chosen on CDR dev by ``bench/linker.py`` (threshold 0.8, plural stripping on, 3-grams). Each is an
+    settings of the shipped ``configs/e2e.cfg``, chosen on CDR dev: the steps and n-grams on gold mentions by
+    ``bench/linker.py`` (plural stripping on, 3-grams), the threshold end to end by ``bench/bench_e2e.py`` (0.9). Each is an
     attribute (``linker.threshold = 0.7``; see :mod:`.settings`); ``linker.kb.get(id)`` gives a concept's
     ``name``, ``aliases`` and ``labels``.
     """
@@ -105,7 +106,7 @@ class BioBertLinker(Configurable, Pipe):
                  **settings: Any) -> None:
         install_candidate_extension()
         self.vocab, self.name, self.scorer = vocab, name, scorer
-        defaults = {"threshold": 0.8, "top_k": 5, "abbreviations": True, "fuzzy": True, "consistent": True,
+        defaults = {"threshold": 0.9, "top_k": 5, "abbreviations": True, "fuzzy": True, "consistent": True,
                     "ngram_range": [3, 3], "unicode": True, "punctuation": True, "plurals": True}
         self.cfg: Dict[str, Any] = {**defaults, **settings}
         self.kb: Optional[KnowledgeBase] = None
