@@ -18,7 +18,7 @@ from typing import Dict
 
 from bench_memory import peak_rss_mb
 from bench_server import abstracts
-from common import ROOT, machine, utc_now, write_section
+from common import ROOT, keep_run, machine, utc_now, write_section
 from spacy_biobert.pipeline.long_docs import MAX_PIECE_CHARS
 
 RESULTS = ROOT / "bench" / "results" / "long_doc.json"
@@ -92,10 +92,7 @@ def main() -> None:
     print(json.dumps(result, indent=1))
     if args.no_write:
         return
-    runs = json.loads(RESULTS.read_text()) if RESULTS.exists() else []
-    key = ("model", "chars", "piece_chars")
-    runs = [r for r in runs if tuple(r[k] for k in key) != tuple(result[k] for k in key)] + [result]
-    RESULTS.write_text(json.dumps(runs, indent=1) + "\n")
+    runs = keep_run(RESULTS, result, ("model", "chars", "piece_chars"))
     write_section(ROOT / "BENCHMARKS.md", section(runs), TITLE)
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Dict, Iterator, List, Tuple
 
 import httpx
-from common import ROOT, machine, utc_now, write_section
+from common import ROOT, keep_run, machine, utc_now, write_section
 
 RESULTS = ROOT / "bench" / "results" / "server.json"
 
@@ -206,10 +206,7 @@ def main() -> None:
     print(json.dumps(result, indent=1))
     if args.no_write:
         return
-    runs = json.loads(RESULTS.read_text()) if RESULTS.exists() else []
-    key = ("model", "workers", "clients", "docs_per_request")
-    runs = [r for r in runs if tuple(r[k] for k in key) != tuple(result[k] for k in key)] + [result]
-    RESULTS.write_text(json.dumps(runs, indent=1) + "\n")
+    runs = keep_run(RESULTS, result, ("model", "workers", "clients", "docs_per_request"))
     write_section(ROOT / "BENCHMARKS.md", section(runs), "## Server")
 
 

@@ -21,7 +21,7 @@ from typing import Dict, List
 
 import httpx
 from bench_server import percentile, serving, tree_rss_mib
-from common import ROOT, machine, utc_now, write_section
+from common import ROOT, keep_run, machine, utc_now, write_section
 
 RESULTS = ROOT / "bench" / "results" / "server_soak.json"
 TITLE = "## Server soak"
@@ -111,10 +111,7 @@ def main() -> None:
     print(json.dumps({k: v for k, v in result.items() if k != "rss_samples"}, indent=1))
     if args.no_write:
         return
-    runs = json.loads(RESULTS.read_text()) if RESULTS.exists() else []
-    key = ("model", "requests", "fresh_words_per_request", "clients")
-    runs = [r for r in runs if tuple(r[k] for k in key) != tuple(result[k] for k in key)] + [result]
-    RESULTS.write_text(json.dumps(runs, indent=1) + "\n")
+    runs = keep_run(RESULTS, result, ("model", "requests", "fresh_words_per_request", "clients"))
     write_section(ROOT / "BENCHMARKS.md", section(runs), TITLE)
 
 

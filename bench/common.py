@@ -155,6 +155,17 @@ def machine_line(results: Dict, command: str, threads: int) -> str:
             f"{gpu}, torch threads {threads}.")
 
 
+def keep_run(results: Path, result: Dict, key: Tuple[str, ...]) -> List[Dict]:
+    """Add ``result`` to the list of runs in the JSON file ``results``, replacing a run with the same values of
+    ``key``; write the file and return the runs."""
+    import json
+
+    runs = json.loads(results.read_text()) if results.exists() else []
+    runs = [r for r in runs if tuple(r[k] for k in key) != tuple(result[k] for k in key)] + [result]
+    results.write_text(json.dumps(runs, indent=1) + "\n")
+    return runs
+
+
 def write_section(path: Path, section: str, title: str) -> None:
     """Put a benchmark's results into ``path``.
 
