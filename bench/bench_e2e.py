@@ -68,11 +68,15 @@ def annotate(nlp, egs: List[Example], batch_size: int, disable: Sequence[str] = 
     return [Example(doc, eg.reference) for doc, eg in zip(docs, egs)], time.perf_counter() - start
 
 
-def choose_linker_threshold(nlp, egs: List[Example], thresholds: Sequence[float], batch_size: int) -> Dict:
+def relinked(linker, entities: List[Example]) -> List[Example]:
+    """Copies of the examples' predicted docs (NER entities) linked by ``linker``."""
+    return [Example(linker(eg.predicted.copy()), eg.reference) for eg in entities]
+
+
+def choose_linker_threshold(linker, entities: List[Example], thresholds: Sequence[float]) -> Dict:
     """The linker threshold with the best dev normalisation F of the predicted entities (ties: the higher)."""
-    linker = nlp.get_pipe("biobert_linker")
     linker.threshold = 0.0  # every best candidate kept; scores_at filters them
-    linked, _ = annotate(nlp, egs, batch_size, disable=["biobert_rel"])
+    linked = relinked(linker, entities)
     sweep = {t: scores_at([eg.predicted for eg in linked], [eg.reference for eg in linked], t)["linker_doc_f"] or 0.0
              for t in sorted(thresholds)}
     best = max(sweep, key=lambda t: (sweep[t], t))
@@ -80,14 +84,12 @@ def choose_linker_threshold(nlp, egs: List[Example], thresholds: Sequence[float]
     return {"threshold": best, "sweep": {str(t): f for t, f in sweep.items()}}
 
 
-def kb_lever(nlp, egs: List[Example], kbs: Dict[str, KnowledgeBase], batch_size: int) -> Dict[str, Dict]:
-    """Normalisation F and pair ceiling of the NER's entities on ``egs`` linked with each KB (NER run once)."""
-    linker = nlp.get_pipe("biobert_linker")
-    entities, _ = annotate(nlp, egs, batch_size, disable=["biobert_linker", "biobert_rel"])
+def kb_lever(linker, entities: List[Example], kbs: Dict[str, KnowledgeBase]) -> Dict[str, Dict]:
+    """Normalisation F and pair ceiling of the NER's entities linked with each KB."""
     lever = {}
     for name, kb in kbs.items():
         linker.set_kb(kb)
-        linked = [Example(linker(eg.predicted.copy()), eg.reference) for eg in entities]
+        linked = relinked(linker, entities)
         reach = pair_waterfall(linked, 1.0)
         lever[name] = {"concepts": len(kb), "linking_f": score_linking(linked)["linker_doc_f"],
                        "reach": reach["reach"] / max(1, reach["gold"])}
@@ -119,9 +121,9 @@ def run_system(path: Path, kbs: Dict[str, KnowledgeBase], corpus: Path, args: ar
     linker = nlp.get_pipe("biobert_linker")
     linker.set_kb(kbs["dev"])
     dev = examples(nlp, corpus / "dev.spacy", args.dev_docs)
-    linking = choose_linker_threshold(nlp, dev, args.linker_thresholds, args.batch_size)
-    lever = kb_lever(nlp, dev, {"train mentions": kbs["dev_no_mesh"], "train mentions + MeSH-lite": kbs["dev"]},
-                     args.batch_size)
+    entities, _ = annotate(nlp, dev, args.batch_size, disable=["biobert_linker", "biobert_rel"])  # NER once
+    linking = choose_linker_threshold(linker, entities, args.linker_thresholds)
+    lever = kb_lever(linker, entities, {"train mentions": kbs["dev_no_mesh"], "train mentions + MeSH-lite": kbs["dev"]})
     linker.set_kb(kbs["dev"])
     dev, _ = annotate(nlp, dev, args.batch_size)
     threshold, _ = rel_threshold.tune_threshold(dev)
