@@ -39,8 +39,8 @@ from spacy_biobert.scoring import rel_threshold
 from spacy_biobert.scoring.linker import score_linking
 from spacy_biobert.scoring.waterfall import STAGES, pair_waterfall
 
+from bench_linker import scores_at
 from common import ROOT, machine, n_cores, pct, utc_now, write_section
-from linker import scores_at
 from rel_baselines import cooccurrence_relations
 
 TITLE = "## End to end"

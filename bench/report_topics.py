@@ -9,6 +9,7 @@ from typing import Dict, List, Optional
 import bench_alignment
 import bench_annotate
 import bench_e2e
+import bench_linker
 import bench_long_doc
 import bench_memory
 import bench_ner
@@ -21,7 +22,6 @@ import bench_server
 import bench_soak
 import bench_speed
 import bench_tapt
-import linker
 import waves_report
 from common import ROOT, pct
 from report import RESULTS, body, load, run
@@ -187,9 +187,9 @@ def linking() -> List[str]:
         "document-level normalisation (per document, the set of (label, MeSH id); ids -1 left out) and mention "
         "accuracy. Each step of the chain is kept only if it raises dev F; dev links with a KB of the train mentions, "
         "test with train + dev (the shipped KB), optionally plus the ~30,500 MeSH-lite descriptors. Target: F ≥ 90.", "",
-        *run("Gold mentions", "python bench/linker.py", "bench/results/linker.json", lambda: linker.section(load("linker.json"))),
-        *run("Mentions from our NER", "python bench/linker.py --ner bench/runs/quick_ner_model",
-             "bench/results/linker_e2e.json", lambda: linker.e2e_section(load("linker_e2e.json"), ""),
+        *run("Gold mentions", "python bench/bench_linker.py", "bench/results/linker.json", lambda: bench_linker.section(load("linker.json"))),
+        *run("Mentions from our NER", "python bench/bench_linker.py --ner bench/runs/quick_ner_model",
+             "bench/results/linker_e2e.json", lambda: bench_linker.e2e_section(load("linker_e2e.json"), ""),
              after=["", "Mentions predicted by the main job's short-budget NER (an early `configs/quick.cfg` model), "
                     "so wrong or missed mentions cost recall and precision; the variant is chosen on dev. Share = "
                     "linker time / (NER pipeline + linker time)."]),

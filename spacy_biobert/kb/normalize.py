@@ -1,6 +1,6 @@
 """String normalisation shared by KB lookup and the linker: both sides of a match use the same :class:`Normalizer`.
 
-Steps, each switchable (the benchmark measures each one, ``bench/linker.py``):
+Steps, each switchable (the benchmark measures each one, ``bench/bench_linker.py``):
 
 * always: lower-case and collapse whitespace (the baseline "exact lower-cased match");
 * ``unicode``: Unicode NFKC (full-width letters, ligatures, super/subscripts, non-breaking spaces), Greek letters

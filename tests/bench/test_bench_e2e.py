@@ -17,7 +17,7 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 def bench_e2e(monkeypatch):
     """``bench/bench_e2e.py`` imported as the scripts import it (``bench/`` first on ``sys.path``)."""
     monkeypatch.syspath_prepend(str(ROOT / "bench"))
-    for name in ("bench_e2e", "common", "linker", "rel_baselines"):
+    for name in ("bench_e2e", "common", "bench_linker", "rel_baselines"):
         monkeypatch.delitem(sys.modules, name, raising=False)
     import bench_e2e
 

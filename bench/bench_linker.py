@@ -1,6 +1,6 @@
 """Entity-linking benchmark on BioCreative V CDR with gold mentions: what each linker step is worth.
 
-``python bench/linker.py`` links the gold mentions of CDR (labels kept, ids removed) with ``biobert_linker`` and
+``python bench/bench_linker.py`` links the gold mentions of CDR (labels kept, ids removed) with ``biobert_linker`` and
 scores document-level normalisation (BioCreative DNER style: per document the set of (label, concept id)), for a
 chain of settings each adding one step to the previous: exact lower-cased match (baseline), normalisation
 (NFKC, punctuation), plural stripping, abbreviations, TF-IDF fallback, one id per string. A step is kept in the
@@ -9,7 +9,7 @@ train, test runs a KB from train+dev; each chain is run with the corpus KB alone
 Then, in a fresh process: KB build time, size on disk, load time and RSS with MeSH loaded. Results go to
 ``bench/results/linker.json`` and the "Entity linking" section of BENCHMARKS.md.
 
-``python bench/linker.py --ner MODEL`` links the mentions MODEL's NER predicts on CDR test instead (end to end).
+``python bench/bench_linker.py --ner MODEL`` links the mentions MODEL's NER predicts on CDR test instead (end to end).
 """
 import json
 import resource
@@ -197,7 +197,7 @@ def main() -> None:
     if sys.argv[1:2] == ["--ner"]:  # end to end with the NER of a trained pipeline
         results = end_to_end(Path(sys.argv[2]))
         (ROOT / "bench" / "results" / "linker_e2e.json").write_text(json.dumps(results, indent=2), encoding="utf8")
-        write_section(ROOT / "BENCHMARKS.md", e2e_section(results, f"python bench/linker.py --ner {sys.argv[2]}"),
+        write_section(ROOT / "BENCHMARKS.md", e2e_section(results, f"python bench/bench_linker.py --ner {sys.argv[2]}"),
                       E2E_TITLE)
         return
     if sys.argv[1:2] == ["--section-only"]:  # rewrite the BENCHMARKS.md section from the saved results
@@ -223,7 +223,7 @@ def section(results: Dict) -> str:
     """The BENCHMARKS.md section."""
     m, r = results["machine"], results["resources"]
     lines = ["## Entity linking (CDR, gold mentions)", "",
-             f"Command: `python bench/linker.py` — date: {results['date']}. Machine: {m['nproc']} cores ({m['cpu']}), "
+             f"Command: `python bench/bench_linker.py` — date: {results['date']}. Machine: {m['nproc']} cores ({m['cpu']}), "
              "no GPU. Gold mentions of CDR with labels, ids removed; document-level normalisation P/R/F (per "
              "document the set of (label, MeSH id); ids -1 left out) and mention accuracy. Steps are cumulative; a "
              "step is kept only if it raises dev F (dev: KB from train); TF-IDF threshold and n-gram range chosen "
