@@ -19,8 +19,8 @@ entities and ids, and on test the words/s of the whole pipeline. The published a
 Writes ``bench/results/e2e.json``, ``bench/results/e2e_waterfall.png`` and the "End to end" section of
 BENCHMARKS.md.
 
-Usage (heavy: wrap in the shared CPU lock):
-    flock /tmp/spacy_biobert_cpu.lock python bench/bench_e2e.py --system shipped=training/cdr
+Usage (heavy: run it under ``flock`` on ``common.CPU_LOCK``):
+    python bench/bench_e2e.py --system shipped=training/cdr
 """
 import argparse
 import json

@@ -7,7 +7,7 @@ fresh process. Reported: RSS after loading, peak RSS, their difference, time, pi
 must equal the input. Results are kept in ``bench/results/long_doc.json`` (one entry per model label, size and
 piece budget) and the ``## Memory: one huge document`` section of BENCHMARKS.md.
 
-    python bench/bench_long_doc.py --model training/quick/model-best --mb 5
+    python bench/bench_long_doc.py --model training/e2e --mb 5
 """
 import argparse
 import json
@@ -18,7 +18,7 @@ from typing import Dict
 
 from bench_memory import peak_rss_mb
 from bench_server import abstracts
-from common import ROOT, keep_run, machine, utc_now, write_section
+from common import ROOT, SHIPPED, keep_run, machine, utc_now, write_section
 from spacy_biobert.pipeline.long_docs import MAX_PIECE_CHARS
 
 RESULTS = ROOT / "bench" / "results" / "long_doc.json"
@@ -73,7 +73,7 @@ def section(runs) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model", default="training/quick/model-best")
+    parser.add_argument("--model", default=SHIPPED, help=f"pipeline folder (default: {SHIPPED}, the shipped one)")
     parser.add_argument("--label", default=None, help="the model's name in the results (default: --model)")
     parser.add_argument("--mb", type=float, default=5.0, help="document size in millions of characters")
     parser.add_argument("--piece-chars", type=int, default=MAX_PIECE_CHARS)

@@ -6,8 +6,8 @@ character-offset F1, training wall time, CPU inference words/second, and our inf
 bare encoder (the ``transformer`` component alone) over the same text. Writes ``bench/results/ner.json`` and
 the "NER" section of ``BENCHMARKS.md``.
 
-Usage (heavy: wrap in the shared CPU lock):
-    flock /tmp/spacy_biobert_cpu.lock python bench/bench_ner.py --max-steps 250 --eval-frequency 125
+Usage (heavy: run it under ``flock`` on ``common.CPU_LOCK``):
+    python bench/bench_ner.py --max-steps 250 --eval-frequency 125
 """
 import argparse
 import json

@@ -6,8 +6,8 @@ learning-rate schedule and dev evaluation as ``bench_ner.py``; the row reports t
 ``model-best``, what selection sees) and that model's test P/R/F. The baseline row is ``bench_ner.py``'s "ours"
 run when its results file has the same budget (not retrained).
 
-Usage (heavy: wrap in the shared CPU lock):
-    flock /tmp/spacy_biobert_cpu.lock python bench/bench_ner_ablation.py --max-steps 250 --eval-frequency 125
+Usage (heavy: run it under ``flock`` on ``common.CPU_LOCK``):
+    python bench/bench_ner_ablation.py --max-steps 250 --eval-frequency 125
 """
 import json
 import sys

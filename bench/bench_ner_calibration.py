@@ -2,8 +2,8 @@
 biobert_ner`` runs) picks ``biobert_ner``'s ``outside_weight`` on all CDR dev documents, then the calibrated copy
 and the model as trained are scored on test exactly as ``bench/bench_ner.py`` scores (same ``evaluate``).
 
-Usage (heavy: wrap in the shared CPU lock):
-    flock /tmp/spacy_biobert_cpu.lock python bench/bench_ner_calibration.py bench/runs/ner1000/ours/model-best \
+Usage (heavy: run it under ``flock`` on ``common.CPU_LOCK``):
+    python bench/bench_ner_calibration.py bench/runs/ner1000/ours/model-best \
         --reference bench/results/ner_1000.json
 Writes ``bench/results/ner_calibration.json`` and the BENCHMARKS.md section "NER: dev-calibrated outside weight".
 """

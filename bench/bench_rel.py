@@ -22,8 +22,8 @@ reported at the tuned threshold and at 0.5. Also: training wall time, and CPU in
 pipeline against its NER part alone. Writes ``bench/results/rel.json`` and the "Relations" section of
 ``BENCHMARKS.md``.
 
-Usage (heavy: wrap in the shared CPU lock):
-    flock /tmp/spacy_biobert_cpu.lock python bench/bench_rel.py --max-steps 150
+Usage (heavy: run it under ``flock`` on ``common.CPU_LOCK``):
+    python bench/bench_rel.py --max-steps 150
 """
 import argparse
 import json

@@ -1,8 +1,8 @@
 """What the relation head adds to inference time: an end-to-end pipeline (NER, linker, ``biobert_rel``) against
 the same pipeline with ``biobert_rel`` disabled, on the CDR test texts, alternating passes, best of ``--repeats``.
 
-Usage (heavy: wrap in the shared CPU lock):
-    flock /tmp/spacy_biobert_cpu.lock python bench/bench_rel_cost.py MODEL [--repeats 3]
+Usage (heavy: run it under ``flock`` on ``common.CPU_LOCK``):
+    python bench/bench_rel_cost.py MODEL [--repeats 3]
 Writes ``bench/results/rel_cost.json`` and the BENCHMARKS.md section "Relation head: inference cost".
 """
 import argparse

@@ -8,7 +8,7 @@ process tree after loading and after the load. Each run is kept in ``bench/resul
 model, workers, clients, docs) and the ``## Server`` section of BENCHMARKS.md is rewritten from all runs.
 Only loopback is ever contacted.
 
-    python bench/bench_server.py --model training/quick/model-best --requests 2000 --clients 8
+    python bench/bench_server.py --model training/e2e --requests 2000 --clients 8
 """
 import argparse
 import asyncio
@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Dict, Iterator, List, Tuple
 
 import httpx
-from common import ROOT, keep_run, machine, utc_now, write_section
+from common import ROOT, SHIPPED, keep_run, machine, utc_now, write_section
 
 RESULTS = ROOT / "bench" / "results" / "server.json"
 
@@ -175,8 +175,7 @@ def section(runs: List[Dict]) -> str:
         f"({m['cpu']}), no GPU, shared by the server, its torch threads (cores / workers) and the load generator. "
         "The server runs as `spacy biobert serve` on 127.0.0.1; C asyncio httpx clients send `POST /v1/annotate` "
         f"with D CDR dev abstracts each (about {runs[-1]['mean_chars_per_doc']} characters per abstract), "
-        "relations on (`training/quick/model-best`: the main job's pipeline, embedded MiniLM-L6 encoder with "
-        "`biobert_ner` and `biobert_rel`). Latency is per request, client side; errors count every non-200 answer and transport "
+        "relations on (the model column names the pipeline). Latency is per request, client side; errors count every non-200 answer and transport "
         "error; RSS is the server's whole process tree (all workers) after loading and after the load.",
         "",
         "How to read it: each worker runs one request at a time on its inference thread, so with more clients "
@@ -194,7 +193,7 @@ def section(runs: List[Dict]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model", default="training/quick/model-best")
+    parser.add_argument("--model", default=SHIPPED, help=f"pipeline folder (default: {SHIPPED}, the shipped one)")
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--docs", type=int, default=1, help="documents per request")

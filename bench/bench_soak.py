@@ -7,7 +7,7 @@ completed requests. "Growth after warm-up" is the last sample minus the first sa
 requests. Results go to ``bench/results/server_soak.json`` (one entry per model label and settings) and the
 ``## Server soak`` section of BENCHMARKS.md. The server is started as in ``bench/bench_server.py``, on loopback.
 
-    python bench/bench_soak.py --model training/quick/model-best --requests 10000
+    python bench/bench_soak.py --model training/e2e --requests 10000
 """
 import argparse
 import asyncio
@@ -21,7 +21,7 @@ from typing import Dict, List
 
 import httpx
 from bench_server import percentile, serving, tree_rss_mib
-from common import ROOT, keep_run, machine, utc_now, write_section
+from common import ROOT, SHIPPED, keep_run, machine, utc_now, write_section
 
 RESULTS = ROOT / "bench" / "results" / "server_soak.json"
 TITLE = "## Server soak"
@@ -96,7 +96,7 @@ def section(runs: List[Dict]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model", default="training/quick/model-best")
+    parser.add_argument("--model", default=SHIPPED, help=f"pipeline folder (default: {SHIPPED}, the shipped one)")
     parser.add_argument("--label", default=None, help="the model's name in the results (default: --model)")
     parser.add_argument("--requests", type=int, default=10_000)
     parser.add_argument("--clients", type=int, default=4)

@@ -19,8 +19,8 @@ its peak RSS is its own. The models are the ones ``bench/bench_ner.py`` trained 
 Words are whitespace-separated words of the texts (the same count for every row). F1 is the strict
 character-offset F1 over all CDR test mentions (``scoring.ner.score_char_offsets``).
 
-Usage (heavy: wrap in the shared CPU lock):
-    flock /tmp/spacy_biobert_cpu.lock python bench/bench_speed.py
+Usage (heavy: run it under ``flock`` on ``common.CPU_LOCK``):
+    python bench/bench_speed.py
 """
 import json
 import subprocess

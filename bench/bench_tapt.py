@@ -5,8 +5,8 @@ Both NER runs use ``configs/ner.cfg`` with the same reduced budget; dev and test
 with ``spacy evaluate`` (training-time evaluation uses only the first 20 dev documents, to save time). Writes
 ``bench/results/tapt.json``; :func:`section` renders it (BENCHMARKS.md, NER topic).
 
-Usage (heavy: wrap in the shared CPU lock):
-    flock /tmp/spacy_biobert_cpu.lock python bench/bench_tapt.py --tapt-steps 200 --tapt-batch-size 8 --ner-steps 150
+Usage (heavy: run it under ``flock`` on ``common.CPU_LOCK``):
+    python bench/bench_tapt.py --tapt-steps 200 --tapt-batch-size 8 --ner-steps 150
 """
 import argparse
 import json

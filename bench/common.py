@@ -2,7 +2,8 @@
 machine description and the BENCHMARKS.md sections.
 
 The scripts run as ``python bench/<script>.py``, so this folder is ``sys.path[0]`` and ``from common import …``
-finds this module.
+finds this module. The heavy ones (training, timings) are run under ``flock`` on :data:`CPU_LOCK`, the one lock the
+machine's CPU-heavy jobs share.
 """
 import argparse
 import contextlib
@@ -20,6 +21,10 @@ import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 SPLITS = ("train", "dev", "test")
+#: The lock heavy runs hold while they train or time something (``flock CPU_LOCK python bench/…``).
+CPU_LOCK = "/tmp/spacy_biobert_cpu.lock"
+#: The pipeline users run: what ``spacy project run all`` ships (project.yml, ``calibrate``).
+SHIPPED = "training/e2e"
 
 
 def log_line(log: Path, text: str) -> None:
