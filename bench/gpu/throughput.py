@@ -1,17 +1,24 @@
-"""Inference throughput of the NER pipeline (configs/ner.cfg) end to end through ``nlp.pipe``, and the bare
-encoder floor: the Hugging Face model's forward pass alone over non-overlapping windows of the same texts."""
+"""The ``throughput`` job of bench/bench_gpu.py: words/s end to end through ``nlp.pipe`` per precision (fp32; fp16
+and bf16 autocast through spacy-transformers' ``mixed_precision``) and batch size, the GPU's peak memory, and the
+encoder floor: the Hugging Face forward pass alone of the pipeline's own encoders over non-overlapping windows of
+the same texts (inputs already on the device). A system is a pipeline folder (a trained pipeline, loaded with the
+precision set on every transformer) or ``configs/ner.cfg`` on an encoder, initialised untrained (its cost does not
+depend on its weights)."""
 import gc
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional
+from typing import Dict, Iterator, List, Optional, Tuple
 
 import spacy
 from spacy.language import Language
-from spacy.tokens import Doc
 from spacy.training import Example
+from spacy_transformers.layers import TransformerModel
 
 from common import ROOT, encoder_windows, timed_pipe
+from spacy_biobert.cli.convert import conversion_nlp
+from spacy_biobert.corpus import ConversionStats, build_docs, read_pubtator
+from spacy_biobert.pipeline.inference import transformer_models
 
 PRECISIONS = ("fp32", "fp16", "bf16")
 
@@ -59,50 +66,83 @@ def autocast_dtype(precision: str) -> Iterator[None]:
         torch.set_autocast_dtype("cuda", previous)
 
 
-def ner_pipeline(encoder: Path, precision: str, label_docs: List[Doc], chunk_wordpieces: int) -> Language:
-    """configs/ner.cfg on ``encoder``, mixed precision unless fp32, ``chunk_wordpieces`` padded wordpieces per encoder
-    call (``TransformerModel.v2``'s length-sorted inference path), initialised on ``label_docs`` (untrained head:
-    its cost does not depend on its weights)."""
-    overrides = {"components.transformer.model.name": str(encoder),
-                 "components.transformer.model.mixed_precision": precision != "fp32",
-                 "components.transformer.model.chunk_wordpieces": chunk_wordpieces}
-    config = spacy.util.load_config(ROOT / "configs" / "ner.cfg", overrides=overrides, interpolate=True)
-    nlp = spacy.util.load_model_from_config(config, auto_fill=True)
-    examples = [Example(nlp.make_doc(doc.text), doc) for doc in label_docs]
-    nlp.initialize(lambda: examples)
+def texts_and_words(cdr: Path, docs: int) -> Tuple[List[str], int]:
+    """The CDR test texts (the first ``docs``; 0: all) and their word count (our tokenizer's tokens)."""
+    texts = [source.text for source in read_pubtator(cdr / "test.pubtator.gz")][: docs or None]
+    return texts, sum(len(doc) for doc in conversion_nlp().tokenizer.pipe(texts))
+
+
+def label_examples(cdr: Path, docs: int = 20) -> List[Example]:
+    """Gold examples of the first ``docs`` CDR train documents, to initialise an untrained ``configs/ner.cfg``."""
+    sources = list(read_pubtator(cdr / "train.pubtator.gz"))[:docs]
+    return [Example(doc.copy(), doc) for doc in build_docs(conversion_nlp(), sources, ConversionStats())]
+
+
+def precision_overrides(config, precision: str, items: int) -> Dict[str, object]:
+    """Mixed precision (unless fp32) and ``items`` padded wordpieces per encoder call on every transformer."""
+    overrides: Dict[str, object] = {}
+    for prefix in transformer_models(config):
+        overrides.update({f"{prefix}.mixed_precision": precision != "fp32", f"{prefix}.chunk_wordpieces": items})
+    return overrides
+
+
+def load_system(system: Dict, precision: str, items: int, examples: List[Example]) -> Language:
+    """``system["pipeline"]`` (a folder) or ``configs/ner.cfg`` on ``system["encoder"]``, initialised on
+    ``examples``; ``items`` is also the transformer components' ``max_batch_items``."""
+    path = Path(system["pipeline"]) / "config.cfg" if "pipeline" in system else ROOT / "configs" / "ner.cfg"
+    overrides = precision_overrides(spacy.util.load_config(path), precision, items)
+    if "pipeline" in system:
+        nlp = spacy.load(system["pipeline"], config=overrides)
+    else:
+        overrides["components.transformer.model.name"] = str(system["encoder"])
+        config = spacy.util.load_config(path, overrides=overrides, interpolate=True)
+        nlp = spacy.util.load_model_from_config(config, auto_fill=True)
+        nlp.initialize(lambda: [Example(nlp.make_doc(eg.text), eg.reference) for eg in examples])
+    for _, pipe in nlp.pipeline:
+        if "max_batch_items" in getattr(pipe, "cfg", {}):
+            pipe.cfg["max_batch_items"] = items
     return nlp
 
 
-def measure(nlp: Language, texts: List[str], n_words: int, batch_size: int, max_items: int, precision: str) -> Dict:
+def encoders(nlp: Language) -> List[TransformerModel]:
+    """The pipeline's transformers (a shared one and components' inline ones), each once."""
+    found = {}
+    for _, pipe in nlp.pipeline:
+        model = getattr(pipe, "model", None)
+        for node in model.walk() if model is not None else ():
+            if isinstance(node, TransformerModel):
+                found.setdefault(id(node), node)
+    return list(found.values())
+
+
+def workload(nlp: Language, texts: List[str]) -> Dict[str, int]:
+    """Windows and wordpieces (special tokens included) the pipeline's transformers encode for ``texts``."""
+    docs = list(nlp.tokenizer.pipe(texts))
+    windows = wordpieces = 0
+    for model in encoders(nlp):
+        if hasattr(model.attrs["get_spans"], "tokenizer"):  # WordpieceLimitedSpans: split windows as in forward
+            model.attrs["get_spans"].tokenizer = model.tokenizer
+        spans = [span for doc_spans in model.attrs["get_spans"](docs) for span in doc_spans]
+        windows += len(spans)
+        wordpieces += sum(len(row) for row in model.tokenizer([s.text for s in spans])["input_ids"])
+    return {"windows": windows, "wordpieces": wordpieces}
+
+
+def measure(nlp: Language, texts: List[str], n_words: int, batch_size: int, precision: str) -> Dict:
     """One timed ``nlp.pipe`` pass over ``texts`` (after a warm-up batch): words/s and the GPU's peak memory."""
-    nlp.get_pipe("transformer").cfg["max_batch_items"] = max_items
     with autocast_dtype(precision):
         list(nlp.pipe(texts[:batch_size], batch_size=batch_size))
         reset_peak()
         docs, seconds = timed_pipe(nlp, texts, batch_size)
-    return {"batch_size": batch_size, "max_batch_items": max_items, "seconds": seconds,
-            "words_per_s": n_words / seconds, "docs_per_s": len(texts) / seconds, "peak_gpu_mib": peak_mib(),
-            "entities": sum(len(doc.ents) for doc in docs)}
+    return {"batch_size": batch_size, "seconds": seconds, "words_per_s": n_words / seconds,
+            "docs_per_s": len(texts) / seconds, "peak_gpu_mib": peak_mib(), "entities": sum(len(d.ents) for d in docs)}
 
 
-def pipeline_workload(nlp: Language, texts: List[str]) -> Dict:
-    """Windows and wordpieces (special tokens included) the pipeline's transformer encodes for ``texts``."""
-    model = nlp.get_pipe("transformer").model
-    if hasattr(model.attrs["get_spans"], "tokenizer"):  # WordpieceLimitedSpans: split windows as in forward
-        model.attrs["get_spans"].tokenizer = model.tokenizer
-    docs = list(nlp.tokenizer.pipe(texts))
-    spans = [span for doc_spans in model.attrs["get_spans"](docs) for span in doc_spans]
-    pieces = model.tokenizer([span.text for span in spans], add_special_tokens=True)["input_ids"]
-    return {"windows": len(spans), "wordpieces": sum(len(row) for row in pieces)}
-
-
-def floor_batches(folder: Path, texts: List[str], window: int, batch: int, device: str) -> List[tuple]:
+def floor_batches(tokenizer, texts: List[str], window: int, batch: int, device: str) -> List[tuple]:
     """The texts' wordpieces in non-overlapping windows of ``window`` (special tokens included), sorted by length,
     padded per batch of ``batch`` windows, as (input_ids, attention_mask) tensors already on ``device``."""
     import torch
-    from transformers import AutoTokenizer
 
-    tokenizer = AutoTokenizer.from_pretrained(str(folder), use_fast=True)
     chunks = sorted(encoder_windows(tokenizer, texts, window), key=len)
     batches = []
     for start in range(0, len(chunks), batch):
@@ -114,30 +154,31 @@ def floor_batches(folder: Path, texts: List[str], window: int, batch: int, devic
     return batches
 
 
-def encoder_floor(folder: Path, texts: List[str], n_words: int, precision: str, window: int, batch: int) -> Dict:
-    """Time the encoder's forward pass alone over ``texts`` (inputs staged on the device beforehand); call
-    :func:`free_gpu` after it."""
+def encoder_floor(nlp: Language, texts: List[str], n_words: int, precision: str, window: int, batch: int) -> Dict:
+    """Time the forward passes alone of every transformer of ``nlp`` over ``texts`` (inputs staged on the device
+    beforehand): the least the pipeline could take."""
     import torch
-    from transformers import AutoModel
 
     device = "cuda" if cuda() else "cpu"
-    model = AutoModel.from_pretrained(str(folder)).to(device).eval()
-    batches = floor_batches(folder, texts, window, batch, device)
-    dtype = torch.bfloat16 if precision == "bf16" else torch.float16
-
-    def run(selected: List[tuple]) -> None:
-        with torch.no_grad(), torch.autocast("cuda", dtype=dtype, enabled=precision != "fp32" and device == "cuda"):
-            for ids, mask in selected:
-                model(input_ids=ids, attention_mask=mask)
-        if device == "cuda":
-            torch.cuda.synchronize()
-
-    run(batches[-1:])
+    seconds = wordpieces = 0.0
     reset_peak()
-    start = time.perf_counter()
-    run(batches)
-    seconds = time.perf_counter() - start
-    wordpieces = sum(int(mask.sum()) for _, mask in batches)
-    return {"precision": precision, "window": window, "batch": batch, "windows": sum(len(b[0]) for b in batches),
-              "wordpieces": wordpieces, "seconds": seconds, "words_per_s": n_words / seconds,
-              "wordpieces_per_s": wordpieces / seconds, "peak_gpu_mib": peak_mib()}
+    for model in encoders(nlp):
+        hf = model.transformer.eval()
+        batches = floor_batches(model.tokenizer, texts, window, batch, device)
+
+        def run(selected: List[tuple]) -> None:
+            with torch.no_grad(), torch.autocast("cuda", dtype=torch.bfloat16 if precision == "bf16" else torch.float16,
+                                                 enabled=precision != "fp32" and device == "cuda"):
+                for ids, mask in selected:
+                    hf(input_ids=ids, attention_mask=mask)
+            if device == "cuda":
+                torch.cuda.synchronize()
+
+        run(batches[-1:])
+        start = time.perf_counter()
+        run(batches)
+        seconds += time.perf_counter() - start
+        wordpieces += sum(int(mask.sum()) for _, mask in batches)
+    return {"precision": precision, "window": window, "batch": batch, "encoders": len(encoders(nlp)),
+            "wordpieces": int(wordpieces), "seconds": seconds, "words_per_s": n_words / seconds,
+            "wordpieces_per_s": wordpieces / seconds, "peak_gpu_mib": peak_mib()}

@@ -1,31 +1,23 @@
-"""Write the BENCHMARKS.md sections of GPU waves (bench/gpu/wave.sh) from the JSON files a wave brought back.
+"""The BENCHMARKS.md tables of GPU training runs (the training jobs of bench/bench_gpu.py) from the JSON files they
+brought back, for bench/report_topics.py.
 
-A wave runs the CPU benchmarks' own scripts as parallel jobs, so each job's JSON holds one or two systems; this
-merges the jobs of one budget into one ``bench_rel`` / ``bench_ner`` result and renders it with those scripts' own
-``markdown`` (``bench_tapt``'s ``section`` for its job).
-
-Usage: ``python bench/gpu/waves_report.py FOLDER --budget LABEL --command "WAVE COMMAND" [--benchmarks BENCHMARKS.md]``
-(FOLDER: e.g. ``bench/results/gpu_waves/w600``, holding ``rel_*.json``, ``e2e.json``, ``ner_*.json``,
-``tapt.json``).
+The jobs run the CPU benchmarks' own scripts, so each job's JSON holds one or two systems; this merges the jobs of one
+budget (a folder such as ``bench/results/gpu_waves/w600``) into one ``bench_rel`` / ``bench_ner`` result and renders
+it with those scripts' own ``markdown`` (``bench_tapt``'s ``section`` for its job).
 """
-import argparse
 import json
-import sys
 from pathlib import Path
 from typing import Dict, Optional
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench/, for common and the benchmarks
-
-import bench_ner  # noqa: E402
-import bench_rel  # noqa: E402
-import bench_tapt  # noqa: E402
-from common import ROOT, write_section  # noqa: E402
+import bench_ner
+import bench_rel
+import bench_tapt
 
 #: Relation jobs whose system is an ablation of another: job -> the key its system is shown under.
 RENAMED = {"rel_v2_pair": "ours_gold_v2_pair", "rel_v2_lr10": "ours_gold_v2_lr10"}
-NOTE = ("Run on the GPU machine by `bench/gpu/wave.sh` (jobs in parallel on one GPU, `--threads 2` each; the "
-        "command above is the wave's, each job's own command is in its JSON); encoder: the embedded MiniLM packed by "
-        "`bench/gpu/pack_minilm.py` (weights rounded to fp16, loaded as fp32; word-embedding rows CDR cannot reach "
+NOTE = ("Run on the GPU machine by the training jobs of `bench/bench_gpu.py` (in parallel on one GPU, `--threads 2` "
+        "each; the command above is the harness's, each job's own command is in its JSON); encoder: the embedded MiniLM "
+        "packed by `bench/gpu/bundle.py` (weights rounded to fp16, loaded as fp32; word-embedding rows CDR cannot reach "
         "zeroed), so these figures compare with each other, not exactly with the CPU sections. Speeds and training "
         "times were taken while the wave's other jobs shared the GPU and the cores: they are not comparable between "
         "rows. Training logs: the wave's `logs_*.tgz` beside the JSON files.")
@@ -99,23 +91,3 @@ def tapt(folder: Path, title: str, command: str) -> Optional[str]:
     r = load(path)
     return bench_tapt.section(r, title, f"Command: `{command}` — date: {r['date']}. Device: {r['machine'].get('gpu')}. {NOTE}",
                               bench_ner.relative(path))
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("folder", type=Path)
-    parser.add_argument("--budget", required=True, help='label of the budget in the titles, e.g. "600 steps"')
-    parser.add_argument("--command", required=True, help="the wave command that produced the folder")
-    parser.add_argument("--benchmarks", type=Path, default=ROOT / "BENCHMARKS.md")
-    args = parser.parse_args()
-    folder = args.folder.resolve()
-    for kind, render in (("relations", relations), ("NER", ner), ("task-adaptive pretraining", tapt)):
-        title = f"## GPU (H100): {kind}, {args.budget}"
-        section = render(folder, title, args.command)
-        if section:
-            write_section(args.benchmarks, section, title)
-            print(f"wrote {title}")
-
-
-if __name__ == "__main__":
-    main()
