@@ -93,7 +93,8 @@ def systems(args: argparse.Namespace, minilm: Path, examples) -> Dict[str, Dict]
                 "ner.cfg + minilm-l6 (smoke: tiny)": {"encoder": args.encoder},
                 "ner.cfg + bert-base (smoke: tiny)": {"encoder": random_bert(args.work / "tiny_b", "tiny", minilm, 1)}}
     pipeline = args.pipeline or ROOT / SHIPPED
-    return {f"pipeline {pipeline.relative_to(ROOT) if pipeline.is_relative_to(ROOT) else pipeline}": {"pipeline": pipeline},
+    shown = pipeline.relative_to(ROOT) if pipeline.is_relative_to(ROOT) else pipeline
+    return {f"pipeline {shown}": {"pipeline": pipeline},
             "ner.cfg + minilm-l6": {"encoder": minilm},
             "ner.cfg + bert-base (random)": {"encoder": random_bert(args.work / "bert_base", "bert-base", minilm)}}
 
@@ -133,9 +134,9 @@ def throughput(args: argparse.Namespace, minilm: Path) -> Dict:
                     results["skipped"].append(f"{label} {precision}: failed to load: {repr(err)[:300]}")
                     break
                 if label not in results["systems"]:
+                    shapes = [describe(m.transformer.config.to_dict(), system.get("encoder")) for m in t.encoders(nlp)]
                     results["systems"][label] = {"source": str(system.get("pipeline") or system["encoder"]),
-                                                 "encoders": [describe(m.transformer.config.to_dict(), system.get("encoder"))
-                                                              for m in t.encoders(nlp)]}
+                                                 "encoders": shapes}
                 work = t.workload(nlp, texts)
                 for batch_size in sizes:
                     run = {"system": label, "precision": precision, "max_batch_items": items, **work}
