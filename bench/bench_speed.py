@@ -84,8 +84,8 @@ def export_token_classifier(model: Path, out: Path) -> Path:
     from transformers import AutoModelForTokenClassification
 
     nlp = spacy.load(model)
-    shim = nlp.get_pipe("transformer").model.layers[0].shims[0]
-    encoder, tokenizer = shim._model, shim._hfmodel.tokenizer
+    transformer = nlp.get_pipe("transformer").model
+    encoder, tokenizer = transformer.transformer, transformer.tokenizer
     ner = nlp.get_pipe("biobert_ner")
     bio = {"B": "B", "U": "B", "I": "I", "L": "I"}
     id2label = {i: tag if tag == "O" else f"{bio[tag[0]]}-{tag[2:]}" for i, tag in enumerate(ner.tags)}
@@ -119,8 +119,8 @@ def run_hf_pipeline(model: Path, work: Path, ids: List[str], texts: List[str], b
 def run_floor(model: Path, texts: List[str], batch_size: int, window: int = 128):
     """The encoder alone over non-overlapping windows of ``window`` wordpieces (special tokens included)."""
     nlp = spacy.load(model)
-    shim = nlp.get_pipe("transformer").model.layers[0].shims[0]
-    encoder, tokenizer = shim._model.eval(), shim._hfmodel.tokenizer
+    transformer = nlp.get_pipe("transformer").model
+    encoder, tokenizer = transformer.transformer.eval(), transformer.tokenizer
     start = time.perf_counter()
     windows = encoder_windows(tokenizer, texts, window)
     with torch.inference_mode():

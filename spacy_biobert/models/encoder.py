@@ -1,8 +1,8 @@
 """The encoder: resolving the checkpoint named in a config, and the transformer architectures that use it.
 
-* ``spacy_biobert.TransformerModel.v2`` -- spacy-transformers' ``TransformerModel`` (for a shared
-  ``transformer`` component) accepting our encoder names, with the inference speed settings of
-  :mod:`~spacy_biobert.models.fast_inference` (length-sorted window batches, on by default; int8, opt-in);
+* ``spacy_biobert.TransformerModel.v2`` -- :class:`BiobertTransformerModel`, spacy-transformers' ``TransformerModel``
+  (for a shared ``transformer`` component) accepting our encoder names, with the inference speed settings of
+  :mod:`~spacy_biobert.models.encoder_call` (length-sorted window batches, on by default; int8, opt-in);
 * ``spacy_biobert.Tok2VecTransformer.v2`` -- the same transformer used inline as a component's tok2vec: the
   components' default when no shared transformer is configured (:data:`INLINE_TOK2VEC`), and what a component's
   listener becomes under spaCy's ``replace_listeners`` (:mod:`~spacy_biobert.models.replace_listener`).
@@ -20,17 +20,20 @@ constructed or loaded from disk.
 """
 import importlib.util
 from pathlib import Path
-from typing import Callable, List, Optional
+from typing import Callable, List, Optional, Tuple
 
 from spacy.tokens import Doc
 from spacy.util import registry
-from spacy_transformers.data_classes import FullTransformerBatch
+from spacy_transformers.data_classes import FullTransformerBatch, HFObjects
 from spacy_transformers.layers import TransformerModel, split_trf_batch, trfs2arrays
+from spacy_transformers.layers.transformer_model import forward as trf_forward
+from spacy_transformers.layers.transformer_model import init as trf_init
+from spacy_transformers.layers.transformer_model import set_pytorch_transformer
 from spacy_transformers.span_getters import configure_strided_spans
 from thinc.api import Model, chain
 
-from .fast_inference import DEFAULT_CHUNK_WORDPIECES, speed_up_encoder_call
-from .replace_listener import attach_listener_replacement
+from .encoder_call import DEFAULT_CHUNK_WORDPIECES, InferenceSettings, encoder_call
+from .replace_listener import listener_replacement
 from .types import PoolingModel, Tok2VecModel
 from .windows import WordpieceLimitedSpans
 
@@ -115,6 +118,71 @@ def resolve_encoder_name(name: str) -> str:
     return name
 
 
+class BiobertTransformerModel(TransformerModel):
+    """spacy-transformers' ``TransformerModel`` -- the same layers, attributes and saved form, its ``tokenizer`` and
+    ``transformer`` properties, its Transformer pipe -- with this package's initialisation (:func:`init`), forward
+    pass (:func:`forward`) and encoder call (:func:`~spacy_biobert.models.encoder_call.encoder_call`).
+
+    spacy-transformers' constructor fixes its own ``init``/``forward`` and ``HFWrapper`` layer, so this one builds
+    the thinc ``Model`` itself; :func:`init` and :func:`forward` call spacy-transformers' module-level ones.
+    """
+
+    def __init__(self, name: str, get_spans: Callable, tokenizer_config: dict = {}, transformer_config: dict = {},
+                 mixed_precision: bool = False, grad_scaler_config: dict = {},
+                 settings: InferenceSettings = InferenceSettings()):
+        hf_objects = HFObjects(None, None, None, tokenizer_config, transformer_config)
+        Model.__init__(  # not TransformerModel.__init__: it would pass spacy-transformers' init and forward
+            self,
+            "transformer",
+            forward,
+            init=init,
+            layers=[encoder_call(hf_objects, settings, mixed_precision=mixed_precision,
+                                 grad_scaler_config=grad_scaler_config)],
+            dims={"nO": None},
+            attrs={
+                "get_spans": WordpieceLimitedSpans(get_spans),
+                "name": name,
+                "set_transformer": set_pytorch_transformer,
+                "has_transformer": False,
+                "flush_cache_chance": 0.0,
+                **listener_replacement(),
+            },
+        )
+        self.arguments = (name, get_spans, tokenizer_config, transformer_config, mixed_precision, grad_scaler_config,
+                          settings)
+
+    def copy(self) -> "BiobertTransformerModel":
+        """A new model with these settings, weights and tokenizer (spacy-transformers' ``copy`` builds its own
+        ``TransformerModel``)."""
+        return BiobertTransformerModel(*self.arguments).from_bytes(self.to_bytes())
+
+
+def init(model: BiobertTransformerModel, X=None, Y=None) -> None:
+    """spacy-transformers' initialisation, with the encoder name resolved (:func:`resolve_encoder_name`) first."""
+    if model.attrs["has_transformer"]:
+        return trf_init(model, X=X, Y=Y)
+    configured = model.attrs["name"]
+    resolved = model.attrs["name"] = resolve_encoder_name(configured)
+    try:
+        return trf_init(model, X=X, Y=Y)
+    except OSError as err:
+        model.attrs["name"] = configured
+        raise EncoderNotFoundError(
+            f"Could not load encoder '{configured}' (tried '{resolved}' as a "
+            f"local folder and as a Hugging Face hub id): {err}"
+        ) from err
+
+
+def forward(model: BiobertTransformerModel, docs: List[Doc], is_train: bool) -> Tuple[FullTransformerBatch, Callable]:
+    """spacy-transformers' forward pass, with a named error before initialisation and the tokenizer given to the
+    wordpiece-limited windows."""
+    if model.tokenizer is None:  # spacy-transformers would fail with "'NoneType' object is not callable"
+        raise ValueError(NOT_INITIALIZED.format(name=model.attrs["name"]))
+    if isinstance(model.attrs["get_spans"], WordpieceLimitedSpans):
+        model.attrs["get_spans"].tokenizer = model.tokenizer
+    return trf_forward(model, docs, is_train)
+
+
 @registry.architectures("spacy_biobert.TransformerModel.v2")
 def create_transformer_model_v2(
     name: str,
@@ -129,13 +197,14 @@ def create_transformer_model_v2(
     chunk_wordpieces: int = DEFAULT_CHUNK_WORDPIECES,
 ) -> Model[List[Doc], FullTransformerBatch]:
     """spacy-transformers' ``TransformerModel`` whose ``name`` may also be ``pkg:PACKAGE``, with inference speed
-    settings; training passes are those of spacy-transformers.
+    settings; training passes are those of spacy-transformers (:class:`BiobertTransformerModel`).
 
     Args: as ``spacy-transformers.TransformerModel.v3``; ``name`` is resolved by
         :func:`resolve_encoder_name` at initialization; ``get_spans`` defaults to strided windows of
         :data:`DEFAULT_WINDOW` tokens every :data:`DEFAULT_STRIDE` (whole documents, no truncation). Windows
         are further split where their wordpieces would exceed the encoder's limit
-        (:class:`~spacy_biobert.models.windows.WordpieceLimitedSpans`), so every token gets a vector. Plus:
+        (:class:`~spacy_biobert.models.windows.WordpieceLimitedSpans`), so every token gets a vector. Plus
+        (:class:`~spacy_biobert.models.encoder_call.InferenceSettings`):
         sort_windows: at inference, encode windows sorted by wordpiece count, in chunks of about
             ``chunk_wordpieces`` padded wordpieces, each padded only to its own longest window.
         int8_inference: at inference on CPU, run a dynamically quantised int8 copy of the encoder (opt-in:
@@ -147,47 +216,10 @@ def create_transformer_model_v2(
     """
     if get_spans is None:
         get_spans = configure_strided_spans(DEFAULT_WINDOW, DEFAULT_STRIDE)
-    model = TransformerModel(
-        name, WordpieceLimitedSpans(get_spans), tokenizer_config, transformer_config, mixed_precision,
-        grad_scaler_config,
-    )
-    hf_init = model.init
-
-    def init(model: Model, X=None, Y=None):
-        if model.attrs["has_transformer"]:
-            return hf_init(model, X=X, Y=Y)
-        configured = model.attrs["name"]
-        resolved = model.attrs["name"] = resolve_encoder_name(configured)
-        try:
-            return hf_init(model, X=X, Y=Y)
-        except OSError as err:
-            model.attrs["name"] = configured
-            raise EncoderNotFoundError(
-                f"Could not load encoder '{configured}' (tried '{resolved}' as a "
-                f"local folder and as a Hugging Face hub id): {err}"
-            ) from err
-
-    model.init = init
-    hf_forward = model._func
-
-    def forward(model: Model, docs: List[Doc], is_train: bool):
-        if model.tokenizer is None:  # spacy-transformers would fail with "'NoneType' object is not callable"
-            raise ValueError(NOT_INITIALIZED.format(name=model.attrs["name"]))
-        if isinstance(model.attrs["get_spans"], WordpieceLimitedSpans):
-            model.attrs["get_spans"].tokenizer = model.tokenizer
-        return hf_forward(model, docs, is_train)
-
-    model._func = forward
-    speed_up_encoder_call(model.layers[0], sort_windows=sort_windows, int8=int8_inference,
-                          int8_per_channel=int8_per_channel, chunk_wordpieces=chunk_wordpieces)
-
-    def build() -> Model:  # the same encoder, for replace_listeners
-        return create_transformer_model_v2(name, get_spans, tokenizer_config, transformer_config, mixed_precision,
-                                           grad_scaler_config, sort_windows, int8_inference, int8_per_channel,
-                                           chunk_wordpieces)
-
-    attach_listener_replacement(model, build)
-    return model
+    settings = InferenceSettings(sort_windows=sort_windows, int8=int8_inference, int8_per_channel=int8_per_channel,
+                                 chunk_wordpieces=chunk_wordpieces)
+    return BiobertTransformerModel(name, get_spans, tokenizer_config, transformer_config, mixed_precision,
+                                   grad_scaler_config, settings)
 
 
 @registry.architectures("spacy_biobert.Tok2VecTransformer.v2")

@@ -2,16 +2,14 @@
 ``replace_listeners``).
 
 ``Language.replace_listeners`` -- also run for a sourced component with ``replace_listeners = ["model.tok2vec"]`` in
-a config -- replaces each listener of a component with a copy of the transformer it listens to, through two
-callbacks in the transformer model's ``attrs``: ``replace_listener`` (the layer that takes the listener's place)
-and ``replace_listener_cfg`` (the component's new ``tok2vec`` config). spacy-transformers' own callbacks build a
-stock ``TransformerModel`` and name ``spacy-transformers.Tok2VecTransformer.v3`` in the config, which takes none of
-``spacy_biobert.TransformerModel.v2``'s settings: the pipeline saved afterwards does not load ("Config error for
-'spacy-transformers.Tok2VecTransformer.v3' ... unexpected argument: 'sort_windows'"), and the copy would lose this
-package's encoder call (encoder names, wordpiece-limited windows, sorted windows).
-:func:`attach_listener_replacement` installs callbacks that build the same encoder again, with the listened-to
-transformer's weights, and name ``spacy_biobert.Tok2VecTransformer.v2`` in the config -- the architecture that
-builds exactly the replaced layer's structure, so the saved pipeline loads.
+a config -- replaces each listener of a component with a copy of the transformer model it listens to (the model's
+``copy()``), through two callbacks in the transformer model's ``attrs``: ``replace_listener`` (the layer that takes
+the listener's place, built from that copy) and ``replace_listener_cfg`` (the component's new ``tok2vec`` config).
+spacy-transformers' config callback names ``spacy-transformers.Tok2VecTransformer.v3``, which takes none of
+``spacy_biobert.TransformerModel.v2``'s settings: the pipeline saved afterwards would not load ("Config error for
+'spacy-transformers.Tok2VecTransformer.v3' ... unexpected argument: 'sort_windows'"). :func:`listener_replacement`
+gives callbacks that name ``spacy_biobert.Tok2VecTransformer.v2`` instead -- the architecture that builds exactly
+the replaced layer's structure, so the saved pipeline loads.
 """
 from typing import Any, Callable, Dict
 
@@ -26,27 +24,16 @@ LISTENER_SETTINGS = ("pooling", "grad_factor")
 Config = Dict[str, Any]
 
 
-def attach_listener_replacement(model: Model, build: Callable[[], Model]) -> None:
-    """Make spaCy's ``replace_listeners`` give a listening component its own copy of the transformer ``model``.
-
-    Args:
-        model: a transformer model (``spacy_biobert.TransformerModel.v2``).
-        build: returns a new, uninitialised transformer model with ``model``'s settings (the architecture of
-            :data:`OWN_ENCODER_ARCHITECTURE` builds the same from the replacement config).
-    """
-    model.attrs["replace_listener"] = _own_encoder_layer(build)
-    model.attrs["replace_listener_cfg"] = _own_encoder_config
+def listener_replacement() -> Dict[str, Callable]:
+    """The ``attrs`` of a transformer model (``spacy_biobert.TransformerModel.v2``) that make spaCy's
+    ``replace_listeners`` give a listening component its own copy of it."""
+    return {"replace_listener": _own_encoder_layer, "replace_listener_cfg": _own_encoder_config}
 
 
-def _own_encoder_layer(build: Callable[[], Model]) -> Callable[[Model, Model, Any], Model]:
-    def replace_listener(copied: Model, listener: Model, transformer: Any) -> Model:
-        """The layer in ``listener``'s place: a new encoder with the weights of ``transformer`` (the component
-        listened to; spaCy's generic ``copied`` has lost this package's encoder call), then the per-doc split."""
-        own = build()
-        own.from_bytes(transformer.model.to_bytes())
-        return chain(own, split_trf_batch())
-
-    return replace_listener
+def _own_encoder_layer(copied: Model) -> Model:
+    """The layer in a listener's place: ``copied``, the transformer model's copy (settings and weights), then the
+    per-doc split."""
+    return chain(copied, split_trf_batch())
 
 
 def _own_encoder_config(transformer_cfg: Config, listener_cfg: Config) -> Config:

@@ -1,11 +1,22 @@
-"""Encoder names (embedded package, local folder, hub id) and when the transformer weights load."""
+"""Encoder names (embedded package, local folder, hub id), when the transformer weights load, and the transformer
+model built on spacy-transformers' (its own passes, its copy)."""
 from pathlib import Path
 
+import numpy
 import pytest
 import spacy
+import torch
 from spacy.training import Example
+from spacy_transformers.layers import TransformerModel
+from spacy_transformers.layers.hf_shim import HFShim
+from spacy_transformers.layers.transformer_model import init as stock_init
+from spacy_transformers.span_getters import configure_strided_spans
 
-from spacy_biobert.models.encoder import EMBEDDED_ENCODER, EncoderNotFoundError, resolve_encoder_name
+from spacy_biobert.models import encoder
+from spacy_biobert.models.encoder import (
+    EMBEDDED_ENCODER, EncoderNotFoundError, create_transformer_model_v2, resolve_encoder_name,
+)
+from spacy_biobert.models.encoder_call import SETTINGS
 from tests.util import LISTENER, transformer_nlp
 
 
@@ -62,3 +73,23 @@ def test_pipeline_used_before_initialize_says_what_to_do(tiny_bert):
             run()
     nlp.initialize(lambda: [Example.from_dict(nlp.make_doc("Lithium ."), {"entities": [(0, 7, "Chemical")]})])
     assert len(nlp("Lithium caused tremor.")) == 4
+
+
+def test_the_model_is_built_with_its_own_passes_on_spacy_transformers_model(tiny_bert):
+    """Composed, not patched: our init in the constructor, spacy-transformers' TransformerModel class and shim."""
+    model = create_transformer_model_v2(tiny_bert)
+    assert isinstance(model, TransformerModel) and model.init is encoder.init
+    assert model.layers[0].name == "hf-pytorch" and isinstance(model.layers[0].shims[0], HFShim)
+    assert TransformerModel(tiny_bert, configure_strided_spans(8, 8)).init is stock_init
+
+
+def test_copy_is_the_same_encoder_with_its_own_weights(tiny_bert):
+    model = create_transformer_model_v2(tiny_bert, sort_windows=False, chunk_wordpieces=64)
+    model.initialize()
+    copied = model.copy()
+    assert type(copied) is type(model) and copied.layers[0].attrs[SETTINGS] == model.layers[0].attrs[SETTINGS]
+    docs = [spacy.blank("en")("Lithium caused tremor and polyuria .")]
+    numpy.testing.assert_array_equal(copied.predict(docs).tensors[0], model.predict(docs).tensors[0])
+    with torch.no_grad():
+        next(copied.transformer.parameters()).add_(1.0)
+    assert not numpy.array_equal(copied.predict(docs).tensors[0], model.predict(docs).tensors[0])

@@ -36,6 +36,21 @@ def test_sorted_windows_keep_the_predictions(saved_ner_model):
                                       atol=1e-5)
 
 
+def encoder_outputs(nlp):
+    return [doc._.trf_data.tensors[0] for doc in nlp.pipe(TEXTS) if doc._.trf_data.tensors]
+
+
+def test_the_config_not_the_saved_pipeline_says_how_the_encoder_runs(saved_ner_model, tmp_path):
+    config = spacy.load(saved_ner_model).config
+    int8 = spacy.load(saved_ner_model, config=inference_overrides(config, int8=True))
+    int8.to_disk(tmp_path / "int8")
+    fp32 = encoder_outputs(spacy.load(saved_ner_model))
+    saved_int8 = encoder_outputs(spacy.load(tmp_path / "int8"))
+    loaded_fp32 = encoder_outputs(spacy.load(tmp_path / "int8", config=inference_overrides(int8.config, int8=False)))
+    assert not any(numpy.array_equal(a, b) for a, b in zip(fp32, saved_int8))
+    assert len(loaded_fp32) == len(fp32) == 2 and all(numpy.array_equal(a, b) for a, b in zip(fp32, loaded_fp32))
+
+
 @pytest.mark.parametrize("window, stride, error", [(8, 9, "stride <= window"), (8, 0, "stride <= window")])
 def test_bad_windows_are_refused(saved_ner_model, window, stride, error):
     with pytest.raises(ValueError, match=error):

@@ -6,7 +6,7 @@ import torch
 from spacy.training import Example
 from spacy.util import fix_random_seed
 
-from spacy_biobert.models.fast_inference import Int8Encoder, sorted_chunks
+from spacy_biobert.models.encoder_call import Int8Encoder, sorted_chunks
 from tests.util import LISTENER, TRANSFORMER
 
 TEXTS = [
@@ -59,16 +59,17 @@ def test_sorted_windows_give_the_unsorted_vectors(tiny_bert):
 def test_int8_is_close_and_leaves_the_saved_weights_fp32(tiny_bert):
     fp32_nlp = transformer_nlp_v2(tiny_bert)
     int8_nlp = transformer_nlp_v2(tiny_bert, int8_inference=True)
-    shim = int8_nlp.get_pipe("transformer").model.layers[0].shims[0]
-    saved = {key: value.clone() for key, value in shim._model.state_dict().items()}
+    encoder = int8_nlp.get_pipe("transformer").model.transformer
+    saved = {key: value.clone() for key, value in encoder.state_dict().items()}
     fp32, int8 = token_vectors(fp32_nlp, TEXTS), token_vectors(int8_nlp, TEXTS)
     for a, b in zip(fp32, int8):
         if a.size:
             assert not numpy.array_equal(a, b)  # the quantised copy really ran
             assert numpy.corrcoef(a.ravel(), b.ravel())[0, 1] > 0.98
-    after = shim._model.state_dict()
+    assert int8_nlp.get_pipe("transformer").model.transformer is encoder  # the int8 copy ran beside it, not in it
+    after = encoder.state_dict()
     assert after.keys() == saved.keys() and all(torch.equal(after[key], saved[key]) for key in saved)
-    assert all(p.dtype == torch.float32 for p in shim._model.parameters())
+    assert all(p.dtype == torch.float32 for p in encoder.parameters())
 
 
 def test_int8_copy_follows_weight_changes():
@@ -92,7 +93,7 @@ def train_ner_steps(tiny_bert, steps=3, **settings):
                                   {"entities": [(0, 7, "Chemical"), (15, 21, "Disease")]})]
     optimizer = nlp.initialize(lambda: examples)
     losses = [nlp.update(examples, sgd=optimizer)["biobert_ner"] for _ in range(steps)]
-    weights = nlp.get_pipe("transformer").model.layers[0].shims[0]._model.state_dict()
+    weights = nlp.get_pipe("transformer").model.transformer.state_dict()
     return losses, weights
 
 
