@@ -19,7 +19,7 @@ WAVES_1860 = RESULTS / "gpu_waves" / "w1860"
 NER_CURVES = {"ours: transformer + biobert_ner (configs/ner.cfg)": ("ner_ours", "ENTS_F"),
               "peer A: transformer + ner (stopped by its time limit)": ("ner_peer", "ENTS_F")}
 REL_CURVES = {"ours: RelationModel.v2 (configs/rel.cfg)": ("rel_v2", "REL_CONCEPT_F"),
-              "ours: RelationModel.v1": ("rel_v1", "REL_CONCEPT_F"),
+              "ours: RelationModel.v2 without local evidence": ("rel_v1", "REL_CONCEPT_F"),
               "peer: rel_component-style baseline": ("rel_base", "REL_CONCEPT_F")}
 
 

@@ -134,7 +134,7 @@ def ner() -> List[str]:
              lambda: bench_ner.markdown(load("ner_1000.json"), ""),
              after=["", "Dev F at each evaluation (250 / 500 / 750 / 1,000 steps): ours 83.61 / **84.20** / 83.80 / "
                     "84.06 (`model-best` at step 500); peer A 81.50 / 84.64 / 84.25 / **84.73**. Without the "
-                    "shape/affix features (`NERTagger.v1`) the same budget gave test F 82.26: they add about 0.3 F "
+                    "shape/affix features (`NERTagger.v2` with `features = null`) the same budget gave test F 82.26: they add about 0.3 F "
                     "here, against 3.3 at 250 steps (below)."]),
         *run("600 steps, H100", w600, "bench/results/gpu_waves/w600", lambda: waves_report.ner(W600, "## t", "")),
         *run("1,860 steps (30 epochs), H100", w1860, "bench/results/gpu_waves/w1860",
@@ -168,8 +168,8 @@ def ner() -> List[str]:
 
 def legacy(text: str) -> str:
     """The ablation's variant names as they read today (its baseline was the transformer-only head)."""
-    return (text.replace("baseline: configs/ner.cfg", "baseline: transformer only (NERTagger.v1)")
-            .replace("(configs/ner_shape.cfg)", "(NERTagger.v2, now configs/ner.cfg)"))
+    return (text.replace("baseline: configs/ner.cfg", "baseline: transformer only (NERTagger.v2, features = null)")
+            .replace("(configs/ner_shape.cfg)", "(NERTagger.v2 with features, now configs/ner.cfg)"))
 
 
 def linking() -> List[str]:
@@ -198,8 +198,8 @@ def relations() -> List[str]:
         "## Relations", "",
         "Chemical-induced-disease (CID) relations between MeSH concepts, document level, on the **gold entities and "
         "ids** (the relation head alone). Ours: `biobert_rel` (`configs/rel.cfg`, `RelationModel.v2`: concept "
-        "embeddings pooled over mentions plus the sentences both concepts share and their distance; `v1` without "
-        "them). Baseline: `biobert_rel` configured as spaCy's `rel_component` (mean-pooled mentions, mention pairs "
+        "embeddings pooled over mentions plus the local evidence: the sentences both concepts share and their "
+        "distance; \"no local\" = the same with `local_evidence = false`). Baseline: `biobert_rel` configured as spaCy's `rel_component` (mean-pooled mentions, mention pairs "
         "within one sentence, concept decision = max over its mention pairs). Sentence co-occurrence: every "
         "chemical–disease pair mentioned in one sentence, no training. Each trained system: batches of 2,000 words, "
         "peak learning rate 1e-4; `model-best` and the decision threshold chosen on the first 100 dev documents "
@@ -207,12 +207,12 @@ def relations() -> List[str]:
         "recall = test recall with every candidate pair predicted: the ceiling set by the entities and the candidate "
         "scope. Target: F ≥ 62.8 (the BioCreative V ensemble's end-to-end figure).", "",
         "Test CID F on gold entities, by budget:", "",
-        "| budget | v1 | v2 | `rel_component`-style | sentence co-occurrence |", "| --- | --- | --- | --- | --- |",
+        "| budget | no local evidence | local evidence (shipped) | `rel_component`-style | sentence co-occurrence |", "| --- | --- | --- | --- | --- |",
         *rows, "",
-        "`configs/rel.cfg` ships v2 because dev chose it on all 500 dev documents at 600 CPU steps (v2 58.02, "
-        "baseline 56.68, v1 56.39). The first 100 dev documents, used during training, are a noisy choice of model "
-        "and threshold: they preferred the baseline at every budget, and v1's threshold from them (0.65) gives 49.87 "
-        "on test against 54.77 with all 500. At 30 epochs dev F peaks early (step 930 for v2, 310 for v1), hence "
+        "`configs/rel.cfg` ships local evidence because dev chose it on all 500 dev documents at 600 CPU steps "
+        "(local evidence 58.02, baseline 56.68, no local evidence 56.39). The first 100 dev documents, used during training, are a noisy choice of model "
+        "and threshold: they preferred the baseline at every budget, and the no-local-evidence head's threshold from them (0.65) gives 49.87 "
+        "on test against 54.77 with all 500. At 30 epochs dev F peaks early (step 930 with local evidence, 310 without), hence "
         "`final_steps = 930` in `project.yml`.", "",
         "![Relation learning curves](bench/results/learning_curves_rel.png)", "",
         *run("150 steps, CPU", f"{cmd} --max-steps 150", "bench/results/rel.json",
@@ -266,7 +266,7 @@ def ablations() -> List[str]:
     """End-to-end figures of the earlier compositions, from the relation runs."""
     rows = []
     labels = {"ours_end_to_end": "`joint.cfg`: one transformer trained for both heads",
-              "e2e_frozen_v2": "`e2e_frozen.cfg`: NER sourced and frozen, v2 head"}
+              "e2e_frozen_v2": "`e2e_frozen.cfg`: NER sourced and frozen, head with local evidence"}
     budgets = rel_budgets()
     for budget, system, cooc, ids in (("150 steps, CPU", "ours_end_to_end", None, "gold ids on an exact span match"),
                                        ("150 steps, CPU", "e2e_frozen_v2", "cooccurrence_end_to_end", "linker"),

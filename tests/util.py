@@ -194,12 +194,13 @@ def rel_examples(nlp: Language) -> List[Example]:
     return [with_gold_ents(Example(nlp.make_doc(row[0]), rel_reference(nlp, *row))) for row in REL_TOY]
 
 
-def make_rel_nlp(tiny_bert: str, architecture: str = "spacy_biobert.RelationModel.v1", **rel_config) -> Language:
-    """sentencizer + transformer + biobert_rel (on ``architecture``) on a listener."""
+def make_rel_nlp(tiny_bert: str, local_evidence: bool = False, **rel_config) -> Language:
+    """sentencizer + transformer + biobert_rel (``RelationModel.v2``, with or without local evidence) on a
+    listener."""
     nlp = spacy.blank("en")
     nlp.add_pipe("sentencizer")
     transformer_nlp(tiny_bert, nlp)
-    model = {"@architectures": architecture, "tok2vec": LISTENER}
+    model = {"@architectures": "spacy_biobert.RelationModel.v2", "local_evidence": local_evidence, "tok2vec": LISTENER}
     nlp.add_pipe("biobert_rel", config={"model": model, **rel_config})
     return nlp
 

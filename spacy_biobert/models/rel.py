@@ -1,6 +1,6 @@
-"""The relation-scoring architectures ``spacy_biobert.RelationModel.v1`` (ATLOP-style, without markers) and
-``.v2`` (v1 plus local evidence: shared-sentence context and sentence distance, see
-:mod:`spacy_biobert.models.rel_local`).
+"""The relation-scoring architecture ``spacy_biobert.RelationModel.v2``: ATLOP-style document-level pair
+features (no entity markers) plus, with ``local_evidence`` (the default), the shared-sentence context and
+sentence distance of each pair (:mod:`spacy_biobert.models.rel_local`).
 
 For every candidate pair of a batch of documents the model computes one logit per relation label:
 
@@ -142,12 +142,13 @@ def _tok2vec_width(tok2vec: Tok2VecModel, docs: Optional[List[Doc]]) -> int:
     raise ValueError("Cannot infer the token-vector width; initialize the upstream transformer first.")
 
 
-@registry.architectures("spacy_biobert.RelationModel.v1")
+@registry.architectures("spacy_biobert.RelationModel.v2")
 def build_relation_model(
     tok2vec: Tok2VecModel,
     pooling: str = "logsumexp",
     hidden_width: int = 256,
     dropout: float = 0.1,
+    local_evidence: bool = True,
     nO: Optional[int] = None,
 ) -> RelModel:
     """Build the relation model.
@@ -157,26 +158,15 @@ def build_relation_model(
         pooling: how an entity's mention embeddings are combined: ``"logsumexp"`` or ``"mean"``.
         hidden_width: width of the MLP's hidden layer.
         dropout: dropout after the hidden layer.
+        local_evidence: add the local evidence of :mod:`spacy_biobert.models.rel_local` to each pair's features:
+            the mean embedding of the sentences the two entities share, and their sentence distance. Needs
+            sentence boundaries (a ``sentencizer`` before the relation head); without them a document is one
+            sentence. ``false``: the document-level pair features alone.
         nO: number of relation labels; normally set by the pipe at initialization.
     Returns:
         ``Model[(docs, instances), Floats2d]``: one row of label logits per candidate pair, in order.
     """
-    return _relation_model(tok2vec, pooling, hidden_width, dropout, nO, local=False)
-
-
-@registry.architectures("spacy_biobert.RelationModel.v2")
-def build_relation_model_v2(
-    tok2vec: Tok2VecModel,
-    pooling: str = "logsumexp",
-    hidden_width: int = 256,
-    dropout: float = 0.1,
-    nO: Optional[int] = None,
-) -> RelModel:
-    """v1's document-level pair features plus local evidence (:mod:`spacy_biobert.models.rel_local`): the mean
-    embedding of the sentences the two entities share, and their sentence distance. Needs sentence boundaries
-    (a ``sentencizer`` before the relation head); without them a document is one sentence. Same arguments and
-    output as v1."""
-    return _relation_model(tok2vec, pooling, hidden_width, dropout, nO, local=True)
+    return _relation_model(tok2vec, pooling, hidden_width, dropout, nO, local=local_evidence)
 
 
 def _relation_model(tok2vec: Tok2VecModel, pooling: str, hidden_width: int, dropout: float, nO: Optional[int],

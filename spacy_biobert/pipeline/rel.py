@@ -54,6 +54,7 @@ DEFAULT_REL_MODEL = """
 pooling = "logsumexp"
 hidden_width = 256
 dropout = 0.1
+local_evidence = true
 """
 
 

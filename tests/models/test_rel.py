@@ -54,7 +54,7 @@ def test_inference_in_chunks_equals_one_pass(monkeypatch):
 
     vectors = [numpy.random.RandomState(0).randn(n, 4).astype("f") for n in (5, 4)]
     tok2vec = Model("fixed", lambda model, docs, is_train: (vectors, lambda d: d), dims={"nO": 4})
-    model = rel_module.build_relation_model(tok2vec, hidden_width=8, dropout=0.0, nO=2)
+    model = rel_module.build_relation_model(tok2vec, hidden_width=8, dropout=0.0, local_evidence=False, nO=2)
     model.initialize(X=([None, None], INSTANCES))
     one_pass = model.begin_update(([None, None], INSTANCES))[0]  # the training path: no chunks
     monkeypatch.setattr(rel_module, "PREDICT_CHUNK", 2)

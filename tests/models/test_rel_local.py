@@ -1,4 +1,5 @@
-"""Local evidence of ``RelationModel.v2``: shared-sentence context and sentence-distance buckets."""
+"""Local evidence of ``RelationModel.v2`` (``local_evidence``): shared-sentence context and sentence-distance
+buckets."""
 import numpy
 import pytest
 import torch
@@ -78,10 +79,10 @@ def test_v2_gradient_is_exact():
 
 
 @pytest.mark.parametrize("chunk", [1, 2, 4096])
-def test_v2_inference_in_chunks_equals_one_pass(monkeypatch, chunk):
+def test_local_evidence_inference_in_chunks_equals_one_pass(monkeypatch, chunk):
     vectors = [numpy.random.RandomState(n).randn(n, 4).astype("f") for n in LENGTHS]
     tok2vec = Model("fixed", lambda model, docs, is_train: (vectors, lambda d: d), dims={"nO": 4})
-    model = rel_module.build_relation_model_v2(tok2vec, hidden_width=8, dropout=0.0, nO=2)
+    model = rel_module.build_relation_model(tok2vec, hidden_width=8, dropout=0.0, nO=2)
     model.initialize(X=([None, None], INSTANCES))
     one_pass = model.begin_update(([None, None], INSTANCES))[0]
     monkeypatch.setattr(rel_module, "PREDICT_CHUNK", chunk)

@@ -78,7 +78,7 @@ def test_inline_encoders_get_the_settings_too():
     spans = {"@span_getters": "spacy-transformers.strided_spans.v1", "window": 64, "stride": 48}
     config = {"components": {
         "transformer": {"model": {"@architectures": "spacy_biobert.TransformerModel.v2", "get_spans": spans}},
-        "biobert_rel": {"model": {"@architectures": "spacy_biobert.RelationModel.v1", "tok2vec": {
+        "biobert_rel": {"model": {"@architectures": "spacy_biobert.RelationModel.v2", "tok2vec": {
             "@architectures": "spacy_biobert.Tok2VecTransformer.v2", "get_spans": spans}}},
         "biobert_ner": {"model": {"tok2vec": {"@architectures": "spacy-transformers.TransformerListener.v1"}}},
     }}

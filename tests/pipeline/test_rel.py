@@ -26,9 +26,9 @@ def every_candidate(nlp, doc):
         rel.cfg["threshold"] = threshold
 
 
-@pytest.fixture(scope="module", params=["spacy_biobert.RelationModel.v1", "spacy_biobert.RelationModel.v2"])
+@pytest.fixture(scope="module", params=[False, True], ids=["document_features", "local_evidence"])
 def trained(tiny_bert, request):
-    nlp = make_rel_nlp(tiny_bert, architecture=request.param)
+    nlp = make_rel_nlp(tiny_bert, local_evidence=request.param)
     egs = rel_examples(nlp)
     return train_rel(nlp, egs), egs
 
