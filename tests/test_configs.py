@@ -140,7 +140,7 @@ def flat(config: dict, prefix: str = "") -> Dict[str, object]:
 
 
 @pytest.mark.parametrize("factory, config", [("biobert_ner", "ner.cfg"), ("biobert_rel", "rel.cfg"),
-                                             ("biobert_linker", "e2e.cfg")])
+                                             ("biobert_linker", "e2e.cfg"), ("biobert_rel_cues", "e2e.cfg")])
 def test_factory_defaults_are_the_shipped_components(factory, config):
     """A bare ``nlp.add_pipe(factory)`` builds the component the shipped config does (the shipped pipeline: e2e.cfg
     of ner.cfg's NER and rel.cfg's relation head), but for its encoder: a listener of a shared transformer there,
@@ -256,7 +256,7 @@ def test_e2e_config_assembles_the_shipped_pipeline_from_ner_and_relation_pipelin
     assert result.exit_code == 0, result.output
     nlp = spacy.load(tmp_path / "e2e")
     source = spacy.load(saved_ner_model)
-    assert nlp.pipe_names == E2E_PIPELINE
+    assert nlp.pipe_names == E2E_PIPELINE + ["biobert_rel_cues"]
     assert nlp.get_pipe("transformer").listening_components == ["biobert_ner"]  # the relation head has its own
     assert nlp.config["components"]["biobert_rel"]["model"]["tok2vec"]["@architectures"] == OWN_ENCODER_ARCHITECTURE
     assert same_weights(nlp, source)
@@ -266,6 +266,8 @@ def test_e2e_config_assembles_the_shipped_pipeline_from_ner_and_relation_pipelin
     ents, relations = end_to_end(nlp, "Famotidine induced delirium in rats .")
     assert ents == [("Famotidine", "Chemical", "D015738"), ("delirium", "Disease", "D003693")]
     assert list(relations) == [("D015738", "D003693", "CID")]
+    with nlp.select_pipes(disable=["biobert_rel_cues"]):  # the relation head finds it without the cue rule
+        assert end_to_end(nlp, "Famotidine induced delirium in rats .") == (ents, relations)
     # inference settings reach the relation head's own encoder as well as the shared transformer
     int8 = spacy.load(tmp_path / "e2e", config=inference_overrides(nlp.config, int8=True))
     assert int8.config["components"]["biobert_rel"]["model"]["tok2vec"]["int8_inference"] is True
