@@ -215,12 +215,16 @@ def test_ablations_train_the_one_encoder_variants_with_the_shipped_kb():
 
 def test_quick_calibrates_on_dev_with_the_kb_without_dev_mentions_and_ends_with_next_steps(tmp_path):
     config, commands = project_commands()
-    assert config["workflows"]["quick"] == ["convert", "kb", "train-quick", "calibrate-quick", "annotate-quick"]
+    assert config["workflows"]["quick"] == ["convert", "kb", "train-quick", "train-head-quick", "calibrate-quick",
+                                            "annotate-quick"]
     workflow_order_is_sound(config, commands, "quick")
     (train,) = commands["train-quick"]["script"]
     assert "--initialize.components.biobert_linker.kb_path training/kb" in train  # the MeSH-backed KB
+    (head,) = commands["train-head-quick"]["script"]
+    assert "train-head training/quick/model-last corpus/train.spacy training/quick/model-head" in head
+    assert "dev" not in head and "test" not in head
     (calibrate,) = commands["calibrate-quick"]["script"]
-    assert "--kb training/kb_train" in calibrate and "--gold-entities" not in calibrate and "test" not in calibrate
+    assert "calibrate training/quick/model-head " in calibrate and "--kb training/kb_train" in calibrate and "--gold-entities" not in calibrate and "test" not in calibrate
     annotate, next_steps = commands["annotate-quick"]["script"]
     assert annotate == "python -m spacy biobert annotate training/quick/model-calibrated"
     model = tmp_path / "model"
