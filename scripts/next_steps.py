@@ -15,6 +15,9 @@ ALL_WORKFLOW_COST = ("hours on 2 CPU cores: measured 500 NER steps in 68 min and
 def summary(model: Path, steps: int, dev_docs: int) -> str:
     meta = json.loads((model / "meta.json").read_text(encoding="utf8"))
     lines = [f"Model folder: {model} (use it with spacy.load, `annotate` and `serve`)."]
+    for name, done in sorted(meta.get("head_training", {}).items()):
+        lines.append(f"{name}: trained {done['epochs']} epochs on the transformer's outputs over {done['docs']} "
+                     f"training documents ({done['pairs']} candidate pairs, {done['positives']} of them relations).")
     for name, cal in sorted(meta.get("calibration", {}).items()):
         if not cal.get("tuned", True):
             lines.append(f"{name}: threshold {cal['threshold']} NOT tuned: {cal['reason']}.")

@@ -215,19 +215,25 @@ def test_ablations_train_the_one_encoder_variants_with_the_shipped_kb():
 
 def test_quick_calibrates_on_dev_with_the_kb_without_dev_mentions_and_ends_with_next_steps(tmp_path):
     config, commands = project_commands()
-    assert config["workflows"]["quick"] == ["convert", "kb", "train-quick", "calibrate-quick", "annotate-quick"]
+    assert config["workflows"]["quick"] == ["convert", "kb", "train-quick", "train-head-quick", "calibrate-quick",
+                                            "annotate-quick"]
     workflow_order_is_sound(config, commands, "quick")
     (train,) = commands["train-quick"]["script"]
     assert "--initialize.components.biobert_linker.kb_path training/kb" in train  # the MeSH-backed KB
+    (head,) = commands["train-head-quick"]["script"]
+    assert "train-head training/quick/model-last corpus/train.spacy training/quick/model-head" in head
+    assert "dev" not in head and "test" not in head
     (calibrate,) = commands["calibrate-quick"]["script"]
-    assert "--kb training/kb_train" in calibrate and "--gold-entities" not in calibrate and "test" not in calibrate
+    assert "calibrate training/quick/model-head " in calibrate and "--kb training/kb_train" in calibrate and "--gold-entities" not in calibrate and "test" not in calibrate
     annotate, next_steps = commands["annotate-quick"]["script"]
     assert annotate == "python -m spacy biobert annotate training/quick/model-calibrated"
     model = tmp_path / "model"
     model.mkdir()
     (model / "meta.json").write_text(json.dumps({"calibration": {"biobert_rel": {
-        "threshold": 0.15, "dev_docs": 100, "entities": "end to end", "dev_p": 0.4, "dev_r": 0.5, "dev_f": 0.4444}}}))
+        "threshold": 0.15, "dev_docs": 100, "entities": "end to end", "dev_p": 0.4, "dev_r": 0.5, "dev_f": 0.4444}},
+        "head_training": {"biobert_rel": {"epochs": 5, "docs": 500, "pairs": 5560, "positives": 1038}}}))
     out = run([sys.executable, str(ROOT / "scripts" / "next_steps.py"), str(model), "--steps", "80",
                "--dev-docs", "100"], cwd=tmp_path)
     assert f"Model folder: {model}" in out and "threshold 0.15 chosen on 100 dev documents, end to end" in out
     assert "dev CID P / R / F 40.0 / 50.0 / 44.4" in out and "spacy project run all" in out
+    assert "biobert_rel: trained 5 epochs on the transformer's outputs over 500 training documents" in out

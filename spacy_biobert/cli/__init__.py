@@ -15,6 +15,7 @@ from .kb import kb_app
 from .optimize import optimize_command
 from .pretrain import pretrain_mlm_command
 from .serve import serve_command
+from .train_head import train_head_command
 
 app.command("convert")(convert_command)
 app.command("annotate")(annotate_command)
@@ -24,6 +25,7 @@ app.add_typer(kb_app, name="kb")
 app.command("serve")(serve_command)
 app.command("optimize")(optimize_command)
 app.command("calibrate")(calibrate_command)
+app.command("train-head")(train_head_command)
 spacy_app.add_typer(app, name=NAME, help=HELP, no_args_is_help=True)
 
 

@@ -43,6 +43,10 @@ CASES = {
         (["calibrate", "{blank}", "{not.xml}", "{out}"], "not.xml: not a .spacy file"),
         (["calibrate", "{empty_dir}", "{not.xml}", "{out}"], "empty_dir: not a spaCy pipeline folder"),
     ],
+    "train-head": [
+        (["train-head", "{blank}", "{not.xml}", "{out}"], "not.xml: not a .spacy file"),
+        (["train-head", "{empty_dir}", "{empty.spacy}", "{out}"], "empty_dir: not a spaCy pipeline folder"),
+    ],
     "kb build": [
         (["kb", "build", "{out}", "--tsv", "{empty.tsv}"], "empty.tsv: no concept in this source"),
         (["kb", "build", "{out}", "--jsonl", "{empty.jsonl}"], "empty.jsonl: no concept in this source"),
