@@ -164,7 +164,8 @@ def test_every_shipped_config_has_a_training_test():
 @trains("quick.cfg")
 def test_quick_config_keeps_relation_gradient_out_of_the_transformer(tiny_docbin, tiny_bert, tmp_path):
     nlp = train_config("quick.cfg", tiny_docbin, tiny_bert, tmp_path)
-    assert nlp.pipe_names == ["sentencizer", "transformer", "biobert_ner", "biobert_linker", "biobert_rel"]
+    assert nlp.pipe_names == ["sentencizer", "transformer", "biobert_ner", "biobert_linker", "biobert_rel",
+                              "biobert_rel_cues"]
     assert sorted(nlp.get_pipe("transformer").listening_components) == ["biobert_ner", "biobert_rel"]
     assert nlp.config["components"]["biobert_rel"]["model"]["tok2vec"]["grad_factor"] == 0.0
     assert nlp.config["corpora"]["train"]["@readers"] == "spacy_biobert.GoldEntsCorpus.v1"
