@@ -1,10 +1,10 @@
 """Annotating a corpus into JSONL, BioC XML or PubTator records (``spacy biobert annotate MODEL INPUT OUTPUT``).
 
-Input formats follow the file suffixes (``.txt``/folder, ``.jsonl``, ``.pubtator``, ``.xml``; any ``.gz`` too) unless
-given (:mod:`spacy_biobert.corpus.documents` reads them). The run
-streams (bounded memory), shows progress (documents/s and, where the input size is known, an ETA), resumes a
-partly written JSONL/PubTator output, and names file and line of a bad input record -- or, with
-``--skip-bad``, passes over it and lists every skip at the end. Records in = written + resumed + skipped.
+Input formats follow the file suffixes (``.txt``/folder, ``.jsonl``, ``.pubtator``, ``.xml``; any ``.gz`` too)
+unless given (:mod:`spacy_biobert.corpus.documents` reads them). The run streams (bounded memory), shows progress
+(documents/s and, where the input size is known, an ETA), resumes a partly written JSONL/PubTator output, and
+names file and line of a bad input record -- or, with ``--skip-bad``, passes over it and lists every skip at the
+end. Records in = written + resumed + skipped.
 An output path that is an input file (or the model) is refused before anything is written, and the output is
 written to ``OUTPUT.partial`` and renamed when complete (:mod:`spacy_biobert.batch.resume`).
 """
@@ -15,11 +15,11 @@ from typing import Optional
 import spacy
 from tqdm import tqdm
 
+from ..corpus.documents import guess_format, text_files
+from ..corpus.files import binary_lines
 from ..output.paths import refuse_overwriting
 from ..output.writers import WRITERS
 from ..pipeline.loading import load_pipeline
-from ..corpus.documents import guess_format, text_files
-from ..corpus.files import binary_lines
 from .inputs import read_inputs
 from .local import Summary, run_local
 from .ray_backend import RayOptions, run_ray

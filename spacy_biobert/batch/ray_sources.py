@@ -23,11 +23,11 @@ from itertools import islice
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional
 
-from ..corpus.sections import Section
 from ..corpus.documents import InputDoc, Skipped, jsonl_doc
+from ..corpus.sections import Section
 from .inputs import read_inputs, with_id
 
-#: Documents per ``from_items`` Dataset when the driver reads the input (text, PubTator, BioC).
+#: Documents per ``from_items`` Dataset when the driver reads the input (text, PubTator, BioC, BRAT).
 DRIVER_CHUNK = 50_000
 #: CPUs Ray reserves per read/check task: none, so that an actor pool holding every CPU does not starve the
 #: (light, I/O-bound) tasks that feed it.
