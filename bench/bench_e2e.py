@@ -75,8 +75,8 @@ def relinked(linker, entities: List[Example]) -> List[Example]:
 
 def choose_linker_threshold(linker, entities: List[Example], thresholds: Sequence[float]) -> Dict:
     """The linker threshold with the best dev normalisation F of the predicted entities (ties: the higher)."""
-    linker.threshold = 0.0  # every best candidate kept; scores_at filters them
-    linked = relinked(linker, entities)
+    with linker.temporarily(threshold=0.0):  # every best candidate kept; scores_at filters them
+        linked = relinked(linker, entities)
     sweep = {t: scores_at([eg.predicted for eg in linked], [eg.reference for eg in linked], t)["linker_doc_f"] or 0.0
              for t in sorted(thresholds)}
     best = max(sweep, key=lambda t: (sweep[t], t))
@@ -116,8 +116,7 @@ def split_scores(nlp, egs: List[Example], threshold: float) -> Dict:
 
 def run_system(path: Path, kbs: Dict[str, KnowledgeBase], corpus: Path, args: argparse.Namespace) -> Dict:
     """Choose the thresholds on dev, score dev and test (see the module docstring)."""
-    nlp = spacy.load(path)
-    nlp.get_pipe("biobert_rel").threshold = 0.0  # every candidate stored with its score
+    nlp = spacy.load(path, config={"components": {"biobert_rel": {"threshold": 0.0}}})  # every candidate stored
     linker = nlp.get_pipe("biobert_linker")
     linker.set_kb(kbs["dev"])
     dev = examples(nlp, corpus / "dev.spacy", args.dev_docs)

@@ -38,7 +38,7 @@ def huge_text(chars: int) -> str:
 def measure(model: str, chars: int, piece_chars: int) -> Dict:
     """One run in this process (call it in a fresh one)."""
     import spacy_biobert.models.ner  # noqa: F401  (registered here too: an installed entry-point list may be stale)
-    from spacy_biobert.batch.inputs import InputDoc
+    from spacy_biobert.corpus.documents import InputDoc
     from spacy_biobert.batch.local import pipe_records
     from spacy_biobert.pipeline.long_docs import split_points
     from spacy_biobert.pipeline.loading import load_pipeline

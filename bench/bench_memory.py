@@ -20,6 +20,7 @@ import spacy
 import torch
 from spacy.tokens import Doc, Span
 
+from spacy_biobert.pipeline.settings import set_setting
 from common import ROOT, convert_corpus, machine, results_parser, utc_now, write_section
 
 TITLE = "## Memory: the relation head on huge documents"
@@ -56,8 +57,8 @@ def run_scenario(pipeline: Path, name: str) -> Dict:
     """One scenario in this process; returns its measurements."""
     kind, units, ids, aggregate = SCENARIOS[name]
     nlp = spacy.load(pipeline)
+    set_setting(nlp, "biobert_rel", "aggregate", aggregate)
     rel = nlp.get_pipe("biobert_rel")
-    rel.cfg["aggregate"] = aggregate
     doc, mentions = scenario_doc(nlp, kind, units, ids)
     loaded = peak_rss_mb()
     start = time.perf_counter()

@@ -108,10 +108,11 @@ def train(name: str, corpus: Path, output: Path, args: argparse.Namespace, log: 
 
 
 def predict(nlp, examples: List[Example], batch_size: int) -> Tuple[List[Example], float]:
-    """Run ``nlp`` with relation threshold 0 (every candidate scored); return examples and seconds."""
-    nlp.get_pipe("biobert_rel").cfg["threshold"] = 0.0
+    """Run ``nlp`` with relation threshold 0 (every candidate stored with its score); return examples and
+    seconds."""
     start = time.perf_counter()
-    docs = list(nlp.pipe((eg.predicted for eg in examples), batch_size=batch_size))
+    with nlp.get_pipe("biobert_rel").temporarily(threshold=0.0):
+        docs = list(nlp.pipe((eg.predicted for eg in examples), batch_size=batch_size))
     return [Example(doc, eg.reference) for doc, eg in zip(docs, examples)], time.perf_counter() - start
 
 

@@ -107,7 +107,7 @@ def test_rel_config_trains_on_gold_entities(tiny_docbin, tiny_bert, tmp_path):
     assert nlp.meta["performance"]["rel_concept_f"] is not None  # scored with the gold entities of the reader
     doc = nlp.make_doc("Cocaine caused acute renal failure .")
     doc.ents = [doc.char_span(0, 7, "Chemical", kb_id="D003042"), doc.char_span(15, 34, "Disease", kb_id="D058186")]
-    rel.cfg["threshold"] = 0.0
+    rel.threshold = 0.0
     assert list(get_concept_relations(nlp(doc))) == [("D003042", "D058186", "CID")]
 
 
@@ -122,7 +122,7 @@ def test_joint_config_shares_one_transformer(tiny_docbin, tiny_bert, tmp_path):
     doc = nlp.make_doc("Cocaine caused acute renal failure .")
     doc.ents = [doc.char_span(0, 7, "Chemical", kb_id="D003042"), doc.char_span(15, 34, "Disease", kb_id="D058186")]
     rel = nlp.get_pipe("biobert_rel")
-    rel.cfg["threshold"] = 0.0
+    rel.threshold = 0.0
     doc = rel(nlp.get_pipe("transformer")(doc))  # the relation head reads the shared transformer's vectors
     assert list(get_concept_relations(doc)) == [("D003042", "D058186", "CID")]
     assert [t.text for t in nlp.make_doc("Famotidine-induced")] == ["Famotidine", "-", "induced"]
@@ -210,20 +210,20 @@ def same_weights(nlp: spacy.Language, source: spacy.Language) -> bool:
 
 def gold_entity_scores(nlp: spacy.Language) -> List[dict]:
     """The relation head's score of every candidate concept pair of ``DOCS`` given their gold entities."""
-    nlp.get_pipe("biobert_rel").cfg["threshold"] = 0.0
     docs = []
     for text, ents, _ in DOCS:
         doc = nlp.make_doc(text)
         doc.ents = [doc.char_span(s, e, label, kb_id=kb) for s, e, label, kb in ents]
         docs.append(doc)
-    with nlp.select_pipes(disable=[name for name in ("biobert_ner", "biobert_linker") if name in nlp.pipe_names]):
+    skip = [name for name in ("biobert_ner", "biobert_linker") if name in nlp.pipe_names]
+    with nlp.select_pipes(disable=skip), nlp.get_pipe("biobert_rel").temporarily(threshold=0.0):
         return [dict(doc._.biobert_concept_relations) for doc in nlp.pipe(docs)]
 
 
 def end_to_end(nlp: spacy.Language, text: str) -> Tuple[list, dict]:
     """(entity, label, linked id) and concept relations (threshold 0) of ``text`` run through the whole pipeline."""
-    nlp.get_pipe("biobert_rel").cfg["threshold"] = 0.0
-    doc = nlp(text)
+    with nlp.get_pipe("biobert_rel").temporarily(threshold=0.0):
+        doc = nlp(text)
     return [(e.text, e.label_, e.kb_id_) for e in doc.ents], dict(get_concept_relations(doc))
 
 

@@ -1,9 +1,10 @@
 """Annotating a corpus into JSONL, BioC XML or PubTator records (``spacy biobert annotate MODEL INPUT OUTPUT``).
 
-Formats follow the file suffixes (``.txt``/folder, ``.jsonl``, ``.pubtator``, ``.xml``) unless given. The run
-streams (bounded memory), shows progress (documents/s and, where the input size is known, an ETA), resumes a
-partly written JSONL/PubTator output, and names file and line of a bad input record -- or, with
-``--skip-bad``, passes over it and lists every skip at the end. Records in = written + resumed + skipped.
+Input formats follow the file suffixes (``.txt``/folder, ``.jsonl``, ``.pubtator``, ``.xml``; any ``.gz`` too)
+unless given (:mod:`spacy_biobert.corpus.documents` reads them). The run streams (bounded memory), shows progress
+(documents/s and, where the input size is known, an ETA), resumes a partly written JSONL/PubTator output, and
+names file and line of a bad input record -- or, with ``--skip-bad``, passes over it and lists every skip at the
+end. Records in = written + resumed + skipped.
 An output path that is an input file (or the model) is refused before anything is written, and the output is
 written to ``OUTPUT.partial`` and renamed when complete (:mod:`spacy_biobert.batch.resume`).
 """
@@ -14,10 +15,12 @@ from typing import Optional
 import spacy
 from tqdm import tqdm
 
+from ..corpus.documents import guess_format, text_files
+from ..corpus.files import binary_lines
 from ..output.paths import refuse_overwriting
 from ..output.writers import WRITERS
 from ..pipeline.loading import load_pipeline
-from .inputs import guess_format, read_inputs
+from .inputs import read_inputs
 from .local import Summary, run_local
 from .ray_backend import RayOptions, run_ray
 from .resume import resumable_writer
@@ -54,10 +57,9 @@ def resolve_input_format(path: Path, given: Optional[str], backend: str = "local
 def count_inputs(path: Path, fmt: str) -> Optional[int]:
     """The number of input records when it is cheap to know (JSONL lines, text files), for the ETA."""
     if fmt == "text":
-        return len(list(path.glob("*.txt"))) if path.is_dir() else 1
+        return len(text_files(path))
     if fmt == "jsonl":
-        with path.open("rb") as handle:
-            return sum(1 for line in handle if line.strip())
+        return sum(1 for _, line in binary_lines(path) if line.strip())
     return None
 
 

@@ -20,7 +20,7 @@ from ..corpus.sections import set_sections
 from ..output.record import Record, doc_to_record, pipeline_kb
 from ..output.writers import RecordWriter
 from ..pipeline.long_docs import MAX_PIECE_CHARS, pipe_in_pieces
-from .inputs import InputDoc, Item, Skipped
+from ..corpus.documents import InputDoc, Item, Skipped
 
 #: Documents per memory zone.
 CHUNK = 1000

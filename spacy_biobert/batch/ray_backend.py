@@ -2,7 +2,7 @@
 local backend (:mod:`spacy_biobert.batch.local`), on a Ray cluster with Ray Data.
 
 Input rows (:mod:`spacy_biobert.batch.ray_sources`: JSONL and Parquet read by the cluster, other formats by the
-driver) go through ``map_batches`` with :class:`Annotator`, a callable class run by an actor pool
+driver) go through ``map_batches`` with :class:`PipelineActor`, a callable class run by an actor pool
 (``concurrency=actors``): each actor loads the pipeline once in ``__init__`` (on its own GPU with
 ``gpus_per_actor``) and turns rows into records with the local backend's :func:`pipe_records`, so the records
 are identical. Records travel as JSON strings (Arrow cannot hold the record's nulls and nesting without a
@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, Iterator, Optional, Set, Tuple
 
 from ..pipeline.loading import load_pipeline
-from .inputs import BadInput, Skipped
+from ..corpus.documents import BadInput, Skipped
 from .local import Summary, pipe_records
 from .ray_sinks import SHARD_FORMATS, shard_sink
 from .ray_sources import IO_CPUS, cluster_dataset, driver_datasets, input_doc
@@ -71,7 +71,7 @@ def require_ray() -> Any:
     return ray
 
 
-class Annotator:
+class PipelineActor:
     """The ``map_batches`` callable class: one pipeline per actor, rows in, rows with JSON records out."""
 
     def __init__(self, model: str, batch_size: int, torch_threads: int, use_gpu: bool, done: Any = None,
@@ -132,7 +132,7 @@ def annotated(ds: Any, model: str, batch_size: int, options: RayOptions, done: A
               relation_threshold: Optional[float] = None) -> Any:
     """``ds`` (input rows) through the actor pool."""
     return ds.map_batches(
-        Annotator, batch_format="pyarrow", batch_size=ROWS_PER_CALL, concurrency=options.actors,
+        PipelineActor, batch_format="pyarrow", batch_size=ROWS_PER_CALL, concurrency=options.actors,
         num_cpus=options.cpus_per_actor, num_gpus=options.gpus_per_actor or None,
         fn_constructor_kwargs={"model": model, "batch_size": batch_size, "torch_threads": options.torch_threads,
                                "use_gpu": options.gpus_per_actor > 0, "done": done,

@@ -43,7 +43,7 @@ def shard_sink(folder: Path, fmt: str, skip_bad: bool):
     from ray.data.block import BlockAccessor
     from ray.data.datasource import Datasink
 
-    from .inputs import BadInput
+    from ..corpus.documents import BadInput
 
     class ShardSink(Datasink):
         def __init__(self) -> None:

@@ -4,13 +4,14 @@ in input order.
 
 * **JSONL** -- a ``.jsonl`` file (``.gz`` too) or a folder of ``*.jsonl`` shards (name order), read *by the
   cluster*: one read task per file, every line checked by the local backend's own rules
-  (:func:`spacy_biobert.batch.inputs._jsonl_doc`), so a bad line is named by file and line as locally.
+  (:func:`spacy_biobert.corpus.documents.jsonl_doc`, :func:`spacy_biobert.batch.inputs.with_id`), so a bad line
+  is named by file and line as locally.
   ``ray.data.read_json`` is not used: Arrow's JSON reader fails a whole file on one bad line or on ids that are
   numbers in some lines and strings in others.
 * **Parquet** -- a ``.parquet`` file or a folder of them with columns ``id`` and ``text``, read by
   ``ray.data.read_parquet``; a row is bad when its id is missing or its text is not a string
   (named by file and id).
-* **text, PubTator, BioC** -- read on the driver by :func:`spacy_biobert.batch.inputs.read_inputs` and passed
+* **text, PubTator, BioC, BRAT** -- read on the driver by :func:`spacy_biobert.batch.inputs.read_inputs` and passed
   to the cluster with ``ray.data.from_items``, :data:`DRIVER_CHUNK` documents per Dataset (bounded driver
   memory; each chunk starts its own actor pool, so convert a large corpus to JSONL first).
 
@@ -22,10 +23,11 @@ from itertools import islice
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional
 
+from ..corpus.documents import InputDoc, Skipped, jsonl_doc
 from ..corpus.sections import Section
-from .inputs import InputDoc, Skipped, _jsonl_doc, read_inputs
+from .inputs import read_inputs, with_id
 
-#: Documents per ``from_items`` Dataset when the driver reads the input (text, PubTator, BioC).
+#: Documents per ``from_items`` Dataset when the driver reads the input (text, PubTator, BioC, BRAT).
 DRIVER_CHUNK = 50_000
 #: CPUs Ray reserves per read/check task: none, so that an actor pool holding every CPU does not starve the
 #: (light, I/O-bound) tasks that feed it.
@@ -94,7 +96,7 @@ def _jsonl_datasource(paths: List[str]):
             schema, rows = input_schema(), []
             for number, raw in enumerate(_lines(f), start=1):
                 if raw.strip():
-                    rows.append(row(_jsonl_doc(raw, f"{path}:{number}")))
+                    rows.append(row(with_id(jsonl_doc(raw, f"{path}:{number}"))))
                 if len(rows) >= READ_BLOCK_ROWS:
                     yield pa.Table.from_pylist(rows, schema=schema)
                     rows = []

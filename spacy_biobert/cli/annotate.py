@@ -14,7 +14,7 @@ from spacy.tokens import Doc, Span
 from wasabi import msg
 
 from ..batch.annotate import annotate_corpus
-from ..batch.inputs import BadInput
+from ..corpus.documents import FORMATS, BadInput
 from ..batch.local import Summary
 from ..batch.ray_backend import RayOptions
 from ..concepts import TEXT_PREFIX, concept_ids
@@ -120,12 +120,13 @@ def annotate_corpus_or_exit(model: str, input_path: Path, output_path: Path, **o
 def annotate_command(
     model: str = typer.Argument(..., help="Pipeline package name or folder."),
     input_path: Optional[Path] = typer.Argument(
-        None, exists=True, help="Corpus to annotate: .txt file or folder of them, .jsonl, .pubtator or BioC .xml."
+        None, exists=True,
+        help="Corpus to annotate: .txt file or folder of them, .jsonl, .pubtator or BioC .xml (.gz too).",
     ),
     output_path: Optional[Path] = typer.Argument(None, help="Output file: .jsonl, .pubtator or BioC .xml."),
     text: Optional[str] = typer.Option(None, "--text", "-t", help="Without INPUT: text to annotate (default: a sample)."),
     input_format: Optional[str] = typer.Option(
-        None, "--input-format", help="text, jsonl, pubtator or bioc (--backend ray: also parquet)."),
+        None, "--input-format", help=f"{', '.join(FORMATS)} (--backend ray: also parquet)."),
     output_format: Optional[str] = typer.Option(
         None, "--output-format", help="jsonl, pubtator or bioc (--backend ray: also jsonl-shards, parquet)."),
     batch_size: int = typer.Option(32, "--batch-size", "-b", help="Documents per nlp.pipe batch (at least 1)."),

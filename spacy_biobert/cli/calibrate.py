@@ -163,12 +163,9 @@ def calibrate(
     pipe = relation_pipe(nlp, component)
     examples = read_dev(nlp, dev_path, gold_entities, limit)
     previous = pipe.threshold
-    pipe.threshold = 0.0  # store every candidate with its score
-    try:
+    with pipe.temporarily(threshold=0.0):  # store every candidate with its score
         docs = nlp.pipe((eg.predicted for eg in examples), batch_size=batch_size or nlp.batch_size)
         examples = [Example(doc, eg.reference) for doc, eg in zip(docs, examples)]
-    finally:
-        pipe.threshold = previous
     if not any(get_concept_relations(eg.predicted) for eg in examples):
         raise NothingToTune(f"{component} scored no candidate pair on the {len(examples)} dev documents: they have "
                             "no entities of its type pairs (a pipeline without NER needs --gold-entities)")

@@ -10,6 +10,7 @@ from spacy.tokens import DocBin
 from wasabi import msg
 
 from ..corpus import READERS, ConversionStats, CorpusFormatError, build_docs
+from ..corpus.files import without_gz
 from ..output.paths import atomic_output
 from ._checks import fail
 from ._paths import refuse_overwriting_or_exit
@@ -28,8 +29,7 @@ def conversion_nlp(config_path: Optional[Path] = None) -> Language:
 
 def corpus_name(path: Path) -> str:
     """The name of a corpus file without its format and compression suffixes (``train.pubtator.gz`` -> ``train``)."""
-    name = path.name[: -len(".gz")] if path.name.endswith(".gz") else path.name
-    return Path(name).stem
+    return Path(without_gz(path.name)).stem
 
 
 def print_summary(stats: ConversionStats, output: Path) -> None:

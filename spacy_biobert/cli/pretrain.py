@@ -15,7 +15,7 @@ from ..models.encoder import EMBEDDED_ENCODER, EncoderNotFoundError
 from ..output.paths import atomic_folder
 from ..pretraining import MLMConfig, PretrainingInputError, pretrain_mlm
 from ..pretraining.mlm import LOG_FILE
-from ..pretraining.texts import FORMATS
+from ..corpus.documents import FORMATS
 from ._paths import refuse_overwriting_or_exit, refuse_replacing_or_exit
 
 #: The files of every encoder ``pretrain-mlm`` saves: an output folder holding them may be replaced.
@@ -24,7 +24,7 @@ ENCODER_FILES = ("config.json", LOG_FILE)
 
 def pretrain_mlm_command(
     text_paths: List[Path] = typer.Argument(
-        ..., help="In-domain text: folders of .txt files, .txt, .jsonl or PubTator (.pubtator, .gz) files.",
+        ..., help="In-domain text: folders of .txt files, .txt, .jsonl, PubTator or BioC .xml files (.gz too).",
         metavar="TEXT_PATH...",
     ),
     output_dir: Path = typer.Argument(..., help="Folder for the checkpoint and pretrain_log.json.",

@@ -33,6 +33,7 @@ import bioc
 from lxml import etree
 
 from .builder import CorpusFormatError, Mention, SourceDoc
+from .files import read_bytes
 from .sections import Section
 
 KB_KEYS = ("identifier", "Identifier", "MESH")
@@ -42,10 +43,7 @@ Fragment = Tuple[int, int]
 
 def _load(path: Path) -> bioc.BioCCollection:
     source = str(path)
-    try:
-        raw = Path(path).read_bytes()
-    except OSError as err:
-        raise CorpusFormatError(source, None, f"cannot read file ({err.strerror})") from err
+    raw = read_bytes(path)
     try:
         # parsed from memory: lxml then reports encoding errors with their line (from a file it does not)
         return bioc.biocxml.load(io.BytesIO(raw))
@@ -203,7 +201,7 @@ def read_bioc(path: Path) -> Iterator[SourceDoc]:
     """Yield the documents of a BioC XML collection.
 
     Args:
-        path: the BioC XML file.
+        path: the BioC XML file (gzip-compressed when its name ends in ``.gz``: :mod:`.files`).
     Yields:
         :class:`SourceDoc` per ``<document>``.
     Raises:

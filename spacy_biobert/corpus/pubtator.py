@@ -16,20 +16,20 @@ the reader refuses control characters (a stray CR, NUL...), a tab in a title/abs
 more than 7 columns (both: two lines joined by a lost newline), a repeated annotation line, a repeated
 document id, and a last line without newline (a truncated file). A UTF-8 byte order mark is skipped.
 """
-import gzip
 import re
-import zlib
 from pathlib import Path
 from typing import Dict, Iterator, List, Tuple
 
 from .builder import CorpusFormatError, Mention, SourceDoc
+from .files import binary_lines
 from .sections import title_and_abstract
 
 Line = Tuple[int, str]
 
 
 def read_lines(path: Path) -> List[Line]:
-    """Read ``path`` as UTF-8 (gzip-compressed when its name ends in ``.gz``), as ``(line number, text)`` pairs.
+    """Read ``path`` as UTF-8 (gzip-compressed when its name ends in ``.gz``: :mod:`.files`), as ``(line number,
+    text)`` pairs.
 
     A UTF-8 byte order mark at the start of the file is skipped.
 
@@ -39,22 +39,17 @@ def read_lines(path: Path) -> List[Line]:
             line without its newline (a file cut short: its last value may be cut mid-word).
     """
     lines: List[Line] = []
-    opener = gzip.open if Path(path).name.endswith(".gz") else open
     raw = b"\n"
-    try:
-        with opener(path, "rb") as handle:
-            for number, raw in enumerate(handle, start=1):
-                try:
-                    text = raw.decode("utf-8-sig" if number == 1 else "utf-8").rstrip("\r\n")
-                except UnicodeDecodeError as err:
-                    raise CorpusFormatError(str(path), number, f"not valid UTF-8 ({err.reason})") from err
-                control = CONTROL.search(text)
-                if control:
-                    problem = f"control character {control.group()!r} at column {control.start() + 1}"
-                    raise CorpusFormatError(str(path), number, problem)
-                lines.append((number, text))
-    except (OSError, EOFError, zlib.error) as err:  # gzip.BadGzipFile is an OSError
-        raise CorpusFormatError(str(path), len(lines) + 1, f"corrupt or truncated gzip data ({err})") from err
+    for number, raw in binary_lines(path):
+        try:
+            text = raw.decode("utf-8-sig" if number == 1 else "utf-8").rstrip("\r\n")
+        except UnicodeDecodeError as err:
+            raise CorpusFormatError(str(path), number, f"not valid UTF-8 ({err.reason})") from err
+        control = CONTROL.search(text)
+        if control:
+            problem = f"control character {control.group()!r} at column {control.start() + 1}"
+            raise CorpusFormatError(str(path), number, problem)
+        lines.append((number, text))
     if not raw.endswith(b"\n"):
         raise CorpusFormatError(str(path), len(lines), "last line has no newline: the file looks truncated")
     return lines

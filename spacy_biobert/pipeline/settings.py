@@ -10,10 +10,12 @@ effect however it is given:
   keeping_settings`), so the value saved in the config file, or the override, is the one used;
 * as an attribute of the component: ``nlp.get_pipe("biobert_rel").threshold = 0.2`` (checked; the same value
   as ``cfg["threshold"]``), for the pipeline in memory;
-* with :func:`set_setting` (``spacy biobert annotate --threshold``, ``calibrate``, the server's per-request
-  threshold goes through the attribute): the attribute *and* the pipeline config, so that ``nlp.to_disk`` saves
-  it. Saving a pipeline whose setting was changed through the attribute only warns that the saved copy keeps
-  the config's value.
+* with :func:`set_setting` (``spacy biobert annotate --threshold``, the threshold ``calibrate`` chooses): the
+  attribute *and* the pipeline config, so that ``nlp.to_disk`` saves it. Saving a pipeline whose setting was
+  changed through the attribute only warns that the saved copy keeps the config's value;
+* for the length of a block, with :meth:`Configurable.temporarily` (``with rel.temporarily(threshold=0.0):``
+  stores every candidate pair with its score: ``calibrate``, the benchmarks; the server's per-request threshold):
+  checked as the attribute, and the previous value is back when the block ends, by an exception too.
 """
 import warnings
 from contextlib import contextmanager
@@ -79,6 +81,27 @@ class Configurable:
         self.cfg.update(settings)
         for name in settings:
             self.setting_changed(name)
+
+    @contextmanager
+    def temporarily(self, **values: Any) -> Iterator[None]:
+        """Inside the block the settings hold ``values`` (each checked as its attribute); when it ends, by an
+        exception too, they hold their previous values again. The pipeline config is left alone.
+
+        Raises:
+            ValueError: naming a name that is not a setting, or a bad value (then nothing stays changed).
+        """
+        unknown = [name for name in values if name not in self.setting_names()]
+        if unknown:
+            raise ValueError(f"{self.name}: no setting {', '.join(map(repr, unknown))}; its settings: "
+                             f"{', '.join(self.setting_names())}")
+        previous = {name: self.cfg[name] for name in values}
+        try:
+            for name, value in values.items():
+                setattr(self, name, value)
+            yield
+        finally:
+            for name, value in previous.items():
+                setattr(self, name, value)
 
     def warn_unsaved_settings(self) -> None:
         """Warn (when saving) about settings changed through the attribute only: the config keeps the old value,

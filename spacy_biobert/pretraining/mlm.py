@@ -136,7 +136,7 @@ def pretrain_mlm(
     """Continue masked-LM training of ``base`` on ``texts`` and save the checkpoint to ``output_dir``.
 
     Args:
-        texts: input path(s) (see :mod:`spacy_biobert.pretraining.texts`), or the documents themselves when
+        texts: input path(s) (see :mod:`spacy_biobert.corpus.documents`), or the documents themselves when
             ``from_paths`` is false.
         base: encoder name (``pkg:PACKAGE``, a checkpoint folder or a hub id).
         output_dir: folder for the checkpoint (``save_pretrained``: model, tokenizer) and ``pretrain_log.json``.

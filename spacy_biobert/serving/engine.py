@@ -9,15 +9,16 @@ Work for a client that went away is dropped: the app cancels a call still queued
 call's ``abandoned`` event, which :func:`annotate_docs` checks before each component, so a call already running
 stops at the next component (:class:`Abandoned`).
 
-A per-request relation ``threshold`` never touches the loaded component: a shallow copy of the relation
-component with its own ``cfg`` (same model, same labels) and that ``threshold`` (set as every setting is,
-:mod:`spacy_biobert.pipeline.settings`) writes that request's relations.
+A per-request relation ``threshold`` holds on the relation components for the length of that call only
+(:meth:`~spacy_biobert.pipeline.settings.Configurable.temporarily`, checked as every setting is): every call runs
+on the one inference thread, one after the other, so no other call sees it, and ``GET /v1/model`` reports the
+thresholds read at load.
 """
-import copy
 import importlib.metadata
 import logging
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from spacy.language import Language
@@ -26,7 +27,7 @@ from spacy.tokens import Doc
 from ..output.record import Record, doc_to_record, pipeline_kb
 from ..pipeline.loading import load_pipeline
 from ..pipeline.long_docs import pipe_in_pieces
-from ..pipeline.rel import BioBertRel, relation_components
+from ..pipeline.rel import relation_components
 from .settings import ServerSettings
 
 logger = logging.getLogger("spacy_biobert.serving")
@@ -35,14 +36,6 @@ WARMUP_TEXT = "Lithium-induced tremor."
 
 class Abandoned(Exception):
     """Raised on the inference thread when the client of a call went away: the rest of its work is skipped."""
-
-
-def with_threshold(pipe: BioBertRel, threshold: float) -> BioBertRel:
-    """A shallow copy of ``pipe`` that keeps relations scoring at least ``threshold``; ``pipe`` is unchanged."""
-    view = copy.copy(pipe)
-    view.cfg = dict(pipe.cfg)
-    view.threshold = threshold
-    return view
 
 
 def annotate_docs(
@@ -57,7 +50,8 @@ def annotate_docs(
         nlp: the pipeline.
         texts: the documents' texts.
         relations: False skips every relation component.
-        threshold: keep relations scoring at least this instead of each relation component's own threshold.
+        threshold: keep relations scoring at least this instead of each relation component's own threshold (for
+            this call only: the components hold it while it runs).
         batch_size: documents per batch.
         abandoned: once set (the client went away), stop before the next component.
     Returns:
@@ -65,15 +59,8 @@ def annotate_docs(
     Raises:
         Abandoned: when ``abandoned`` is set before a component.
     """
-    rel_names = set(relation_components(nlp))
-    steps = []
-    for name, proc in nlp.pipeline:
-        if name in rel_names:
-            if not relations:
-                continue
-            if threshold is not None:
-                proc = with_threshold(proc, threshold)
-        steps.append((name, proc))
+    rel_names = relation_components(nlp)
+    steps = [(name, proc) for name, proc in nlp.pipeline if relations or name not in rel_names]
 
     def run(docs: List[Doc]) -> List[Doc]:
         for name, proc in steps:
@@ -85,7 +72,11 @@ def annotate_docs(
                 docs = [proc(doc) for doc in docs]
         return docs
 
-    return list(pipe_in_pieces(nlp, texts, run, batch_size=batch_size))
+    with ExitStack() as stack:
+        if relations and threshold is not None:
+            for name in rel_names:
+                stack.enter_context(nlp.get_pipe(name).temporarily(threshold=threshold))
+        return list(pipe_in_pieces(nlp, texts, run, batch_size=batch_size))
 
 
 def package_version() -> Optional[str]:
@@ -118,6 +109,7 @@ class Annotator:
         self.model = str(model)
         self.settings = settings
         self.nlp: Optional[Language] = None
+        self.relation_thresholds: Dict[str, float] = {}
         self.error: Optional[str] = None
         self._loaded = threading.Event()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="biobert-inference")
@@ -144,6 +136,7 @@ class Annotator:
             nlp = load_pipeline(self.model)
             if self.settings.warmup:
                 annotate_docs(nlp, [WARMUP_TEXT])
+            self.relation_thresholds = {name: float(nlp.get_pipe(name).threshold) for name in relation_components(nlp)}
             self.nlp = nlp
             logger.info("ready: %s", " > ".join(nlp.pipe_names))
         except Exception as err:  # the server stays up and says why in /readyz
@@ -186,9 +179,7 @@ class Annotator:
         return {
             "pipeline": list(self.nlp.pipe_names),
             "labels": component_labels(self.nlp),
-            "relation_thresholds": {
-                name: float(self.nlp.get_pipe(name).threshold) for name in relation_components(self.nlp)
-            },
+            "relation_thresholds": dict(self.relation_thresholds),
             "model": {"name": meta.get("name"), "version": meta.get("version"), "lang": self.nlp.lang,
                       "spacy_version": meta.get("spacy_version"), "path": self.model},
             "spacy_biobert_version": package_version(),

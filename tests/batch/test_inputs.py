@@ -1,7 +1,8 @@
 """Input readers of batch annotation: formats, bad records named by file and line, skips accounted for."""
 import pytest
 
-from spacy_biobert.batch.inputs import BadInput, InputDoc, Skipped, guess_format, read_inputs
+from spacy_biobert.batch.inputs import read_inputs
+from spacy_biobert.corpus.documents import BadInput, InputDoc, Skipped, guess_format
 from tests.util import write_text
 
 PUBTATOR = "1|t|Lithium tremor.\n1|a|Tremor.\n1\t0\t7\tLithium\tChemical\tD1\n\n2|t|Aspirin.\n2|a|None.\n\n"

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from spacy_biobert.batch.inputs import BadInput
+from spacy_biobert.corpus.documents import BadInput
 from spacy_biobert.batch.local import Summary
 from tests.util import invoke, write_text
 

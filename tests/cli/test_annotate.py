@@ -62,23 +62,18 @@ def rel_nlp(tiny_bert):
 
 def candidate_section(nlp, threshold: float) -> list:
     """The report's candidate lines for a text with two chemicals and a disease, at ``threshold``."""
-    rel = nlp.get_pipe("biobert_rel")
-    saved = rel.cfg["threshold"]
-    rel.cfg["threshold"] = threshold
-    try:
-        doc = nlp.make_doc("Lithium caused tremor . Aspirin was given .")
-        doc.ents = [Span(doc, 0, 1, "Chemical", kb_id="C3"), Span(doc, 2, 3, "Disease", kb_id="D3"),
-                    Span(doc, 4, 5, "Chemical", kb_id="C2")]
+    doc = nlp.make_doc("Lithium caused tremor . Aspirin was given .")
+    doc.ents = [Span(doc, 0, 1, "Chemical", kb_id="C3"), Span(doc, 2, 3, "Disease", kb_id="D3"),
+                Span(doc, 4, 5, "Chemical", kb_id="C2")]
+    with nlp.get_pipe("biobert_rel").temporarily(threshold=threshold):
         lines = report(nlp(doc), nlp).splitlines()
-    finally:
-        rel.cfg["threshold"] = saved
     header = f"Candidate relations scored by biobert_rel (threshold {threshold:.2f}):"
     assert header in lines
     return lines[lines.index(header) + 1:]
 
 
 def test_report_marks_candidates_below_the_threshold(rel_nlp):
-    candidates = candidate_section(rel_nlp, 1.01)
+    candidates = candidate_section(rel_nlp, 1.0)
     assert len(candidates) == 2  # (Lithium, tremor) and (Aspirin, tremor), concept level
     for line in candidates:
         assert line.endswith("  " + BELOW)

@@ -96,8 +96,8 @@ def test_calibrate_ner_and_set_outside_weight_survive_spacy_load(saved_ner_model
     found = calibrate_ner(nlp, ner_dev, weights=[0.05], limit=1)  # 1.0 is always tried too
     assert found.weight in (1.0, 0.05) and nlp.get_pipe("biobert_ner").cfg["outside_weight"] == found.weight
     ner_scores = nlp.evaluate(ner_examples(nlp, NER_TRAIN[:1]))
-    nlp.get_pipe("biobert_ner").cfg["outside_weight"] = 1.0
-    baseline = nlp.evaluate(ner_examples(nlp, NER_TRAIN[:1]))
+    with nlp.get_pipe("biobert_ner").temporarily(outside_weight=1.0):
+        baseline = nlp.evaluate(ner_examples(nlp, NER_TRAIN[:1]))
     assert found.scores == pytest.approx({k: ner_scores[f"ents_{k}"] for k in "prf"})
     assert found.baseline_scores == pytest.approx({k: baseline[f"ents_{k}"] for k in "prf"})
     set_setting(nlp, "biobert_ner", "outside_weight", 0.05)

@@ -30,7 +30,7 @@ def test_pretrain_mlm_on_txt_and_pubtator_writes_a_usable_encoder(tiny_bert, tmp
 
 @pytest.mark.parametrize("make, problem", [
     (lambda p: p / "missing.txt", "no such file or folder"),
-    (lambda p: (p / "empty").mkdir() or p / "empty", "the folder has no .txt files"),
+    (lambda p: (p / "empty").mkdir() or p / "empty", "empty: no document in it"),
 ])
 def test_bad_input_fails_clearly(tiny_bert, tmp_path, make, problem):
     result = invoke("pretrain-mlm", make(tmp_path), tmp_path / "out", "--base", tiny_bert, exit_code=1)

@@ -55,8 +55,8 @@ CASES = {
     ],
     "pretrain-mlm": [
         (["pretrain-mlm", "{empty.txt}", "{out}", "--base", "x"], "no text in {empty.txt}"),
-        (["pretrain-mlm", "{empty_dir}", "{out}", "--base", "x"], "empty_dir: the folder has no .txt files"),
-        (["pretrain-mlm", "{empty.spacy}", "{out}", "--base", "x"], "empty.spacy: unknown input type"),
+        (["pretrain-mlm", "{empty_dir}", "{out}", "--base", "x"], "empty_dir: no document in it"),
+        (["pretrain-mlm", "{empty.spacy}", "{out}", "--base", "x"], "empty.spacy: cannot tell the format"),
     ],
     "optimize": [
         (["optimize", "{empty_dir}", "{out}"], "empty_dir: not a spaCy pipeline folder"),

@@ -11,8 +11,8 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 def concept_scores(nlp, egs):
     """The score of every candidate concept pair of each example's predicted doc (gold entities), threshold 0."""
-    nlp.get_pipe("biobert_rel").cfg["threshold"] = 0.0
-    return [dict(doc._.biobert_concept_relations) for doc in nlp.pipe(eg.predicted.copy() for eg in egs)]
+    with nlp.get_pipe("biobert_rel").temporarily(threshold=0.0):
+        return [dict(doc._.biobert_concept_relations) for doc in nlp.pipe(eg.predicted.copy() for eg in egs)]
 
 
 def test_replacement_config_keeps_the_encoder_settings_and_the_listener_pooling():

@@ -18,12 +18,8 @@ def run(nlp, eg):
 
 def every_candidate(nlp, doc):
     """The concept relations of ``doc`` with the relation threshold at 0 (every candidate kept)."""
-    rel = nlp.get_pipe("biobert_rel")
-    threshold, rel.cfg["threshold"] = rel.cfg["threshold"], 0.0
-    try:
+    with nlp.get_pipe("biobert_rel").temporarily(threshold=0.0):
         return get_concept_relations(nlp(doc))
-    finally:
-        rel.cfg["threshold"] = threshold
 
 
 @pytest.fixture(scope="module", params=[False, True], ids=["document_features", "local_evidence"])
@@ -155,7 +151,7 @@ def test_max_aggregation_takes_best_mention_pair(tiny_bert):
     nlp = make_rel_nlp(tiny_bert, aggregate="max", candidates=scope)
     nlp.initialize(lambda: rel_examples(nlp))
     rel = nlp.get_pipe("biobert_rel")
-    rel.cfg["threshold"] = 0.0
+    rel.threshold = 0.0
     doc = nlp.make_doc("Lithium and lithium salts caused tremor . Aspirin was given . Headache followed .")
     doc.ents = [Span(doc, 0, 1, "Chemical", kb_id="C3"), Span(doc, 2, 3, "Chemical", kb_id="C3"),
                 Span(doc, 5, 6, "Disease", kb_id="D3"), Span(doc, 7, 8, "Chemical", kb_id="C2"),

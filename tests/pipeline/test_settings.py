@@ -59,14 +59,18 @@ def test_a_config_override_of_every_saved_setting_takes_effect(full_model):
     assert loaded.get_pipe("biobert_rel").labels == default.get_pipe("biobert_rel").labels  # learned: from disk
 
 
-def relations_at(path, threshold):
-    """Concept relations of TEXT with gold entities, the relation threshold given as a config override."""
-    nlp = spacy.load(path, disable=["biobert_ner", "biobert_linker"],
-                     config={"components": {"biobert_rel": {"threshold": threshold}}})
+def gold_relations(nlp):
+    """Concept relations of TEXT with gold entities."""
     doc = nlp.make_doc(TEXT)
     doc.ents = [Span(doc, 0, 1, "Chemical", kb_id="C3"), Span(doc, 2, 3, "Disease", kb_id="D3"),
                 Span(doc, 4, 5, "Chemical", kb_id="C2")]
     return nlp(doc)._.biobert_concept_relations
+
+
+def relations_at(path, threshold):
+    """Concept relations of TEXT with gold entities, the relation threshold given as a config override."""
+    return gold_relations(spacy.load(path, disable=["biobert_ner", "biobert_linker"],
+                                     config={"components": {"biobert_rel": {"threshold": threshold}}}))
 
 
 def test_the_relation_threshold_override_changes_what_comes_out(full_model):
@@ -116,3 +120,37 @@ def test_set_setting_is_saved_and_an_attribute_only_change_warns(full_model, tmp
         set_setting(nlp, "biobert_rel", "labels", ["X"])
     with pytest.raises(ValueError, match="no component 'rel'"):
         set_setting(nlp, "rel", "threshold", 0.5)
+
+
+def test_temporarily_holds_inside_the_block_and_restores_after_it(full_model):
+    nlp = spacy.load(full_model, disable=["biobert_ner", "biobert_linker"])
+    rel = nlp.get_pipe("biobert_rel")
+    with rel.temporarily(threshold=0.0, level="concept"):
+        assert rel.threshold == rel.cfg["threshold"] == 0.0
+        inside = gold_relations(nlp)
+    assert inside == relations_at(full_model, 0.0) and len(inside) == 2  # the value was used
+    assert rel.threshold == 0.5 and nlp.get_pipe_config("biobert_rel")["threshold"] == 0.5
+    assert gold_relations(nlp) == relations_at(full_model, 0.5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing to warn about when saving: the settings are the config's again
+        nlp.to_disk(full_model.parent / "after_temporarily")
+
+
+def test_temporarily_restores_after_an_exception_and_refuses_bad_values(full_model):
+    nlp = spacy.load(full_model)
+    rel, linker = nlp.get_pipe("biobert_rel"), nlp.get_pipe("biobert_linker")
+    with pytest.raises(RuntimeError, match="inside"):
+        with rel.temporarily(threshold=0.0, level="mention"):
+            assert (rel.threshold, rel.level) == (0.0, "mention")
+            raise RuntimeError("inside")
+    assert (rel.threshold, rel.level) == (0.5, "concept")
+    with pytest.raises(ValueError, match="biobert_rel: bad level 'sentence'"):
+        with rel.temporarily(threshold=0.0, level="sentence"):
+            pass  # never reached
+    assert (rel.threshold, rel.level) == (0.5, "concept")  # the threshold set before the bad level is back too
+    with pytest.raises(ValueError, match="biobert_rel: no setting 'labels'; its settings: threshold, level"):
+        with rel.temporarily(labels=["X"]):
+            pass
+    with linker.temporarily(top_k=1):  # what depends on a setting follows it both ways
+        assert linker.matcher.top_k == 1
+    assert linker.matcher.top_k == linker.top_k == 5

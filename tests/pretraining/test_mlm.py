@@ -89,13 +89,13 @@ def test_read_texts_from_folder_txt_jsonl_and_pubtator(tmp_path):
 
 @pytest.mark.parametrize("setup, problem", [
     (lambda p: p / "missing.txt", "no such file or folder"),
-    (lambda p: (p / "empty").mkdir() or p / "empty", "the folder has no .txt files"),
+    (lambda p: (p / "empty").mkdir() or p / "empty", "empty: no document in it"),
     (lambda p: write_text(p / "blank.txt", "\n\n"), "no text in"),
-    (lambda p: write_text(p / "bad.jsonl", '{"text": 3}\n'), "bad.jsonl:1: expected a JSON object"),
+    (lambda p: write_text(p / "bad.jsonl", '{"text": 3}\n'), "bad.jsonl:1: 'text' must be a string"),
     (lambda p: write_text(p / "bad.jsonl", '{"text": "ok"}\n\n{"text": "bad \\ud83d"}\n'),
      r"bad.jsonl:3: 'text' holds a lone surrogate '\\ud83d' at character 4"),
     (lambda p: write_text(p / "bad.pubtator", "1|t|x\n"), "bad.pubtator"),
-    (lambda p: write_text(p / "data.csv", "a,b\n"), "unknown input type"),
+    (lambda p: write_text(p / "data.csv", "a,b\n"), "data.csv: cannot tell the format"),
 ])
 def test_bad_input_gives_a_clear_error(tmp_path, setup, problem):
     with pytest.raises(PretrainingInputError, match=problem):

@@ -87,19 +87,17 @@ def trained(tiny_bert):
 def test_tunes_a_trained_pipeline_consistently_with_score_spans(trained):
     nlp, ner = trained, trained.get_pipe("biobert_ner")
     egs = ner_examples(nlp, DEV)
-    try:
+    with ner.temporarily(outside_weight=ner.outside_weight):  # tuning leaves the best weight; the old one after
         weight, scores, results = tune_outside_weight(nlp, egs, batch_size=2)
         assert weight in DEFAULT_OUTSIDE_WEIGHTS and set(results) == set(DEFAULT_OUTSIDE_WEIGHTS)
-        assert ner.cfg["outside_weight"] == weight and scores == results[weight]
+        assert ner.outside_weight == weight and scores == results[weight]
         assert scores["f"] == max(r["f"] for r in results.values())
         assert all(not eg.predicted.ents for eg in egs)
         for w in (weight, 0.01):
-            ner.cfg["outside_weight"] = w
-            docs = nlp.pipe(text for text, _ in DEV)
+            with ner.temporarily(outside_weight=w):
+                docs = list(nlp.pipe(text for text, _ in DEV))
             expected = Scorer.score_spans([Example(d, eg.reference) for d, eg in zip(docs, egs)], "ents")
             assert results[w] == pytest.approx({k: expected[f"ents_{k}"] for k in "prf"})
-    finally:
-        ner.cfg["outside_weight"] = 1.0
 
 
 def test_clear_errors(trained):

@@ -97,4 +97,5 @@ def test_a_running_call_stops_at_the_next_component_once_abandoned(joint_model):
     assert annotate_docs(nlp, [TEXT])[0].has_annotation("SENT_START")  # not abandoned: runs through
     GOING.clear()
     with pytest.raises(Abandoned, match=f"skipped {nlp.pipe_names[1]} and the components after it"):
-        annotate_docs(nlp, [TEXT], abandoned=GOING)
+        annotate_docs(nlp, [TEXT], threshold=0.0, abandoned=GOING)
+    assert nlp.get_pipe("biobert_rel").threshold == 0.5  # the call's own threshold ended with it

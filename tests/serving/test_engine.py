@@ -41,6 +41,22 @@ def test_records_made_in_the_zone_equal_those_of_the_pipeline_outside_it(annotat
     assert inside == doc_to_record(doc, "x")
 
 
+def test_a_request_threshold_holds_for_its_call_only_and_model_info_keeps_the_loaded_one(annotator, monkeypatch):
+    rel = annotator.nlp.get_pipe("biobert_rel")
+    seen = []
+    write = rel.set_annotations
+
+    def spy(docs, predictions):  # what the relation head and GET /v1/model see while a call runs
+        seen.append((rel.threshold, annotator.info()["relation_thresholds"]))
+        return write(docs, predictions)
+
+    monkeypatch.setattr(rel, "set_annotations", spy)
+    for threshold in (0.0, None):
+        annotator.submit(annotator.annotate, [TEXT], ["x"], threshold=threshold).result(60)
+    assert seen == [(0.0, {"biobert_rel": 0.5}), (0.5, {"biobert_rel": 0.5})]
+    assert rel.threshold == 0.5
+
+
 def test_a_damaged_model_folder_is_named_in_the_load_error(joint_model, tmp_path):
     import shutil
 
