@@ -9,7 +9,7 @@ component, placed after ``biobert_rel``, adds a concept relation for every such 
 * the tail is the nearest entity labelled ``tail_label`` (``Disease``) that starts at most ``max_gap``
   characters after the cue, with no full stop in between;
 * every concept id of the head (:func:`spacy_biobert.concepts.concept_ids`) is paired with every id of the
-  tail under ``label``, with score ``score`` (1.0: above any relation threshold). A pair the relation head
+  tail under ``label``, with score ``cue_score`` (1.0: above any relation threshold). A pair the relation head
   already stored keeps the higher of the two scores.
 
 It has no weights: its settings are its config. Measured on CDR dev end to end (BENCHMARKS.md "End to end").
@@ -32,20 +32,20 @@ DEFAULT_CUES = ("induced", "associated", "related", "evoked", "caused", "provoke
     assigns=["doc._.biobert_concept_relations"],
     requires=["doc.ents"],
     default_config={"cues": list(DEFAULT_CUES), "max_gap": 60, "head_label": "Chemical",
-                    "tail_label": "Disease", "label": "CID", "score": 1.0},
+                    "tail_label": "Disease", "label": "CID", "cue_score": 1.0},
 )
 def make_rel_cues(nlp: Language, name: str, cues: List[str], max_gap: int, head_label: str, tail_label: str,
-                  label: str, score: float) -> "RelationCues":
+                  label: str, cue_score: float) -> "RelationCues":
     """Create a :class:`RelationCues` (see the module docstring for the settings)."""
     return RelationCues(name, cues=cues, max_gap=max_gap, head_label=head_label, tail_label=tail_label,
-                        label=label, score=score)
+                        label=label, cue_score=cue_score)
 
 
 class RelationCues:
     """Adds the concept relations stated by "HEAD cue TAIL" constructions (see the module docstring)."""
 
     def __init__(self, name: str, *, cues: Sequence[str], max_gap: int, head_label: str, tail_label: str,
-                 label: str, score: float) -> None:
+                 label: str, cue_score: float) -> None:
         words = [cue.strip() for cue in cues]
         if not words or not all(words):
             raise ValueError(f"{name}: cues must be non-empty words, got {list(cues)!r}")
@@ -55,7 +55,8 @@ class RelationCues:
             raise ValueError(f"{name}: label must be a non-empty string")
         self.name = name
         self.max_gap = max_gap
-        self.head_label, self.tail_label, self.label, self.score = head_label, tail_label, label, float(score)
+        self.head_label, self.tail_label, self.label = head_label, tail_label, label
+        self.cue_score = float(cue_score)  # not `score`: spaCy's Scorer calls a component's `score`
         self._cue = re.compile(r"[\s-]*(?:" + "|".join(re.escape(w) for w in words) + r")\b", re.IGNORECASE)
         install_relation_extensions()
 
@@ -84,7 +85,7 @@ class RelationCues:
             for head_id in concept_ids(head):
                 for tail_id in concept_ids(tail):
                     key = (head_id, tail_id, self.label)
-                    relations[key] = max(self.score, relations.get(key, self.score))
+                    relations[key] = max(self.cue_score, relations.get(key, self.cue_score))
         set_concept_relations(doc, relations)
         return doc
 

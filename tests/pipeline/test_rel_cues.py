@@ -99,3 +99,11 @@ def test_saved_and_loaded_with_its_settings(nlp, tmp_path):
 def test_bad_settings_are_named(config, message):
     with pytest.raises(ValueError, match=message):
         spacy.blank("en").add_pipe("biobert_rel_cues", config=config)
+
+
+def test_the_pipeline_evaluates_with_the_component(nlp):
+    """spaCy's Scorer calls any ``score`` attribute of a component (as `spacy train` does at every evaluation)."""
+    from spacy.training import Example
+
+    examples = [Example(nlp.make_doc(TEXT), annotated(nlp))]
+    assert "speed" in nlp.evaluate(examples)
