@@ -78,7 +78,13 @@ def test_spacy_biobert_serve_runs_a_server_with_two_workers(joint_model):
                 pass
             time.sleep(0.5)
         assert proc.poll() is None, proc.stdout.read()
-        info = httpx.get(f"{base}/v1/model", timeout=10).json()
+        for _ in range(120):  # the worker that answers may not be ready yet (503), as for annotate below
+            res = httpx.get(f"{base}/v1/model", timeout=10)
+            if res.status_code != 503:
+                break
+            time.sleep(0.5)
+        assert res.status_code == 200, res.text
+        info = res.json()
         assert info["pipeline"][-1] == "biobert_rel" and info["model"]["path"] == joint_model
         seen = set()
         for i in range(6):  # both workers answer the same way (each one must be ready, so retry a 503)
