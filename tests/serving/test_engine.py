@@ -3,10 +3,10 @@ from pathlib import Path
 
 import pytest
 
-from spacy_biobert.heap import can_release, release_free_memory
+from spacy_biobert.serving.heap import can_release, release_free_memory
 from spacy_biobert.serving.engine import Annotator
 from spacy_biobert.serving.settings import ServerSettings
-from tests.util import REL_TOY
+from tests.util import REL_TOY, rss_mib
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 TEXT = REL_TOY[0][0]
@@ -33,11 +33,6 @@ def test_words_never_seen_do_not_stay_in_the_vocabulary(annotator):
         assert [r["text"] for r in records] == texts and [r["id"] for r in records] == ["a", "b", "c"]
     assert len(annotator.nlp.vocab.strings) == strings
     assert "zq1000xv" not in annotator.nlp.vocab.strings and "zq1000xv" not in annotator.nlp.vocab
-
-
-def rss_mib() -> float:
-    status = Path("/proc/self/status").read_text()
-    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:"))) / 1024
 
 
 @pytest.mark.skipif(not can_release() or not Path("/proc/self/status").exists(), reason="needs glibc and /proc")

@@ -1,14 +1,10 @@
-"""Giving freed heap memory back (:mod:`spacy_biobert.heap`)."""
+"""Giving freed heap memory back (:mod:`spacy_biobert.serving.heap`)."""
 from pathlib import Path
 
 import pytest
 
-from spacy_biobert import heap
-
-
-def rss_mib() -> float:
-    status = Path("/proc/self/status").read_text()
-    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:"))) / 1024
+from spacy_biobert.serving import heap
+from tests.util import rss_mib
 
 
 @pytest.mark.skipif(not heap.can_release() or not Path("/proc/self/status").exists(), reason="needs glibc and /proc")
