@@ -172,7 +172,7 @@ class Annotator:
         levels off instead of growing with each new word. Records are plain dicts, built inside the zone. Then the
         heap memory the call freed goes back to the operating system
         (:func:`~spacy_biobert.serving.heap.release_free_memory`): glibc would otherwise keep it, scattered among
-        live blocks, and RSS would creep up request after request.
+        live blocks, and the process would keep the peak of its largest request.
         """
         if self.nlp is None:
             raise RuntimeError("the pipeline is not loaded")
