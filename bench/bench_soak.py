@@ -88,7 +88,8 @@ def section(runs: List[Dict]) -> str:
         "Command: `python bench/bench_soak.py --model MODEL --requests N --fresh-words W` (exact commands and every "
         "RSS sample in `bench/results/server_soak.json`). One document per request: a fixed sentence plus W random "
         "words never sent before; RSS is the server's process tree, sampled as requests complete. Each request runs "
-        "in `nlp.memory_zone()`, so the words it added leave the vocabulary again.", "",
+        "in `nlp.memory_zone()`, so the words it added leave the vocabulary again, and then gives the heap memory it "
+        "freed back to the operating system.", "",
         "| model | requests | fresh words/request | clients | ok | errors | RSS MiB at start | RSS MiB after warm-up "
         "| RSS MiB at end | growth after warm-up MiB | date |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |", *rows, ""])

@@ -293,3 +293,9 @@ def train_joint(nlp: Language, steps: int = 60, learn_rate: float = 0.01) -> Lan
     for _ in range(steps):
         nlp.update(egs, sgd=optimizer)
     return nlp
+
+
+def rss_mib() -> float:
+    """This process's resident memory in MiB (Linux: ``/proc/self/status``)."""
+    status = Path("/proc/self/status").read_text()
+    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:"))) / 1024

@@ -24,6 +24,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from .heap import release_free_memory
 from ..output.record import Record, doc_to_record, pipeline_kb
 from ..pipeline.loading import load_pipeline
 from ..pipeline.long_docs import pipe_in_pieces
@@ -161,13 +162,21 @@ class Annotator:
 
         The call runs inside ``nlp.memory_zone()``: the strings and lexemes its texts added to the vocabulary
         (every word the pipeline had not seen) are freed when it returns, so a long-running server's memory
-        levels off instead of growing with each new word. Records are plain dicts, built inside the zone.
+        levels off instead of growing with each new word. Records are plain dicts, built inside the zone. Then the
+        heap memory the call freed goes back to the operating system
+        (:func:`~spacy_biobert.serving.heap.release_free_memory`): glibc would otherwise keep it, scattered among
+        live blocks, and the process would keep the peak of its largest request.
         """
         if self.nlp is None:
             raise RuntimeError("the pipeline is not loaded")
+        try:
+            return self._records(texts, ids, relations=relations, threshold=threshold, abandoned=abandoned)
+        finally:
+            release_free_memory()
+
+    def _records(self, texts: Sequence[str], ids: Sequence[Optional[str]], **options: Any) -> List[Record]:
         with self.nlp.memory_zone():
-            docs = annotate_docs(self.nlp, texts, relations=relations, threshold=threshold,
-                                 batch_size=self.settings.batch_size, abandoned=abandoned)
+            docs = annotate_docs(self.nlp, texts, batch_size=self.settings.batch_size, **options)
             kb = pipeline_kb(self.nlp)
             return [doc_to_record(doc, doc_id, kb=kb) for doc, doc_id in zip(docs, ids)]
 

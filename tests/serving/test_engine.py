@@ -1,9 +1,12 @@
 """The inference engine (:class:`~spacy_biobert.serving.engine.Annotator`) on its own: no FastAPI, no HTTP."""
+from pathlib import Path
+
 import pytest
 
+from spacy_biobert.serving.heap import can_release, release_free_memory
 from spacy_biobert.serving.engine import Annotator
 from spacy_biobert.serving.settings import ServerSettings
-from tests.util import REL_TOY
+from tests.util import REL_TOY, rss_mib
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 TEXT = REL_TOY[0][0]
@@ -30,6 +33,18 @@ def test_words_never_seen_do_not_stay_in_the_vocabulary(annotator):
         assert [r["text"] for r in records] == texts and [r["id"] for r in records] == ["a", "b", "c"]
     assert len(annotator.nlp.vocab.strings) == strings
     assert "zq1000xv" not in annotator.nlp.vocab.strings and "zq1000xv" not in annotator.nlp.vocab
+
+
+@pytest.mark.skipif(not can_release() or not Path("/proc/self/status").exists(), reason="needs glibc and /proc")
+def test_a_request_leaves_no_freed_heap_memory_behind(annotator):
+    # A long request frees tens of MiB (its tensors, arrays, tokens); glibc kept them in the heap, so a server's
+    # RSS crept up request after request. The engine gives them back before the request is answered.
+    text = f"{TEXT} {fresh_words(2000, 50_000)}"
+    (record,) = annotator.submit(annotator.annotate, [text], ["a"]).result(120)
+    assert record["text"] == text
+    before = rss_mib()
+    release_free_memory()
+    assert before - rss_mib() < 2.0
 
 
 def test_records_made_in_the_zone_equal_those_of_the_pipeline_outside_it(annotator):
