@@ -30,6 +30,7 @@ from spacy_transformers.span_getters import configure_strided_spans
 from thinc.api import Model, chain
 
 from .fast_inference import DEFAULT_CHUNK_WORDPIECES, speed_up_encoder_call
+from .onnx_encoder import use_saved_onnx
 from .replace_listener import attach_listener_replacement
 from .types import PoolingModel, Tok2VecModel
 from .windows import WordpieceLimitedSpans
@@ -178,6 +179,7 @@ def create_transformer_model_v2(
         return hf_forward(model, docs, is_train)
 
     model._func = forward
+    use_saved_onnx(model.layers[0])  # an ONNX encoder saved by `spacy biobert optimize --onnx`, on CPU
     speed_up_encoder_call(model.layers[0], sort_windows=sort_windows, int8=int8_inference,
                           int8_per_channel=int8_per_channel, chunk_wordpieces=chunk_wordpieces)
 
