@@ -356,11 +356,22 @@ def shipped_speed() -> List[str]:
                          "whatever its weights, so its speed is the trained model's); F1 is the strict "
                          "character-offset F1 on the documents of each column (dev: an untimed run, "
                          "`bench/results/speed_shipped_dev.json`). ONNX rows export the encoders in the process "
-                         "before timing, so their peak RSS includes the export."])]
+                         "before timing, so their peak RSS includes the export.", "",
+                         "**The words/s of this run compare poorly between rows**: other jobs shared the 2 cores (load "
+                         "average 8 to 18 during the run, sampled every 30 s in "
+                         "`bench/results/speed_shipped_load.log`), so a row's speed depends on when it ran (the bare "
+                         "encoder floor ran slower than our whole NER stage, the end-to-end ONNX rows faster than the "
+                         "NER-stage ONNX rows). The F1 columns do not depend on it. Rerun on a quiet machine for the "
+                         "ratios."])]
     if (RESULTS / "profile.json").exists():
         lines += run("Where the time goes (the shipped pipeline)", "python bench/bench_profile.py [--onnx fp32|int8]",
                      "bench/results/profile.json", lambda: bench_profile.section(load("profile.json")),
-                     keep=("Command:",))
+                     keep=("Command:",),
+                     after=["", "Each step's wall time (other jobs shared the cores: load average about 8), so the "
+                            "shares are the part to read: the two encoder passes take 90 % of the time or more, "
+                            "everything else (tokenizer, windows, wordpieces, alignment, heads, decoding, linker, "
+                            "records) under 10 %. The linker's share is after its TF-IDF lookup became one sparse "
+                            "product over a pre-normalised index (it re-normalised the whole index per document)."])
     return lines
 
 
