@@ -1,5 +1,6 @@
 """The ONNX Runtime encoder saved by ``spacy biobert optimize --onnx``: close to PyTorch, same predictions, saved
 and reloaded with the pipeline, really run at inference, dropped by training, a clear error without onnxruntime."""
+import importlib.util
 import sys
 
 import numpy
@@ -42,7 +43,8 @@ def test_unknown_kind_is_refused(saved_ner_model):
         export_onnx(spacy.load(saved_ner_model).get_pipe("transformer").model.layers[0].shims[0]._model, "fp16")
 
 
-onnxruntime = pytest.importorskip("onnxruntime")
+needs_onnxruntime = pytest.mark.skipif(importlib.util.find_spec("onnxruntime") is None,
+                                       reason="needs onnxruntime and onnx (extra [onnx])")
 
 
 def ents(nlp):
@@ -71,6 +73,7 @@ def zero_torch_encoders(nlp) -> None:
                 param.zero_()
 
 
+@needs_onnxruntime
 def test_fp32_onnx_gives_the_torch_vectors_and_predictions(saved_ner_model):
     torch_nlp, onnx_nlp = spacy.load(saved_ner_model), spacy.load(saved_ner_model)
     assert export_onnx_encoders(onnx_nlp, "fp32") == 1
@@ -80,6 +83,7 @@ def test_fp32_onnx_gives_the_torch_vectors_and_predictions(saved_ner_model):
     assert ents(onnx_nlp) == ents(torch_nlp)
 
 
+@needs_onnxruntime
 def test_the_onnx_encoder_is_saved_and_reloaded_with_the_pipeline(saved_ner_model, tmp_path):
     nlp = spacy.load(saved_ner_model)
     expected = ents(nlp)
@@ -92,6 +96,7 @@ def test_the_onnx_encoder_is_saved_and_reloaded_with_the_pipeline(saved_ner_mode
     assert ents(reloaded) == expected
 
 
+@needs_onnxruntime
 def test_int8_onnx_is_close_but_not_equal(saved_ner_model):
     torch_nlp, int8_nlp = spacy.load(saved_ner_model), spacy.load(saved_ner_model)
     export_onnx_encoders(int8_nlp, "int8")
@@ -100,6 +105,7 @@ def test_int8_onnx_is_close_but_not_equal(saved_ner_model):
         assert numpy.corrcoef(a.ravel(), b.ravel())[0, 1] > 0.98
 
 
+@needs_onnxruntime
 def test_an_inline_encoder_is_exported_too(joint_model):
     nlp = spacy.load(joint_model)
     expected = relations(nlp)
@@ -109,6 +115,7 @@ def test_an_inline_encoder_is_exported_too(joint_model):
     assert relations(nlp) == expected
 
 
+@needs_onnxruntime
 def test_a_training_pass_drops_the_onnx_encoder(saved_ner_model):
     from spacy.training import Example
 
@@ -121,6 +128,7 @@ def test_a_training_pass_drops_the_onnx_encoder(saved_ner_model):
     assert ONNX_ATTR not in layer.attrs and ONNX_KIND_ATTR not in layer.attrs
 
 
+@needs_onnxruntime
 def test_optimize_saves_an_int8_onnx_encoder(saved_ner_model, tmp_path):
     out = tmp_path / "onnx_int8"
     python("-m", "spacy", "biobert", "optimize", saved_ner_model, out, "--onnx", "int8")
