@@ -35,14 +35,16 @@ import torch
 from spacy_biobert.cli.evaluate import gold_char_mentions
 from spacy_biobert.corpus.pubtator import read_pubtator
 from spacy_biobert.corpus.builder import DOC_ID_ATTR
-from spacy_biobert.pipeline.inference import inference_overrides
+from spacy_biobert.pipeline.inference import export_onnx_encoders, inference_overrides
 from spacy_biobert.scoring.ner import predicted_char_mentions, score_char_offsets
 
 from common import ROOT, encoder_windows, machine, n_cores, results_parser, timed_pipe, utc_now, write_section
 
 TITLE = "## Speed: CPU inference side by side"
+SHIPPED_TITLE = "## Speed: the shipped pipeline on CPU"
 CDR = ROOT / "assets" / "cdr"
-# name -> (kind, model under the NER runs folder, inference settings for ``inference_overrides``; None: as trained)
+# name -> (kind, model, inference settings for ``inference_overrides`` plus ``onnx``; None: as trained). Models:
+# "ours"/"peer_a" under the NER runs folder, "ner"/"e2e" the shipped pipeline's NER stage and the whole pipeline.
 SYSTEMS: Dict[str, Tuple[str, str, Optional[Dict]]] = {
     "ours, as trained (v1: windows 128/96)": ("spacy", "ours", None),
     "ours, sorted windows (v2 default)": ("spacy", "ours", {}),
@@ -56,6 +58,21 @@ SYSTEMS: Dict[str, Tuple[str, str, Optional[Dict]]] = {
     "HF token-classification pipeline (our weights)": ("hf_pipeline", "ours", None),
     "floor: bare encoder, 128-wordpiece windows": ("floor", "ours", None),
 }
+#: ``--systems shipped``: the shipped pipeline (configs/e2e.cfg) and its NER stage under each encoder path.
+SHIPPED: Dict[str, Tuple[str, str, Optional[Dict]]] = {
+    "NER stage, fp32, unsorted windows": ("spacy", "ner", {"sort_windows": False}),
+    "NER stage, fp32, sorted windows (default)": ("spacy", "ner", {}),
+    "NER stage, torch int8": ("spacy", "ner", {"int8": True}),
+    "NER stage, ONNX fp32": ("spacy", "ner", {"onnx": "fp32"}),
+    "NER stage, ONNX int8": ("spacy", "ner", {"onnx": "int8"}),
+    "NER stage, ONNX fp32, windows 128/112": ("spacy", "ner", {"onnx": "fp32", "window": 128, "stride": 112}),
+    "peer A: transformer + ner (untrained weights)": ("peer_a", "", None),
+    "floor: bare encoder, 128-wordpiece windows": ("floor", "ner", None),
+    "end to end (NER + linker + relations), fp32": ("spacy", "e2e", {}),
+    "end to end, ONNX fp32": ("spacy", "e2e", {"onnx": "fp32"}),
+    "end to end, ONNX int8": ("spacy", "e2e", {"onnx": "int8"}),
+}
+ALL_SYSTEMS = {**SYSTEMS, **SHIPPED}
 
 
 def peak_rss_mb() -> float:
@@ -71,8 +88,13 @@ def split_texts(split: str, limit: int = 0) -> Tuple[List[str], List[str]]:
 
 
 def run_spacy(model: Path, settings: Optional[Dict], ids: List[str], texts: List[str], batch_size: int):
+    """A saved pipeline under ``settings`` (``onnx``: export its encoders to ONNX first, not timed)."""
+    settings = None if settings is None else dict(settings)
+    onnx = settings.pop("onnx", None) if settings else None
     config = spacy.util.load_config(model / "config.cfg", interpolate=False)
     nlp = spacy.load(model, config={} if settings is None else inference_overrides(config, **settings))
+    if onnx:
+        export_onnx_encoders(nlp, onnx)
     docs, seconds = timed_pipe(nlp, texts, batch_size)
     for doc, doc_id in zip(docs, ids):
         doc._.set(DOC_ID_ATTR, doc_id)
@@ -130,14 +152,30 @@ def run_floor(model: Path, texts: List[str], batch_size: int, window: int = 128)
     return time.perf_counter() - start, None
 
 
-def run_case(name: str, work: Path, ner_runs: Path, batch_size: int, limit: int = 0, split: str = "test") -> Dict:
-    """One system in this process; returns its measurements."""
-    kind, system, settings = SYSTEMS[name]
+def run_peer_a(work: Path, texts: List[str], batch_size: int):
+    """Peer A initialised, not trained: spaCy's ``ner`` takes one transition per token whatever its weights, so
+    its speed is that of the trained model (no F1: the weights are random)."""
+    from bench_ner import peer_config
+
+    config = spacy.util.load_config(peer_config(work, work / "peer_a.log"))
+    nlp = spacy.util.load_model_from_config(config, auto_fill=True, validate=True)
+    for label in ("Chemical", "Disease"):
+        nlp.get_pipe("ner").add_label(label)
+    nlp.initialize()
+    return timed_pipe(nlp, texts, batch_size)[1], None
+
+
+def run_case(name: str, work: Path, models: Dict[str, Path], batch_size: int, limit: int = 0,
+             split: str = "test") -> Dict:
+    """One system in this process; returns its measurements. ``models``: model key -> pipeline folder."""
+    kind, system, settings = ALL_SYSTEMS[name]
     torch.set_num_threads(n_cores())
-    model = ner_runs / system / "model-best"
+    model = models.get(system)
     ids, texts = split_texts(split, limit)
     if kind == "spacy":
         seconds, mentions = run_spacy(model, settings, ids, texts, batch_size)
+    elif kind == "peer_a":
+        seconds, mentions = run_peer_a(work, texts, batch_size)
     elif kind == "hf_pipeline":
         seconds, mentions = run_hf_pipeline(model, work, ids, texts, batch_size)
     else:
@@ -202,35 +240,77 @@ def across_runs() -> List[str]:
     return lines
 
 
+def shipped_section(results: Dict, f_runs: Dict[str, Dict]) -> str:
+    """The ``--systems shipped`` table: words/s on the timed docs, ratios, and F1 of the full-split runs in
+    ``f_runs`` (split -> results of an untimed ``--split`` run, whose words/s are not shown)."""
+    rows = results["rows"]
+    floor = next(r for r in rows if r["system"].startswith("floor"))
+    peer = next(r for r in rows if r["system"].startswith("peer A"))
+    default = next(r for r in rows if r["system"].endswith("(default)"))
+    m = results["machine"]
+    f_by_split = {split: {r["system"]: r.get("f") for r in run["rows"]} for split, run in f_runs.items()}
+    base = {split: f[default["system"]] for split, f in f_by_split.items()}
+    lines = [SHIPPED_TITLE, "",
+             f"Command: `{results['command']}` — date: {results['date']}. Machine: {m['nproc']} cores ({m['cpu']}), "
+             f"no GPU, torch threads {results['threads']}, nlp.pipe batch {results['batch_size']} docs. Words/s over "
+             f"the first {default['docs']} CDR test abstracts ({default['words']:,} whitespace words), each row a fresh "
+             "process, one after the other.", "",
+             "| system | words/s | × peer A | × floor | peak RSS MB | " + " | ".join(
+                 f"{split} F1 ({run['rows'][0]['docs']} docs) | Δ {split} F1" for split, run in f_runs.items()) + " |",
+             "| --- | --- | --- | --- | --- |" + " --- | --- |" * len(f_runs)]
+    for r in rows:
+        cells = []
+        for split, f in f_by_split.items():
+            value = f.get(r["system"])
+            cells += ["–", "–"] if value is None else [f"{100 * value:.2f}", f"{100 * (value - base[split]):+.2f}"]
+        lines.append(f"| {r['system']} | {r['words_per_s']:,} | {r['words_per_s'] / peer['words_per_s']:.2f} | "
+                     f"{r['words_per_s'] / floor['words_per_s']:.2f} | {r['peak_rss_mb']:,} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def main() -> None:
     parser = results_parser(__doc__, "speed", "case")
+    parser.add_argument("--systems", choices=("issue13", "shipped"), default="issue13",
+                        help="shipped: the shipped pipeline (--ner-model, --e2e-model), results speed_shipped*.json")
     parser.add_argument("--ner-runs", type=Path, default=ROOT / "bench" / "runs" / "ner")
+    parser.add_argument("--ner-model", type=Path, default=ROOT / "training" / "ner" / "model-best")
+    parser.add_argument("--e2e-model", type=Path, default=ROOT / "training" / "e2e_assembled")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--only", nargs="*", help="systems to run (default: all)")
-    parser.add_argument("--limit", type=int, default=0, help="first N documents only (smoke runs)")
+    parser.add_argument("--limit", type=int, default=0, help="first N documents only")
     parser.add_argument("--split", choices=("dev", "test"), default="test",
                         help="dev: choose settings (results file only, no BENCHMARKS.md section)")
+    parser.add_argument("--f-only", action="store_true", help="shipped: an untimed F1 run, to speed_shipped_<split>.json")
     args = parser.parse_args()
+    models = {"ours": args.ner_runs / "ours" / "model-best", "peer_a": args.ner_runs / "peer_a" / "model-best",
+              "ner": args.ner_model, "e2e": args.e2e_model}
     if args.case:
-        print(json.dumps(run_case(args.case, args.work, args.ner_runs, args.batch_size, args.limit, args.split)))
+        print(json.dumps(run_case(args.case, args.work, models, args.batch_size, args.limit, args.split)))
         return
+    systems = SHIPPED if args.systems == "shipped" else SYSTEMS
+    if args.systems == "shipped" and args.out == ROOT / "bench" / "results" / "speed.json":
+        args.out = args.out.with_name(f"speed_shipped_{args.split}.json" if args.f_only else "speed_shipped.json")
     command = ("python bench/bench_speed.py " + " ".join(sys.argv[1:])).strip()
     if not args.section_only:
         args.work.mkdir(parents=True, exist_ok=True)
         rows = []
-        for name in args.only or SYSTEMS:
+        for name in args.only or systems:
+            if args.f_only and systems[name][0] != "spacy":
+                continue
             out = subprocess.run([sys.executable, __file__, "--case", name, "--work", str(args.work),
-                                  "--ner-runs", str(args.ner_runs), "--batch-size", str(args.batch_size),
+                                  "--ner-runs", str(args.ner_runs), "--ner-model", str(args.ner_model),
+                                  "--e2e-model", str(args.e2e_model), "--batch-size", str(args.batch_size),
                                   "--limit", str(args.limit), "--split", args.split],
                                  check=True, capture_output=True, text=True, cwd=ROOT)
             rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
             print(json.dumps(rows[-1]), flush=True)
-        trained = spacy.util.load_config(args.ner_runs / "ours" / "model-best" / "config.cfg", interpolate=False)
+        trained = spacy.util.load_config(models["ner" if args.systems == "shipped" else "ours"] / "config.cfg",
+                                         interpolate=False)
         results = {"date": utc_now(), "machine": machine(), "threads": n_cores(), "batch_size": args.batch_size,
                    "ner_steps": trained["training"]["max_steps"], "command": command, "rows": rows}
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(results, indent=2), encoding="utf8")
-    if args.split != "test":
+    if args.split != "test" or args.systems == "shipped":
         return
     results = json.loads(args.out.read_text(encoding="utf8"))
     write_section(args.benchmarks, section(results, results["command"]), TITLE)

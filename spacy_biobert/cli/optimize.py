@@ -6,7 +6,8 @@ import spacy
 import typer
 from wasabi import msg
 
-from ..pipeline.inference import inference_overrides
+from ..models.onnx_encoder import OnnxRuntimeMissing
+from ..pipeline.inference import export_onnx_encoders, inference_overrides
 from ._checks import load_or_exit
 from ._paths import PIPELINE_FILES, refuse_overwriting_or_exit, refuse_replacing_or_exit, save_pipeline
 
@@ -18,6 +19,8 @@ def optimize_command(
     sort_windows: bool = typer.Option(True, "--sort-windows/--no-sort-windows", help="Length-sorted windows."),
     window: Optional[int] = typer.Option(None, "--window", help="Tokens per transformer window."),
     stride: Optional[int] = typer.Option(None, "--stride", help="Tokens between window starts."),
+    onnx: Optional[str] = typer.Option(None, "--onnx", help="Save an ONNX Runtime copy of every encoder, 'fp32' or "
+                                       "'int8', run at inference on CPU (needs spacy-biobert[onnx])."),
 ) -> None:
     """Copy MODEL to OUTPUT with the transformer's inference settings changed; the weights stay the same.
 
@@ -31,7 +34,15 @@ def optimize_command(
                                         window=window, stride=stride)
     except ValueError as err:
         msg.fail(str(err), exits=1)
-    save_pipeline(spacy.load(model, config=overrides), output)
+    nlp = spacy.load(model, config=overrides)
+    if onnx is not None:
+        try:
+            exported = export_onnx_encoders(nlp, onnx)
+        except (ValueError, OnnxRuntimeMissing) as err:
+            msg.fail(str(err), exits=1)
+    save_pipeline(nlp, output)
     for key, value in overrides.items():
         msg.text(f"{key} = {value}")
+    if onnx is not None:
+        msg.text(f"ONNX Runtime encoders ({onnx}): {exported}")
     msg.good(f"Saved the optimised pipeline to {output}")

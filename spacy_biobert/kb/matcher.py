@@ -3,7 +3,7 @@
 A candidate is ``(concept id, score)``; the score is the string similarity between the mention and the
 candidate's closest name: ``1.0`` for an exact match of the normalised strings (several ids of one name are
 ranked by how often the name was seen with each), else the cosine similarity of TF-IDF vectors of character
-n-grams (scikit-learn ``TfidfVectorizer(analyzer="char_wb")`` + brute-force cosine ``NearestNeighbors``).
+n-grams (scikit-learn ``TfidfVectorizer(analyzer="char_wb")``, exhaustive search by one sparse product).
 
 Both steps are restricted to the mention's label where the KB knows the label (some concept carries it):
 then only concepts with that label, or with no label at all, are candidates. A label the KB does not know
@@ -23,22 +23,31 @@ Query = Tuple[str, str]
 
 
 class _FuzzyIndex:
-    """Nearest-neighbour search over some normalised names, in a shared TF-IDF space."""
+    """Nearest-neighbour search over some normalised names, in a shared TF-IDF space.
+
+    The vectorizer's rows are L2-normalised, so the cosine similarity of a query and a name is the dot product of
+    their rows: one sparse product per call and a partial sort, with no per-call cost that grows with the index
+    beyond that product (scikit-learn's brute-force ``NearestNeighbors`` re-normalised the whole index on every
+    call, which made linking one document at a time slow).
+    """
 
     def __init__(self, keys: List[str], vectorizer) -> None:
-        from sklearn.neighbors import NearestNeighbors
-
         self.keys = keys
-        self.nn = NearestNeighbors(metric="cosine", algorithm="brute")
-        if keys:
-            self.nn.fit(vectorizer.transform(keys))
+        self.names_t = vectorizer.transform(keys).T.tocsr() if keys else None
 
     def query(self, vectors, n: int) -> List[List[Tuple[str, float]]]:
+        """The ``n`` names most similar to each row of ``vectors`` (similarity > 0), most similar first; ties
+        in index order."""
         if not self.keys:
             return [[] for _ in range(vectors.shape[0])]
-        distances, indices = self.nn.kneighbors(vectors, n_neighbors=min(n, len(self.keys)))
-        return [[(self.keys[i], 1.0 - float(d)) for d, i in zip(row_d, row_i) if d < 1.0]
-                for row_d, row_i in zip(distances, indices)]
+        n = min(n, len(self.keys))
+        similarities = (vectors @ self.names_t).toarray()
+        results = []
+        for row in similarities:
+            top = numpy.argpartition(-row, n - 1)[:n]
+            top = top[numpy.lexsort((top, -row[top]))]
+            results.append([(self.keys[i], float(row[i])) for i in top if row[i] > 0.0])
+        return results
 
 
 class ConceptMatcher:
@@ -90,6 +99,13 @@ class ConceptMatcher:
             keys = [key for key in self.index if scope is None or self._ranked_ids(key, scope)]
             self._fuzzy[scope] = _FuzzyIndex(keys, self._vectorizer)
         return self._fuzzy[scope]
+
+    def prepare(self) -> "ConceptMatcher":
+        """Build the TF-IDF indexes of the KB's labels now rather than at the first fuzzy lookup of each label."""
+        if self.fuzzy and self.index:
+            for label in self.known_labels:
+                self._fuzzy_index(label)
+        return self
 
     def nearest(self, keys: Sequence[str], label: str) -> List[List[Candidate]]:
         """TF-IDF candidates for normalised strings ``keys`` of one label: best similarity per id, top k."""

@@ -1,5 +1,5 @@
 """The transformer's encoder call: a thinc layer running the Hugging Face model over a :class:`WordpieceBatch`,
-with inference-only speed-ups (length-sorted window batches, an int8 encoder).
+with inference-only speed-ups (length-sorted window batches, an int8 encoder, an ONNX Runtime encoder).
 
 :func:`encoder_call` builds the layer that spacy-transformers' ``TransformerModel`` runs as ``layers[0]``: the same
 node, shim and serialised form as spacy-transformers' ``HFWrapper``, with its own forward pass
@@ -16,6 +16,10 @@ int8 (``torch.ao.quantization.quantize_dynamic``). The fp32 weights stay the one
 rebuilt whenever they change (a training step, loading weights). Quantisation changes the scores slightly: it is
 opt-in (BENCHMARKS.md "Speed and memory" gives its speed and F1).
 
+A layer whose attrs hold an ONNX model (``spacy biobert optimize --onnx``, :mod:`~spacy_biobert.models.onnx_encoder`)
+runs it in ONNX Runtime at inference on CPU instead of the PyTorch encoder (and instead of the torch int8 copy); a
+training pass drops it.
+
 The settings live in the layer's ``attrs`` as objects thinc does not serialise: a pipeline runs as the config it
 is loaded with says, whatever it was saved with (``spacy biobert optimize`` changes them there).
 """
@@ -30,6 +34,8 @@ from spacy_transformers.layers.hf_shim import HFShim
 from thinc.api import Model, xp2torch
 from thinc.layers.pytorchwrapper import forward as pytorch_forward
 from thinc.types import ArgsKwargs
+
+from .onnx_encoder import OnnxSessions, drop_onnx
 
 #: Padded wordpieces (windows x longest window) per encoder call on the sorted path.
 DEFAULT_CHUNK_WORDPIECES = 4096
@@ -137,7 +143,7 @@ class EncoderShim(HFShim):
 
 
 #: ``attrs`` keys of the encoder call layer
-SETTINGS, INT8_COPY = "inference_settings", "int8_copy"
+SETTINGS, INT8_COPY, ONNX_SESSIONS = "inference_settings", "int8_copy", "onnx_sessions"
 
 
 def encoder_call(hf_objects: HFObjects, settings: InferenceSettings, *, mixed_precision: bool = False,
@@ -155,7 +161,7 @@ def encoder_call(hf_objects: HFObjects, settings: InferenceSettings, *, mixed_pr
         "hf-pytorch",
         encoder_call_forward,
         attrs={"convert_inputs": _torch_inputs, "convert_outputs": _model_output, SETTINGS: settings,
-               INT8_COPY: Int8Encoder(settings.int8_per_channel)},
+               INT8_COPY: Int8Encoder(settings.int8_per_channel), ONNX_SESSIONS: OnnxSessions()},
         shims=[shim],
         dims={"nI": None, "nO": None},
     )
@@ -165,7 +171,10 @@ def encoder_call_forward(layer: Model, wps: WordpieceBatch, is_train: bool) -> T
     """Training, or inference without speed-ups: thinc's PyTorch wrapper's pass. Else as the layer's
     :class:`InferenceSettings` say."""
     settings: InferenceSettings = layer.attrs[SETTINGS]
-    if is_train or not (settings.sort_windows or settings.int8):
+    if is_train:
+        drop_onnx(layer)
+        return pytorch_forward(layer, wps, is_train)
+    if not (settings.sort_windows or settings.int8 or layer.attrs[ONNX_SESSIONS].get(layer)):
         return pytorch_forward(layer, wps, is_train)
     if not settings.sort_windows or len(wps) <= 1 or not _mergeable_outputs(layer.shims[0].module):
         return _predict(layer, wps), _no_backprop
@@ -175,9 +184,14 @@ def encoder_call_forward(layer: Model, wps: WordpieceBatch, is_train: bool) -> T
 
 
 def _predict(layer: Model, wps: WordpieceBatch):
-    """The encoder's output for ``wps``: the int8 copy's where asked for and on CPU, else the fp32 encoder's."""
+    """The encoder's output for ``wps``: the saved ONNX encoder's, or the int8 copy's where asked for (both on CPU
+    only), else the fp32 encoder's."""
     shim = layer.shims[0]
+    onnx = layer.attrs[ONNX_SESSIONS].get(layer)
     with torch.inference_mode():
+        if onnx is not None:
+            inputs, _ = _torch_inputs(layer, wps, False)
+            return onnx(*inputs.args, **inputs.kwargs)
         if not (layer.attrs[SETTINGS].int8 and shim.device.type == "cpu"):
             return pytorch_forward(layer, wps, False)[0]
         inputs, _ = _torch_inputs(layer, wps, False)

@@ -8,7 +8,7 @@ component's ``tok2vec`` of ``spacy_biobert.Tok2VecTransformer.v2``, e.g. a relat
 """
 from typing import Any, Dict, Optional
 
-from thinc.api import Config
+from thinc.api import Config, Model
 
 TRANSFORMER_ARCHITECTURE = "spacy_biobert.TransformerModel.v2"
 INLINE_ARCHITECTURE = "spacy_biobert.Tok2VecTransformer.v2"
@@ -70,3 +70,23 @@ def inference_overrides(
             raise ValueError(f"Need 0 < stride <= window; got window {own_window}, stride {own_stride}.")
         overrides.update({f"{prefix}.get_spans.window": own_window, f"{prefix}.get_spans.stride": own_stride})
     return overrides
+
+
+def export_onnx_encoders(nlp, kind: str) -> int:
+    """Export every encoder of ``nlp`` (shared and inline transformers) to ONNX (``"fp32"`` or ``"int8"``) and keep
+    it with the pipeline, so that inference on CPU runs it in ONNX Runtime
+    (:mod:`~spacy_biobert.models.onnx_encoder`); return how many encoders were exported.
+
+    Raises:
+        OnnxRuntimeMissing: without onnxruntime and onnx.
+        ValueError: for another ``kind``, or when the pipeline has no Hugging Face encoder.
+    """
+    from ..models.onnx_encoder import attach_onnx, hf_layers
+
+    layers = [layer for _, proc in nlp.components if isinstance(getattr(proc, "model", None), Model)
+              for layer in hf_layers(proc.model)]
+    if not layers:
+        raise ValueError("No transformer encoder in this pipeline to export to ONNX.")
+    for layer in layers:
+        attach_onnx(layer, kind)
+    return len(layers)

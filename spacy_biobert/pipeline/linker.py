@@ -124,7 +124,7 @@ class BioBertLinker(Configurable, Pipe):
 
     @property
     def matcher(self) -> ConceptMatcher:
-        """The candidate generator over :attr:`kb` (built on first use).
+        """The candidate generator over :attr:`kb`, with its TF-IDF indexes (built on first use).
 
         Raises:
             ValueError: (E109) if no KB was given (``initialize()`` not called, not loaded from disk).
@@ -134,7 +134,7 @@ class BioBertLinker(Configurable, Pipe):
                              "nlp.initialize() with [initialize.components.biobert_linker] kb_path, or set_kb().")
         if self._matcher is None:
             self._matcher = ConceptMatcher(self.kb, self.normalizer, fuzzy=self.cfg["fuzzy"],
-                                           ngram_range=tuple(self.cfg["ngram_range"]), top_k=self.cfg["top_k"])
+                                           ngram_range=tuple(self.cfg["ngram_range"]), top_k=self.cfg["top_k"]).prepare()
         return self._matcher
 
     def set_kb(self, kb: KnowledgeBase) -> None:

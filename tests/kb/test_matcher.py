@@ -49,3 +49,21 @@ def test_odd_strings_do_not_fail(kb, text):
 
 def test_empty_kb_gives_nothing():
     assert ConceptMatcher(KnowledgeBase()).candidates([("x", "Chemical")]) == [[]]
+
+
+def test_fuzzy_scores_are_the_cosine_similarities_best_first(kb):
+    from sklearn.metrics.pairwise import cosine_similarity
+
+    matcher = ConceptMatcher(kb, top_k=10).prepare()
+    queries = ["doxorubicine", "renal failures", "comon cold", "zzzz"]
+    names = sorted(matcher.index)
+    vectorizer = matcher._vectorizer
+    expected = cosine_similarity(vectorizer.transform(queries), vectorizer.transform(names))
+    for query, row, found in zip(queries, expected, matcher.nearest(queries, "Unknown label")):
+        best = {}  # best similarity per id over its names, as nearest() scores them
+        for name, similarity in zip(names, row):
+            for cid in matcher.index[name]:
+                if similarity > 0:
+                    best[cid] = max(best.get(cid, 0.0), similarity)
+        assert [cid for cid, _ in found] == sorted(best, key=lambda cid: (-best[cid], cid))[:10], query
+        assert [score for _, score in found] == pytest.approx(sorted(best.values(), reverse=True)[:10], abs=1e-5)
