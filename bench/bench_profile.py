@@ -8,8 +8,8 @@ wordpiece counts included), wordpiece tokenisation, wordpiece alignment and the 
 of a component's time is its own (sorting windows, pooling, the heads, decoding). ``--onnx`` exports the encoders
 to ONNX first (not timed), to profile that path.
 
-Usage (heavy: wrap in the shared CPU lock):
-    flock /tmp/spacy_biobert_cpu.lock python bench/bench_profile.py --model training/e2e_assembled --limit 200
+Usage (heavy: run it under ``flock`` on ``common.CPU_LOCK``):
+    python bench/bench_profile.py --model training/e2e_assembled --limit 200
 """
 import contextlib
 import json
