@@ -9,7 +9,7 @@ of a component's time is its own (sorting windows, pooling, the heads, decoding)
 to ONNX first (not timed), to profile that path.
 
 Usage (heavy: run it under ``flock`` on ``common.CPU_LOCK``):
-    python bench/bench_profile.py --model training/e2e_assembled --limit 200
+    python bench/bench_profile.py --model training/e2e --limit 200
 """
 import contextlib
 import json
@@ -135,7 +135,7 @@ def main() -> None:
     import argparse
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", type=Path, default=ROOT / "training" / "e2e_assembled")
+    parser.add_argument("--model", type=Path, default=ROOT / "training" / "e2e")
     parser.add_argument("--limit", type=int, default=200, help="first N test documents (0: all)")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--onnx", choices=("fp32", "int8"), help="export the encoders to ONNX first")

@@ -11,6 +11,7 @@ from spacy.cli.train import train
 from spacy.tokens import Doc
 from typer.testing import CliRunner
 
+from spacy_biobert.models.encoder_call import EncoderShim
 from spacy_biobert.models.replace_listener import OWN_ENCODER_ARCHITECTURE
 from spacy_biobert.pipeline.inference import inference_overrides
 from spacy_biobert.pipeline.ner import NER_SPANS_KEY
@@ -274,3 +275,14 @@ def test_e2e_config_assembles_the_shipped_pipeline_from_ner_and_relation_pipelin
     int8 = spacy.load(tmp_path / "e2e", config=inference_overrides(nlp.config, int8=True))
     assert int8.config["components"]["biobert_rel"]["model"]["tok2vec"]["int8_inference"] is True
     assert [set(found) for found in gold_entity_scores(int8)] == [set(found) for found in scores]
+    # project.yml's train-head step: the head's MLP learns on the NER's predicted entities, its own encoder and
+    # everything upstream stay as assembled
+    invoke("train-head", tmp_path / "e2e", tiny_docbin, tmp_path / "e2e_head", "--entities", "predicted", "--epochs", "3",
+           "--learn-rate", "0.05")
+    head = spacy.load(tmp_path / "e2e_head")
+    assert same_weights(head, source) and ner_predictions(head) == ner_predictions(source)
+    own_encoders = [[shim.module.state_dict() for node in n.get_pipe("biobert_rel").model.walk() for shim in node.shims
+                     if isinstance(shim, EncoderShim)] for n in (nlp, head)]
+    assert len(own_encoders[1]) == 1 and own_encoders[0][0].keys() == own_encoders[1][0].keys()
+    assert all(torch.equal(own_encoders[0][0][k], own_encoders[1][0][k]) for k in own_encoders[0][0])
+    assert gold_entity_scores(head) != scores and head.meta["head_training"]["biobert_rel"]["entities"] == "predicted"

@@ -185,19 +185,23 @@ def workflow_order_is_sound(config, commands, workflow):
 
 
 def test_all_builds_calibrates_packages_and_annotates_the_shipped_e2e_pipeline():
-    """`all` trains the two stages, assembles configs/e2e.cfg with the full KB, calibrates it on dev end to end
+    """`all` trains the two stages, assembles configs/e2e.cfg with the full KB, trains its relation head on the
+    predicted entities of the training documents, calibrates it on dev end to end
     (linking with the KB without dev mentions), and every later step uses that one pipeline."""
     config, commands = project_commands()
-    assert config["workflows"]["all"] == ["convert", "train-ner", "train-rel", "kb", "assemble", "calibrate",
-                                          "evaluate", "package", "annotate"]
+    assert config["workflows"]["all"] == ["convert", "train-ner", "train-rel", "kb", "assemble", "train-head",
+                                          "calibrate", "evaluate", "package", "annotate"]
     workflow_order_is_sound(config, commands, "all")
     kb_train, kb = commands["kb"]["script"]
     assert "kb build training/kb_train --corpus corpus/train.spacy --mesh" in kb_train and "dev" not in kb_train
     assert "kb build training/kb --corpus corpus/train.spacy --corpus corpus/dev.spacy --mesh" in kb
     (assemble,) = commands["assemble"]["script"]
     assert "spacy assemble configs/e2e.cfg training/e2e_assembled" in assemble and "--paths.kb training/kb" in assemble
+    (head,) = commands["train-head"]["script"]
+    assert "train-head training/e2e_assembled corpus/train.spacy training/e2e_head --entities predicted" in head
+    assert "dev" not in head and "test" not in head
     (calibrate,) = commands["calibrate"]["script"]
-    assert "calibrate training/e2e_assembled corpus/dev.spacy training/e2e --kb training/kb_train" in calibrate
+    assert "calibrate training/e2e_head corpus/dev.spacy training/e2e --kb training/kb_train" in calibrate
     assert "--gold-entities" not in calibrate and "test" not in calibrate
     assert "evaluate training/e2e corpus/test.spacy" in commands["evaluate"]["script"][0]
     assert "package training/e2e " in commands["package"]["script"][0]
@@ -221,7 +225,7 @@ def test_quick_calibrates_on_dev_with_the_kb_without_dev_mentions_and_ends_with_
     (train,) = commands["train-quick"]["script"]
     assert "--initialize.components.biobert_linker.kb_path training/kb" in train  # the MeSH-backed KB
     (head,) = commands["train-head-quick"]["script"]
-    assert "train-head training/quick/model-last corpus/train.spacy training/quick/model-head" in head
+    assert "train-head training/quick/model-last corpus/train.spacy training/quick/model-head --entities predicted" in head
     assert "dev" not in head and "test" not in head
     (calibrate,) = commands["calibrate-quick"]["script"]
     assert "calibrate training/quick/model-head " in calibrate and "--kb training/kb_train" in calibrate and "--gold-entities" not in calibrate and "test" not in calibrate

@@ -1,10 +1,11 @@
 """``spacy biobert train-head``: train a pipeline's relation head on its frozen encoder's outputs, computed once
 (:mod:`spacy_biobert.pipeline.rel_cached`), and save the pipeline with it.
 
-For a head that sends no gradient into a shared transformer (``grad_factor`` 0, as in ``configs/quick.cfg``):
-the transformer runs once over the training documents, then the head's MLP trains for many epochs on the
-tabulated pair features, at a fraction of what as many ``spacy train`` steps cost. Everything else in the
-pipeline is unchanged. ``meta["head_training"][component]`` records what was done.
+The head's encoder stays as it is (a listener with ``grad_factor`` 0 on a shared transformer, as in
+``configs/quick.cfg``, or the shipped head's own trained encoder, as in ``configs/e2e.cfg``): the encoders run once
+over the training documents, then the head's MLP trains for many epochs on the tabulated pair features, at a
+fraction of what as many ``spacy train`` steps cost. Everything else in the pipeline is unchanged.
+``meta["head_training"][component]`` records what was done.
 """
 import time
 from pathlib import Path
@@ -37,7 +38,7 @@ def train_head_command(
 ) -> None:
     """Copy MODEL to OUTPUT with its relation head trained on TRAIN_PATH from the encoder's cached outputs.
 
-    The head must not train its encoder (a listener with grad_factor 0): the encoder runs once, unchanged.
+    Only the head's MLP learns: its encoder runs once, unchanged.
     """
     refuse_overwriting_or_exit([output], [model])
     refuse_overwriting_or_exit([output], [train_path], "**/*.spacy")
