@@ -16,7 +16,8 @@ def summary(model: Path, steps: int, dev_docs: int) -> str:
     meta = json.loads((model / "meta.json").read_text(encoding="utf8"))
     lines = [f"Model folder: {model} (use it with spacy.load, `annotate` and `serve`)."]
     for name, done in sorted(meta.get("head_training", {}).items()):
-        lines.append(f"{name}: trained {done['epochs']} epochs on the transformer's outputs over {done['docs']} "
+        entities = f" for the {done['entities']} entities" if "entities" in done else ""
+        lines.append(f"{name}: trained {done['epochs']} epochs on the transformer's outputs{entities} over {done['docs']} "
                      f"training documents ({done['pairs']} candidate pairs, {done['positives']} of them relations).")
     for name, cal in sorted(meta.get("calibration", {}).items()):
         if not cal.get("tuned", True):

@@ -235,9 +235,11 @@ def test_quick_calibrates_on_dev_with_the_kb_without_dev_mentions_and_ends_with_
     model.mkdir()
     (model / "meta.json").write_text(json.dumps({"calibration": {"biobert_rel": {
         "threshold": 0.15, "dev_docs": 100, "entities": "end to end", "dev_p": 0.4, "dev_r": 0.5, "dev_f": 0.4444}},
-        "head_training": {"biobert_rel": {"epochs": 5, "docs": 500, "pairs": 5560, "positives": 1038}}}))
+        "head_training": {"biobert_rel": {"epochs": 20, "docs": 500, "pairs": 11387, "positives": 523,
+                                          "entities": "predicted"}}}))
     out = run([sys.executable, str(ROOT / "scripts" / "next_steps.py"), str(model), "--steps", "80",
                "--dev-docs", "100"], cwd=tmp_path)
     assert f"Model folder: {model}" in out and "threshold 0.15 chosen on 100 dev documents, end to end" in out
     assert "dev CID P / R / F 40.0 / 50.0 / 44.4" in out and "spacy project run all" in out
-    assert "biobert_rel: trained 5 epochs on the transformer's outputs over 500 training documents" in out
+    assert ("biobert_rel: trained 20 epochs on the transformer's outputs for the predicted entities over 500 training "
+            "documents") in out
