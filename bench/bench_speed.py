@@ -35,6 +35,7 @@ import torch
 from spacy_biobert.cli.evaluate import gold_char_mentions
 from spacy_biobert.corpus.pubtator import read_pubtator
 from spacy_biobert.corpus.builder import DOC_ID_ATTR
+from spacy_biobert.heap import bound_heap
 from spacy_biobert.pipeline.inference import inference_overrides
 from spacy_biobert.scoring.ner import predicted_char_mentions, score_char_offsets
 
@@ -71,6 +72,8 @@ SHIPPED: Dict[str, Tuple[str, str, Optional[Dict]]] = {
     "end to end (NER + linker + relations), fp32": ("spacy", "e2e", {}),
     "end to end, ONNX fp32": ("spacy", "e2e", {"onnx": "fp32"}),
     "end to end, ONNX int8": ("spacy", "e2e", {"onnx": "int8"}),
+    "end to end, fp32, heap bounded": ("spacy", "e2e", {"bound_heap": True}),
+    "end to end, ONNX int8, heap bounded": ("spacy", "e2e", {"onnx": "int8", "bound_heap": True}),
 }
 ALL_SYSTEMS = {**SYSTEMS, **SHIPPED}
 
@@ -99,9 +102,12 @@ def optimized_copy(model: Path, onnx: str, work: Path) -> Path:
 
 def run_spacy(model: Path, settings: Optional[Dict], ids: List[str], texts: List[str], batch_size: int,
               work: Path):
-    """A saved pipeline under ``settings`` (``onnx``: the copy ``spacy biobert optimize --onnx`` saves)."""
+    """A saved pipeline under ``settings`` (``onnx``: the copy ``spacy biobert optimize --onnx`` saves;
+    ``bound_heap``: the C heap bounded first, as the commands, the server and Ray actors do)."""
     settings = None if settings is None else dict(settings)
     onnx = settings.pop("onnx", None) if settings else None
+    if settings and settings.pop("bound_heap", False):
+        bound_heap()
     if onnx:
         model = optimized_copy(model, onnx, work)
     config = spacy.util.load_config(model / "config.cfg", interpolate=False)

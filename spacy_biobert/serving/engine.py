@@ -24,7 +24,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from .heap import release_free_memory
+from ..heap import release_free_memory
 from ..output.record import Record, doc_to_record, pipeline_kb
 from ..pipeline.loading import load_pipeline
 from ..pipeline.long_docs import pipe_in_pieces
@@ -164,7 +164,7 @@ class Annotator:
         (every word the pipeline had not seen) are freed when it returns, so a long-running server's memory
         levels off instead of growing with each new word. Records are plain dicts, built inside the zone. Then the
         heap memory the call freed goes back to the operating system
-        (:func:`~spacy_biobert.serving.heap.release_free_memory`): glibc would otherwise keep it, scattered among
+        (:func:`~spacy_biobert.heap.release_free_memory`): glibc would otherwise keep it, scattered among
         live blocks, and the process would keep the peak of its largest request.
         """
         if self.nlp is None:

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from spacy_biobert.serving.heap import can_release, release_free_memory
+from spacy_biobert.heap import can_release, release_free_memory
 from spacy_biobert.serving.engine import Annotator
 from spacy_biobert.serving.settings import ServerSettings
 from tests.util import REL_TOY, rss_mib
