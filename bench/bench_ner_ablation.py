@@ -21,6 +21,7 @@ from spacy.tokens import DocBin
 from spacy_biobert.cli.evaluate import gold_char_mentions
 
 from bench_ner import evaluate, train
+from bench_kb_match import KB_MATCH_OVERRIDE
 from common import ROOT, argument_parser, convert_corpus, machine, machine_line, pct, utc_now, write_section
 
 TITLE = "## NER ablations"
@@ -32,6 +33,8 @@ VARIANTS: Dict[str, Tuple[Path, Dict[str, object]]] = {
     "+ shape/affix hash features (configs/ner.cfg as shipped)": (CONFIGS / "ner.cfg", {}),
     "windows 256/224 in training": (CONFIGS / "ner.cfg", {"components.transformer.model.get_spans.window": 256,
                                                           "components.transformer.model.get_spans.stride": 224}),
+    "+ dictionary-match feature (kb_match: MeSH-lite + training mentions, two folds)":
+        (CONFIGS / "ner.cfg", KB_MATCH_OVERRIDE),
 }
 
 

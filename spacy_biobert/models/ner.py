@@ -6,7 +6,8 @@ wordpieces per token) and adds one linear layer whose outputs are unnormalised s
 component's labels; the component normalises them. An optional second token-vector layer, ``features``, has its
 vectors concatenated to the encoder's before the linear layer: typically spaCy's ``spacy.MultiHashEmbed.v2`` over
 lexical attributes (``SHAPE``, ``PREFIX``, ``SUFFIX``, ``NORM``), which give an uncased encoder the case and shape
-of a token back (configs/ner.cfg). With ``features = null`` the head is the transformer's vectors only.
+of a token back (configs/ner.cfg). A third, ``kb_match`` (``spacy_biobert.KBMatchFeatures.v1``), appends a
+dictionary-match feature per token. With both ``null`` the head is the transformer's vectors only.
 """
 from typing import Callable, List, Optional, Sequence, Tuple
 
@@ -20,7 +21,10 @@ from .types import TaggerModel, Tok2VecModel
 
 @registry.architectures("spacy_biobert.NERTagger.v2")
 def build_ner_tagger_v2(
-    tok2vec: Tok2VecModel, features: Optional[Tok2VecModel] = None, nO: Optional[int] = None
+    tok2vec: Tok2VecModel,
+    features: Optional[Tok2VecModel] = None,
+    kb_match: Optional[Tok2VecModel] = None,
+    nO: Optional[int] = None,
 ) -> TaggerModel:
     """Token vectors (and lexical feature vectors, concatenated) -> linear layer -> BILUO tag scores (logits).
 
@@ -29,18 +33,21 @@ def build_ner_tagger_v2(
         features: a second token-vector layer whose vectors are appended to ``tok2vec``'s, e.g.
             ``spacy.MultiHashEmbed.v2`` with ``attrs = ["NORM","PREFIX","SUFFIX","SHAPE"]``; its parameters
             belong to the head (they learn at the component's ``head_lr_scale``). ``None``: ``tok2vec``'s only.
+        kb_match: a dictionary-match feature layer (``spacy_biobert.KBMatchFeatures.v1``) whose vectors are
+            appended after ``features``'; a head parameter too. ``None``: no dictionary feature.
         nO: number of tags (``1 + 4 * n_labels``); left ``None``, the component sets it at initialization.
     Returns:
         A model mapping docs to one ``(n_tokens, nO)`` score array per doc, with the references ``tok2vec`` (the
-        encoder's layer, not the concatenation), ``output_layer`` and (when given) ``features``.
+        encoder's layer, not the concatenation), ``output_layer`` and (when given) ``features`` and ``kb_match``.
     """
-    vectors = tok2vec if features is None else concatenate_per_doc(tok2vec, features)
+    extra = {name: layer for name, layer in (("features", features), ("kb_match", kb_match)) if layer is not None}
+    vectors = concatenate_per_doc(tok2vec, *extra.values()) if extra else tok2vec
     output_layer = Linear(nO=nO, init_W=zero_init)
     model: TaggerModel = chain(vectors, with_array(output_layer))
     model.set_ref("tok2vec", tok2vec)
     model.set_ref("output_layer", output_layer)
-    if features is not None:
-        model.set_ref("features", features)
+    for name, layer in extra.items():
+        model.set_ref(name, layer)
     return model
 
 

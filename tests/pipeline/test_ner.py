@@ -11,7 +11,7 @@ import spacy_biobert  # noqa: F401
 from spacy_biobert.pipeline.biluo import biluo_constraints, decode_entities
 from spacy_biobert.pipeline.ner import NER_SPANS_KEY, BioBertNER
 from spacy_biobert.pipeline.settings import set_setting
-from tests.util import NER_TRAIN, SHAPE_FEATURES, make_ner_nlp, ner_examples, train_ner
+from tests.util import NER_TRAIN, SHAPE_FEATURES, make_ner_nlp, ner_examples, train_ner, write_docbin
 
 V2 = "spacy_biobert.NERTagger.v2"
 
@@ -172,6 +172,58 @@ def test_v2_to_disk_and_load_give_identical_predictions(trained_shape, tmp_path)
     texts = [eg.reference.text for eg in egs] + ["Rats with COCAINE .", ""]
     ner, loaded_ner = nlp.get_pipe("biobert_ner"), loaded.get_pipe("biobert_ner")
     for text in texts:
+        a, b = nlp(text), loaded(text)
+        assert ents_of(a) == ents_of(b)
+        (pa,), (pb,) = ner.predict([a]), loaded_ner.predict([b])
+        numpy.testing.assert_allclose(pa, pb, rtol=1e-5, atol=1e-7)
+
+
+# --- kb_match: the dictionary-match feature (spacy_biobert.KBMatchFeatures.v1) ----------------------------------
+
+@pytest.fixture(scope="module")
+def trained_kb(tiny_bert, tmp_path_factory):
+    """A head with lexical and dictionary features, the dictionary read from a training corpus file."""
+    corpus = tmp_path_factory.mktemp("lexicon") / "train.spacy"
+    nlp = make_ner_nlp(tiny_bert, features=SHAPE_FEATURES, kb_match=kb_match_config(corpus))
+    egs = ner_examples(nlp)
+    write_docbin(corpus, [eg.reference for eg in egs])
+    losses = train_ner(nlp, egs)
+    return nlp, egs, losses, corpus
+
+
+def kb_match_config(corpus):
+    lexicon = {"@misc": "spacy_biobert.kb_lexicon.v1", "corpus": str(corpus), "mesh": False}
+    return {"@architectures": "spacy_biobert.KBMatchFeatures.v1", "lexicon": lexicon, "width": 4}
+
+
+def test_kb_match_overfits_and_its_feature_gets_weight(trained_kb):
+    nlp, egs, losses, _ = trained_kb
+    assert losses["biobert_ner"] < 0.1
+    for eg in egs:
+        assert ents_of(nlp(eg.reference.text)) == [(e.start_char, e.end_char, e.label_, "") for e in eg.reference.ents]
+    model = nlp.get_pipe("biobert_ner").model
+    assert model.get_ref("kb_match").attrs["labels"] == ["Chemical", "Disease"]
+    W = model.get_ref("output_layer").get_param("W")
+    assert W.shape[1] == model.get_ref("tok2vec").get_dim("nO") + SHAPE_FEATURES["width"] + 4
+    assert numpy.abs(W[:, -4:]).sum() > 0  # zero-initialised: only training gives the dictionary feature a weight
+
+
+def test_kb_match_pipe_with_empty_docs_equals_call(trained_kb):
+    nlp, egs, _, _ = trained_kb
+    assert_pipe_equals_call(nlp, ["", egs[0].reference.text, " ", "Rats with cocaine ."], batch_size=4)
+
+
+def test_kb_match_to_disk_and_load_keep_the_dictionary_without_its_corpus(trained_kb, tmp_path):
+    nlp, egs, _, corpus = trained_kb
+    nlp.to_disk(tmp_path / "model")
+    moved = corpus.rename(corpus.with_suffix(".moved"))  # a loaded pipeline reads its dictionary from its folder
+    try:
+        loaded = spacy.load(tmp_path / "model")
+    finally:
+        moved.rename(corpus)
+    ner, loaded_ner = nlp.get_pipe("biobert_ner"), loaded.get_pipe("biobert_ner")
+    assert loaded_ner.model.get_ref("kb_match").attrs["entries"] == ner.model.get_ref("kb_match").attrs["entries"]
+    for text in [eg.reference.text for eg in egs] + ["Rats with COCAINE .", ""]:
         a, b = nlp(text), loaded(text)
         assert ents_of(a) == ents_of(b)
         (pa,), (pb,) = ner.predict([a]), loaded_ner.predict([b])
