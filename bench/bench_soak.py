@@ -104,9 +104,12 @@ def main() -> None:
     parser.add_argument("--fresh-words", type=int, default=20, help="never-seen words per request")
     parser.add_argument("--sample-every", type=int, default=500, help="sample RSS every N completed requests")
     parser.add_argument("--warmup", type=int, default=1000, help="requests before growth is counted")
+    parser.add_argument("--ready-timeout", type=float, default=900,
+                        help="seconds to wait for the server to load (a loaded machine can take minutes)")
     parser.add_argument("--no-write", action="store_true", help="print only; leave results and BENCHMARKS.md")
     args = parser.parse_args()
-    with serving(args.model, 1, ROOT / "bench" / "runs" / "server_soak.log") as (base, proc, _):
+    log = ROOT / "bench" / "runs" / "server_soak.log"
+    with serving(args.model, 1, log, args.ready_timeout) as (base, proc, _):
         measured = asyncio.run(soak(base, proc.pid, args))
     result = summarise(measured, args)
     print(json.dumps({k: v for k, v in result.items() if k != "rss_samples"}, indent=1))
