@@ -2,7 +2,8 @@
 
 Memory stays bounded whatever the input size: input is read lazily, documents go through ``nlp.pipe`` in
 batches and are turned into records at once, and every ``chunk`` documents run inside ``nlp.memory_zone()``
-so the strings they added to the vocabulary are freed. A document of any length is annotated: one over
+so the strings they added to the vocabulary are freed (and the vocabulary's tables are rebuilt now and then:
+:class:`~spacy_biobert.pipeline.memory_zones.MemoryZones`). A document of any length is annotated: one over
 :data:`~spacy_biobert.pipeline.long_docs.MAX_PIECE_CHARS` characters (spaCy alone refuses 1,000,000) is split
 into pieces annotated one at a time and re-joined with the offsets of its whole text
 (:mod:`spacy_biobert.pipeline.long_docs`), so memory stays bounded by the piece. A run resumes a partly written
@@ -20,6 +21,7 @@ from ..corpus.sections import set_sections
 from ..output.record import Record, doc_to_record, pipeline_kb
 from ..output.writers import RecordWriter
 from ..pipeline.long_docs import MAX_PIECE_CHARS, pipe_in_pieces
+from ..pipeline.memory_zones import MemoryZones
 from ..corpus.documents import InputDoc, Item, Skipped
 
 #: Documents per memory zone.
@@ -54,7 +56,7 @@ def pipe_records(
 ) -> Iterator[Record]:
     """Records of ``docs`` in input order, through ``nlp.pipe`` (one memory zone per :data:`CHUNK` documents;
     texts over ``max_chars`` characters in pieces), concepts named by the pipeline's KB."""
-    docs, kb = iter(docs), pipeline_kb(nlp)
+    docs, kb, zones = iter(docs), pipeline_kb(nlp), MemoryZones(nlp)
 
     def run(made: List[Doc]) -> Iterable[Doc]:
         return nlp.pipe(made, batch_size=batch_size)
@@ -63,7 +65,7 @@ def pipe_records(
         chunk = list(islice(docs, CHUNK))
         if not chunk:
             return
-        with nlp.memory_zone():
+        with zones.zone():
             annotated = pipe_in_pieces(nlp, (d.text for d in chunk), run, batch_size=batch_size, max_chars=max_chars)
             for doc, item in zip(annotated, chunk):
                 yield doc_to_record(with_input(doc, item), kb=kb)
