@@ -52,11 +52,13 @@ def with_input(doc: Doc, item: InputDoc) -> Doc:
 
 
 def pipe_records(
-    nlp: Language, docs: Iterable[InputDoc], batch_size: int = 32, max_chars: int = MAX_PIECE_CHARS
+    nlp: Language, docs: Iterable[InputDoc], batch_size: int = 32, max_chars: int = MAX_PIECE_CHARS,
+    zones: Optional[MemoryZones] = None,
 ) -> Iterator[Record]:
-    """Records of ``docs`` in input order, through ``nlp.pipe`` (one memory zone per :data:`CHUNK` documents;
-    texts over ``max_chars`` characters in pieces), concepts named by the pipeline's KB."""
-    docs, kb, zones = iter(docs), pipeline_kb(nlp), MemoryZones(nlp)
+    """Records of ``docs`` in input order, through ``nlp.pipe`` (one memory zone of ``zones`` per :data:`CHUNK`
+    documents; texts over ``max_chars`` characters in pieces), concepts named by the pipeline's KB. A caller that
+    calls it again and again with the same ``nlp`` passes the same ``zones`` (the default is new ones)."""
+    docs, kb, zones = iter(docs), pipeline_kb(nlp), zones or MemoryZones(nlp)
 
     def run(made: List[Doc]) -> Iterable[Doc]:
         return nlp.pipe(made, batch_size=batch_size)
