@@ -3,14 +3,13 @@
 ``nlp.memory_zone()`` frees the strings and lexemes a unit of work added to the vocabulary, but the two hash
 tables that index them (the string store's and the lexemes', preshed maps) only mark those cells deleted. A new
 word reuses a deleted cell only when its probe crosses one, and a table doubles when its used cells, live or
-deleted, reach 60 %; so every word never seen before keeps its share of a table for good (about 30 bytes, in
-steps as the tables double). Measured: spaCy's tokenizer alone, 20,000 zones of 20 fresh words, +12 MiB (flat
-when the same words repeat); the server on the tiny test pipeline, +6.9 MiB over 8,000 requests of 20 fresh words
-(``bench/bench_soak.py``).
+deleted, reach 60 %; so every word never seen before keeps its share of a table for good, in steps as the tables
+double (a word seen again reuses its own deleted cell). The server on the tiny test pipeline crept up by 6.9 MiB
+over 8,000 requests of 20 fresh words (``bench/bench_soak.py``).
 
 :class:`MemoryZones` counts the strings its zones added; once they reach the number the vocabulary keeps (and at
-least ``min_compact_after``), it rebuilds both tables from the kept strings (:func:`compact_vocab`), so the cost
-(about 25 ms for the shipped pipeline's 25,000 strings) is spread over at least as many new strings.
+least ``min_compact_after``), it rebuilds both tables from the kept strings (:func:`compact_vocab`), so the cost,
+linear in the kept strings, is spread over at least as many new strings.
 """
 from contextlib import contextmanager
 from typing import Iterator
