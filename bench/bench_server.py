@@ -114,10 +114,10 @@ def wait_ready(base: str, proc: subprocess.Popen, timeout: float = 300) -> float
 
 
 @contextmanager
-def serving(model: str, workers: int = 1, log_path: Path = ROOT / "bench" / "results" / "server_run.log"
-            ) -> Iterator[Tuple[str, subprocess.Popen, float]]:
-    """``spacy biobert serve MODEL`` on a free loopback port: (base URL, process, seconds until ready); stopped
-    (SIGINT, then kill) on exit. Its output goes to ``log_path``."""
+def serving(model: str, workers: int = 1, log_path: Path = ROOT / "bench" / "results" / "server_run.log",
+            ready_timeout: float = 300) -> Iterator[Tuple[str, subprocess.Popen, float]]:
+    """``spacy biobert serve MODEL`` on a free loopback port: (base URL, process, seconds until ready, at most
+    ``ready_timeout``); stopped (SIGINT, then kill) on exit. Its output goes to ``log_path``."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     cmd = [sys.executable, "-m", "spacy", "biobert", "serve", model, "--host", "127.0.0.1", "--port", str(port),
@@ -126,7 +126,7 @@ def serving(model: str, workers: int = 1, log_path: Path = ROOT / "bench" / "res
     log = open(log_path, "w", encoding="utf8")
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     try:
-        ready_s = wait_ready(base, proc)
+        ready_s = wait_ready(base, proc, ready_timeout)
         time.sleep(2)  # let every worker finish its warm-up
         yield base, proc, ready_s
     finally:

@@ -2,7 +2,8 @@
 
 Memory stays bounded whatever the input size: input is read lazily, documents go through ``nlp.pipe`` in
 batches and are turned into records at once, and every ``chunk`` documents run inside ``nlp.memory_zone()``
-so the strings they added to the vocabulary are freed. A document of any length is annotated: one over
+so the strings they added to the vocabulary are freed (and the vocabulary's tables are rebuilt now and then:
+:class:`~spacy_biobert.pipeline.memory_zones.MemoryZones`). A document of any length is annotated: one over
 :data:`~spacy_biobert.pipeline.long_docs.MAX_PIECE_CHARS` characters (spaCy alone refuses 1,000,000) is split
 into pieces annotated one at a time and re-joined with the offsets of its whole text
 (:mod:`spacy_biobert.pipeline.long_docs`), so memory stays bounded by the piece. A run resumes a partly written
@@ -20,6 +21,7 @@ from ..corpus.sections import set_sections
 from ..output.record import Record, doc_to_record, pipeline_kb
 from ..output.writers import RecordWriter
 from ..pipeline.long_docs import MAX_PIECE_CHARS, pipe_in_pieces
+from ..pipeline.memory_zones import MemoryZones
 from ..corpus.documents import InputDoc, Item, Skipped
 
 #: Documents per memory zone.
@@ -50,11 +52,13 @@ def with_input(doc: Doc, item: InputDoc) -> Doc:
 
 
 def pipe_records(
-    nlp: Language, docs: Iterable[InputDoc], batch_size: int = 32, max_chars: int = MAX_PIECE_CHARS
+    nlp: Language, docs: Iterable[InputDoc], batch_size: int = 32, max_chars: int = MAX_PIECE_CHARS,
+    zones: Optional[MemoryZones] = None,
 ) -> Iterator[Record]:
-    """Records of ``docs`` in input order, through ``nlp.pipe`` (one memory zone per :data:`CHUNK` documents;
-    texts over ``max_chars`` characters in pieces), concepts named by the pipeline's KB."""
-    docs, kb = iter(docs), pipeline_kb(nlp)
+    """Records of ``docs`` in input order, through ``nlp.pipe`` (one memory zone of ``zones`` per :data:`CHUNK`
+    documents; texts over ``max_chars`` characters in pieces), concepts named by the pipeline's KB. A caller that
+    calls it again and again with the same ``nlp`` passes the same ``zones`` (the default is new ones)."""
+    docs, kb, zones = iter(docs), pipeline_kb(nlp), zones or MemoryZones(nlp)
 
     def run(made: List[Doc]) -> Iterable[Doc]:
         return nlp.pipe(made, batch_size=batch_size)
@@ -63,7 +67,7 @@ def pipe_records(
         chunk = list(islice(docs, CHUNK))
         if not chunk:
             return
-        with nlp.memory_zone():
+        with zones.zone():
             annotated = pipe_in_pieces(nlp, (d.text for d in chunk), run, batch_size=batch_size, max_chars=max_chars)
             for doc, item in zip(annotated, chunk):
                 yield doc_to_record(with_input(doc, item), kb=kb)

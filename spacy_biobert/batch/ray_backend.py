@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, Iterator, Optional, Set, Tuple
 
 from ..pipeline.loading import load_pipeline
+from ..pipeline.memory_zones import MemoryZones
 from ..corpus.documents import BadInput, Skipped
 from .local import Summary, pipe_records
 from .ray_sinks import SHARD_FORMATS, shard_sink
@@ -84,6 +85,7 @@ class PipelineActor:
         if use_gpu:
             spacy.require_gpu(0)  # the GPU Ray assigned to this actor (CUDA_VISIBLE_DEVICES)
         self.nlp = load_pipeline(model, relation_threshold)
+        self.zones = MemoryZones(self.nlp)  # one count of the strings the zones added, over all batches
         self.batch_size = batch_size
         if done is not None and not isinstance(done, (set, frozenset)):
             import ray
@@ -96,7 +98,7 @@ class PipelineActor:
 
         rows = batch.to_pylist()
         todo = [input_doc(r) for r in rows if r["problem"] is None and r["id"] not in self.done]
-        records = pipe_records(self.nlp, todo, self.batch_size)
+        records = pipe_records(self.nlp, todo, self.batch_size, zones=self.zones)
         out = []
         for r in rows:
             status, record = "bad", None

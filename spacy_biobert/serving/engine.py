@@ -28,6 +28,7 @@ from ..heap import release_free_memory
 from ..output.record import Record, doc_to_record, pipeline_kb
 from ..pipeline.loading import load_pipeline
 from ..pipeline.long_docs import pipe_in_pieces
+from ..pipeline.memory_zones import MemoryZones
 from ..pipeline.rel import relation_components
 from .settings import ServerSettings
 
@@ -110,6 +111,7 @@ class Annotator:
         self.model = str(model)
         self.settings = settings
         self.nlp: Optional[Language] = None
+        self.zones: Optional[MemoryZones] = None
         self.relation_thresholds: Dict[str, float] = {}
         self.error: Optional[str] = None
         self._loaded = threading.Event()
@@ -138,6 +140,7 @@ class Annotator:
             if self.settings.warmup:
                 annotate_docs(nlp, [WARMUP_TEXT])
             self.relation_thresholds = {name: float(nlp.get_pipe(name).threshold) for name in relation_components(nlp)}
+            self.zones = MemoryZones(nlp)
             self.nlp = nlp
             logger.info("ready: %s", " > ".join(nlp.pipe_names))
         except Exception as err:  # the server stays up and says why in /readyz
@@ -161,7 +164,8 @@ class Annotator:
         (:class:`Abandoned`).
 
         The call runs inside ``nlp.memory_zone()``: the strings and lexemes its texts added to the vocabulary
-        (every word the pipeline had not seen) are freed when it returns, so a long-running server's memory
+        (every word the pipeline had not seen) are freed when it returns, and now and then the vocabulary's tables
+        are rebuilt (:class:`~spacy_biobert.pipeline.memory_zones.MemoryZones`), so a long-running server's memory
         levels off instead of growing with each new word. Records are plain dicts, built inside the zone. Then the
         heap memory the call freed goes back to the operating system
         (:func:`~spacy_biobert.heap.release_free_memory`): glibc would otherwise keep it, scattered among
@@ -175,7 +179,7 @@ class Annotator:
             release_free_memory()
 
     def _records(self, texts: Sequence[str], ids: Sequence[Optional[str]], **options: Any) -> List[Record]:
-        with self.nlp.memory_zone():
+        with self.zones.zone():
             docs = annotate_docs(self.nlp, texts, batch_size=self.settings.batch_size, **options)
             kb = pipeline_kb(self.nlp)
             return [doc_to_record(doc, doc_id, kb=kb) for doc, doc_id in zip(docs, ids)]

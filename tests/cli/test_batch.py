@@ -92,6 +92,24 @@ def test_text_folder_and_more_documents_than_a_memory_zone(model, tmp_path, monk
     assert [r["id"] for r in read_jsonl(tmp_path / "out.jsonl")] == [f"doc{i}" for i in range(5)]
 
 
+def test_the_zones_passed_count_strings_over_calls_and_compact_the_vocabulary(model):
+    # The Ray backend calls pipe_records once per batch of rows with one pipeline: its zones carry the count.
+    from spacy_biobert.batch.local import pipe_records
+    from spacy_biobert.corpus.documents import InputDoc
+    from spacy_biobert.pipeline.loading import load_pipeline
+    from spacy_biobert.pipeline.memory_zones import MemoryZones
+
+    nlp = load_pipeline(str(model))
+    strings, zones = set(nlp.vocab.strings), MemoryZones(nlp, min_compact_after=0)
+    words = len(strings) // 3
+    texts = [" ".join(f"zq{i * words + k}xv" for k in range(words)) for i in range(6)]
+    (first,) = pipe_records(nlp, [InputDoc("0", texts[0], "test")], zones=zones)
+    assert zones.compactions == 0 and zones.added > 0
+    rest = [r for i, t in enumerate(texts[1:], 1) for r in pipe_records(nlp, [InputDoc(str(i), t, "test")], zones=zones)]
+    assert [r["text"] for r in [first, *rest]] == texts
+    assert zones.compactions >= 1 and set(nlp.vocab.strings) == strings
+
+
 @pytest.mark.parametrize("link", ["same", "symlink", "hardlink"])
 @pytest.mark.parametrize("overwrite", [False, True])
 def test_an_output_that_is_the_input_is_refused_and_the_input_kept(model, tmp_path, link, overwrite):

@@ -47,6 +47,17 @@ def test_a_request_leaves_no_freed_heap_memory_behind(annotator):
     assert before - rss_mib() < 2.0
 
 
+def test_records_are_the_same_after_the_vocabulary_is_compacted(annotator, monkeypatch):
+    # The engine's zones rebuild the vocabulary's tables once requests added as many strings as it keeps.
+    monkeypatch.setattr(annotator.zones, "min_compact_after", 0)
+    (before,) = annotator.submit(annotator.annotate, [TEXT], ["x"]).result(60)
+    compactions = annotator.zones.compactions
+    text = f"{TEXT} {fresh_words(len(annotator.nlp.vocab.strings), 200_000)}"
+    (record,) = annotator.submit(annotator.annotate, [text], ["y"]).result(120)
+    assert record["text"] == text and annotator.zones.compactions == compactions + 1
+    assert annotator.submit(annotator.annotate, [TEXT], ["x"]).result(60) == [before]
+
+
 def test_records_made_in_the_zone_equal_those_of_the_pipeline_outside_it(annotator):
     from spacy_biobert.output.record import doc_to_record
     from spacy_biobert.serving.engine import annotate_docs
