@@ -7,6 +7,7 @@ from typing import Dict, List, Optional
 
 import bench_alignment
 import bench_annotate
+import bench_dense_linker
 import bench_e2e
 import bench_linker
 import bench_long_doc
@@ -192,6 +193,9 @@ def linking() -> List[str]:
              after=["", "Mentions predicted by the main job's short-budget NER (an early `configs/quick.cfg` model), "
                     "so wrong or missed mentions cost recall and precision; the variant is chosen on dev. Share = "
                     "linker time / (NER pipeline + linker time)."]),
+        *run("A learned fallback: dense name retrieval (not shipped)",
+             "python bench/bench_dense_linker.py --pipeline PIPELINE --kb training/kb_train",
+             "bench/results/dense_linker.json", lambda: bench_dense_linker.section(load("dense_linker.json"))),
     ]
 
 
