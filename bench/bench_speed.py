@@ -103,7 +103,7 @@ def optimized_copy(model: Path, onnx: str, work: Path) -> Path:
 def run_spacy(model: Path, settings: Optional[Dict], ids: List[str], texts: List[str], batch_size: int,
               work: Path):
     """A saved pipeline under ``settings`` (``onnx``: the copy ``spacy biobert optimize --onnx`` saves;
-    ``bound_heap``: the C heap bounded first, as the commands, the server and Ray actors do)."""
+    ``bound_heap``: the C heap bounded first, :func:`spacy_biobert.heap.bound_heap`)."""
     settings = None if settings is None else dict(settings)
     onnx = settings.pop("onnx", None) if settings else None
     if settings and settings.pop("bound_heap", False):

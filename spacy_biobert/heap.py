@@ -5,14 +5,14 @@ glibc serves a block of at least its *mmap threshold* with its own ``mmap`` and 
 blocks come from heap arenas, which keep what is freed for later use. The threshold starts at 128 KiB but rises
 to the size of every mmap-ed block freed (up to 32 MiB), so after the first batches the encoder's activations (a
 few MiB each) come from the arenas, and what they free is scattered among live blocks and kept: RSS climbs with
-every batch. :func:`bound_heap` fixes the threshold (which also stops it rising); measured on the shipped
-pipeline over 200 CDR test abstracts in batches of 32 (BENCHMARKS.md "Speed and memory"), RSS after loading
-755 MB climbed to 1,319 MB by default and stayed at 846 MB with a 1 MiB threshold. :func:`release_free_memory`
-gives back what the arenas hold free once a unit of work is done (each server request).
-
-Both are called by the processes this package owns (the commands, the server's inference thread, Ray actors); a
-program of your own calls :func:`bound_heap` once (or sets ``MALLOC_MMAP_THRESHOLD_=1048576``). Where the C
-library is not glibc (musl, macOS, Windows) they do nothing.
+the batches. :func:`bound_heap` fixes the threshold (which also stops it rising), at a cost in speed: each large
+block is then mapped and zero-filled anew. Measured on the shipped pipeline over 200 CDR test abstracts
+(BENCHMARKS.md "The shipped pipeline: encoder paths side by side"): peak RSS 1,384 MB by default, 1,112 MB
+bounded, at 24 % fewer words/s (PyTorch fp32; with ONNX Runtime, whose own arena holds the activations, 4 %
+fewer and about the same RSS). So nothing calls it for you: call it once where memory matters more than speed
+(or set ``MALLOC_MMAP_THRESHOLD_=1048576``). :func:`release_free_memory` gives back what the arenas hold free
+once a unit of work is done (each server request). Where the C library is not glibc (musl, macOS, Windows) both
+do nothing.
 """
 import ctypes
 from typing import Optional

@@ -1,10 +1,8 @@
 """Loading a pipeline for the commands, the Ray actors and the server: one function, :func:`load_pipeline`.
 
-It is ``spacy.load`` plus three things: when loading a folder fails, the error names the file that is missing or
-damaged (:mod:`.model_files`); a relation threshold given on the command line becomes every relation
-component's ``threshold`` setting (:func:`~.rel.set_relation_threshold`, through :func:`~.settings.set_setting`);
-and the process's C heap is bounded first (:func:`spacy_biobert.heap.bound_heap`): these processes run the
-pipeline over many batches, whose freed activations would otherwise stay in the process.
+It is ``spacy.load`` plus two things: when loading a folder fails, the error names the file that is missing or
+damaged (:mod:`.model_files`); and a relation threshold given on the command line becomes every relation
+component's ``threshold`` setting (:func:`~.rel.set_relation_threshold`, through :func:`~.settings.set_setting`).
 """
 from pathlib import Path
 from typing import Any, Optional, Union
@@ -12,7 +10,6 @@ from typing import Any, Optional, Union
 import spacy
 from spacy.language import Language
 
-from ..heap import bound_heap
 from .model_files import DamagedModelError, find_damaged
 from .rel import set_relation_threshold
 
@@ -25,7 +22,6 @@ def load_pipeline(model: Union[str, Path], relation_threshold: Optional[float] =
         DamagedModelError: a file of the folder missing or damaged (the original error chained).
         ValueError: a relation threshold for a pipeline without relation component, or not in [0, 1].
     """
-    bound_heap()
     try:
         nlp = spacy.load(model, **kwargs)
     except DamagedModelError:

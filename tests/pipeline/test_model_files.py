@@ -74,12 +74,3 @@ def test_an_intact_folder_has_nothing_damaged_and_loads(joint_model):
     assert find_damaged(Path(joint_model)) is None
     assert load_pipeline(joint_model).pipe_names == spacy.load(joint_model).pipe_names
 
-
-def test_loading_for_a_command_server_or_actor_bounds_the_heap_first(joint_model, monkeypatch):
-    from spacy_biobert.pipeline import loading
-
-    calls = []
-    monkeypatch.setattr(loading, "bound_heap", lambda: calls.append("bound"))
-    monkeypatch.setattr(loading.spacy, "load", lambda *args, **kwargs: calls.append("load") or spacy.blank("en"))
-    load_pipeline(joint_model)
-    assert calls == ["bound", "load"]
