@@ -81,6 +81,7 @@ def figures() -> List[Path]:
 
     paths = report_figures.learning_curves(RESULTS)
     paths.append(report_figures.speed_f1(load("speed.json"), RESULTS / "speed_f1.png"))
+    paths.append(report_figures.soak_rss(load("server_soak.json"), RESULTS / "server_soak.png"))
     if (RESULTS / "e2e.json").exists():
         import bench_e2e
 

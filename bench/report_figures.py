@@ -55,7 +55,8 @@ def wave_curves(folder: Path, curves: Dict[str, Tuple[str, str]]) -> Dict[str, L
     return found
 
 
-def plot_curves(curves: Dict[str, List[Tuple[int, float]]], title: str, ylabel: str, path: Path) -> None:
+def plot_curves(curves: Dict[str, List[Tuple[int, float]]], title: str, ylabel: str, path: Path,
+                xlabel: str = "training steps", skip_zero: bool = True) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -63,9 +64,9 @@ def plot_curves(curves: Dict[str, List[Tuple[int, float]]], title: str, ylabel: 
 
     fig, ax = plt.subplots(figsize=(7, 3.4))
     for label, rows in curves.items():
-        rows = [(s, f) for s, f in rows if s > 0]
+        rows = [(s, f) for s, f in rows if s > 0 or not skip_zero]
         ax.plot([s for s, _ in rows], [f for _, f in rows], marker="o", label=label)
-    ax.set_xlabel("training steps")
+    ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.grid(alpha=0.3)
@@ -83,6 +84,15 @@ def learning_curves(out: Path) -> List[Path]:
     plot_curves(wave_curves(WAVES_1860, REL_CURVES), "CID relations on gold entities, 30 epochs on an H100",
                 "dev CID F (first 100 dev docs, t=0.5)", paths[1])
     return paths
+
+
+def soak_rss(runs: List[Dict], path: Path) -> Path:
+    """RSS of the server over completed requests, as growth since the first sample, one line per soak run."""
+    curves = {f"{run['model']}, {run['requests']:,} requests, {run['date']}": [(n, rss - run["rss_samples"][0][1]) for n, rss in run["rss_samples"]]
+              for run in runs}
+    plot_curves(curves, "Server soak: requests of never-seen words", "RSS growth since start, MiB", path,
+                xlabel="requests answered", skip_zero=False)
+    return path
 
 
 def speed_f1(speed: Dict, path: Path) -> Path:

@@ -409,6 +409,7 @@ def serving() -> List[str]:
         "`python bench/bench_soak.py --model MODEL --requests N --clients C --fresh-words W` · results: "
         "`bench/results/server_soak.json` (every RSS sample)", "",
         *body(bench_soak.section(load("server_soak.json"))),
+        "![Server RSS over requests](bench/results/server_soak.png)", "",
     ]
 
 
