@@ -27,7 +27,7 @@ ALLOWED = {
     "kb": {"concepts", "corpus", "errors", "extensions"},
     "pretraining": {"corpus", "errors", "models"},
     "scoring": {"concepts", "corpus", "relations"},
-    "pipeline": {"concepts", "corpus", "extensions", "kb", "models", "relations"},
+    "pipeline": {"concepts", "corpus", "extensions", "heap", "kb", "models", "relations"},
     "output": {"concepts", "corpus", "kb", "pipeline", "relations"},
     "batch": {"corpus", "errors", "output", "pipeline"},
     "serving": {"concepts", "corpus", "errors", "extensions", "heap", "kb", "models", "output", "pipeline", "relations",

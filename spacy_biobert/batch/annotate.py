@@ -99,7 +99,7 @@ def annotate_corpus(
                                overwrite, ray_options or RayOptions(), relation_threshold)
     if gpu_id >= 0:
         spacy.require_gpu(gpu_id)
-    nlp = load_pipeline(model, relation_threshold)
+    nlp = load_pipeline(model, relation_threshold, annotate_only=True)
     bar = tqdm(total=count_inputs(input_path, in_fmt), unit="doc", file=sys.stderr, mininterval=2.0,
                desc="annotate")
     with resumable_writer(output_path, out_fmt, overwrite) as (writer, done):

@@ -84,7 +84,7 @@ class PipelineActor:
             torch.set_num_threads(torch_threads)
         if use_gpu:
             spacy.require_gpu(0)  # the GPU Ray assigned to this actor (CUDA_VISIBLE_DEVICES)
-        self.nlp = load_pipeline(model, relation_threshold)
+        self.nlp = load_pipeline(model, relation_threshold, annotate_only=True)
         self.zones = MemoryZones(self.nlp)  # one count of the strings the zones added, over all batches
         self.batch_size = batch_size
         if done is not None and not isinstance(done, (set, frozenset)):

@@ -140,6 +140,36 @@ def attach_onnx(layer: Model, kind: str) -> None:
     layer.attrs[ONNX_KIND_ATTR] = kind
 
 
+class TorchWeightsReleased(RuntimeError):
+    """The layer's PyTorch weights were released (:func:`release_torch_weights`): it can only annotate on CPU."""
+
+
+def release_torch_weights(layer: Model) -> bool:
+    """Free the PyTorch weights of a Hugging Face ``layer`` that runs its saved ONNX model on CPU; return whether
+    they were freed.
+
+    Inference on CPU then runs the ONNX model alone, so the process holds the encoder once (its int8 or fp32 ONNX
+    copy) instead of twice. Saving, training or moving the layer raises :class:`TorchWeightsReleased` afterwards:
+    load the pipeline again for those. A layer without an ONNX model, or on a GPU, keeps its weights.
+    """
+    shim = layer.shims[0]
+    if layer.attrs.get(ONNX_ATTR) is None or shim.module is None or shim.device.type != "cpu":
+        return False
+    with torch.no_grad():
+        for param in shim.module.parameters():
+            param.data = torch.empty(0, dtype=param.dtype)
+    shim.weights_released = True
+    return True
+
+
+def check_torch_weights(layer: Model, what: str) -> None:
+    """Raise :class:`TorchWeightsReleased` naming ``what`` when the layer's PyTorch weights were released."""
+    if getattr(layer.shims[0], "weights_released", False):
+        raise TorchWeightsReleased(
+            f"Cannot {what}: this pipeline was loaded to annotate only (its encoder runs the saved ONNX model and the "
+            "PyTorch weights were freed). Load it again with spacy.load to save, train or move it to a GPU.")
+
+
 def drop_onnx(layer: Model) -> None:
     """Forget the layer's ONNX model (its weights are changing: a training pass)."""
     layer.attrs.pop(ONNX_ATTR, None)

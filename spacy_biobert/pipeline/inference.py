@@ -81,12 +81,32 @@ def export_onnx_encoders(nlp, kind: str) -> int:
         OnnxRuntimeMissing: without onnxruntime and onnx.
         ValueError: for another ``kind``, or when the pipeline has no Hugging Face encoder.
     """
-    from ..models.onnx_encoder import attach_onnx, hf_layers
+    from ..models.onnx_encoder import attach_onnx
 
-    layers = [layer for _, proc in nlp.components if isinstance(getattr(proc, "model", None), Model)
-              for layer in hf_layers(proc.model)]
+    layers = encoder_layers(nlp)
     if not layers:
         raise ValueError("No transformer encoder in this pipeline to export to ONNX.")
     for layer in layers:
         attach_onnx(layer, kind)
     return len(layers)
+
+
+def release_onnx_encoders(nlp) -> int:
+    """Free the PyTorch weights of every encoder of ``nlp`` that runs its saved ONNX model on CPU
+    (:func:`~spacy_biobert.models.onnx_encoder.release_torch_weights`: ``nlp`` can then annotate, not be saved or
+    trained), give the freed heap memory back to the operating system, and return how many were freed."""
+    from ..heap import release_free_memory
+    from ..models.onnx_encoder import release_torch_weights
+
+    released = sum(release_torch_weights(layer) for layer in encoder_layers(nlp))
+    if released:
+        release_free_memory()
+    return released
+
+
+def encoder_layers(nlp) -> list:
+    """The Hugging Face encoder layers of every component of ``nlp`` (shared transformers and inline encoders)."""
+    from ..models.onnx_encoder import hf_layers
+
+    return [layer for _, proc in nlp.components if isinstance(getattr(proc, "model", None), Model)
+            for layer in hf_layers(proc.model)]

@@ -136,7 +136,7 @@ class Annotator:
         try:
             torch.set_num_threads(self.settings.threads())
             logger.info("loading %s (torch threads: %d)", self.model, torch.get_num_threads())
-            nlp = load_pipeline(self.model)
+            nlp = load_pipeline(self.model, annotate_only=True)
             if self.settings.warmup:
                 annotate_docs(nlp, [WARMUP_TEXT])
             self.relation_thresholds = {name: float(nlp.get_pipe(name).threshold) for name in relation_components(nlp)}

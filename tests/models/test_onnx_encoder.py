@@ -8,8 +8,10 @@ import pytest
 import spacy
 import torch
 
-from spacy_biobert.models.onnx_encoder import ONNX_ATTR, ONNX_KIND_ATTR, OnnxRuntimeMissing, export_onnx, hf_layers
-from spacy_biobert.pipeline.inference import export_onnx_encoders
+from spacy_biobert.models.onnx_encoder import (ONNX_ATTR, ONNX_KIND_ATTR, OnnxRuntimeMissing, TorchWeightsReleased,
+                                                export_onnx, hf_layers)
+from spacy_biobert.pipeline.inference import encoder_layers, export_onnx_encoders, release_onnx_encoders
+from spacy_biobert.pipeline.loading import load_pipeline
 from spacy_biobert.relations import RELATIONS_ATTR
 from tests.cli.test_app import python
 
@@ -59,10 +61,6 @@ def relations(nlp):
     """Each doc's relation scores, rounded (fp32 ONNX and PyTorch differ in the last digits)."""
     return [[(r.head.start, r.tail.start, r.label, round(r.score, 4)) for r in doc._.get(RELATIONS_ATTR)]
             for doc in nlp.pipe(TEXTS, batch_size=2)]
-
-
-def encoder_layers(nlp):
-    return [layer for _, proc in nlp.components if hasattr(proc, "model") for layer in hf_layers(proc.model)]
 
 
 def zero_torch_encoders(nlp) -> None:
@@ -135,3 +133,39 @@ def test_optimize_saves_an_int8_onnx_encoder(saved_ner_model, tmp_path):
     layer = next(hf_layers(spacy.load(out).get_pipe("transformer").model))
     assert layer.attrs[ONNX_KIND_ATTR] == "int8"
     assert spacy.load(out)("Lithium caused tremor.").text == "Lithium caused tremor."
+
+
+def torch_weights(nlp) -> int:
+    return sum(p.numel() for layer in encoder_layers(nlp) for p in layer.shims[0].module.parameters())
+
+
+@needs_onnxruntime
+def test_loaded_to_annotate_only_an_onnx_pipeline_frees_its_torch_weights_and_predicts_the_same(joint_model, tmp_path):
+    nlp = spacy.load(joint_model)
+    export_onnx_encoders(nlp, "int8")
+    nlp.to_disk(tmp_path / "onnx")
+    kept = spacy.load(tmp_path / "onnx")
+    lean = load_pipeline(tmp_path / "onnx", annotate_only=True)
+    assert torch_weights(kept) > 0 and torch_weights(lean) == 0
+    assert ents(lean) == ents(kept) and relations(lean) == relations(kept)
+
+
+@needs_onnxruntime
+def test_a_pipeline_whose_torch_weights_were_freed_refuses_to_be_saved_or_trained(saved_ner_model, tmp_path):
+    from spacy.training import Example
+
+    nlp = spacy.load(saved_ner_model)
+    export_onnx_encoders(nlp, "fp32")
+    assert release_onnx_encoders(nlp) == 1
+    with pytest.raises(TorchWeightsReleased, match="Load it again"):
+        nlp.to_disk(tmp_path / "out")
+    doc = nlp.make_doc("Lithium caused tremor.")
+    example = Example.from_dict(doc, {"entities": [(0, 7, "Chemical"), (15, 21, "Disease")]})
+    with pytest.raises(TorchWeightsReleased, match="train"):
+        nlp.update([example], sgd=nlp.resume_training())
+
+
+def test_without_an_onnx_encoder_the_torch_weights_stay(saved_ner_model):
+    nlp = load_pipeline(saved_ner_model, annotate_only=True)
+    assert release_onnx_encoders(nlp) == 0 and torch_weights(nlp) > 0
+    assert nlp("Lithium caused tremor.").text == "Lithium caused tremor."
