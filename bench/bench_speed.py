@@ -36,6 +36,7 @@ from spacy_biobert.cli.evaluate import gold_char_mentions
 from spacy_biobert.corpus.pubtator import read_pubtator
 from spacy_biobert.heap import bound_heap
 from spacy_biobert.pipeline.inference import inference_overrides
+from spacy_biobert.pipeline.loading import load_pipeline
 from spacy_biobert.scoring.ner import score_char_offsets
 
 from common import ROOT, encoder_windows, machine, n_cores, results_parser, timed_pipe, utc_now, write_section
@@ -71,6 +72,7 @@ SHIPPED: Dict[str, Tuple[str, str, Optional[Dict]]] = {
     "end to end (NER + linker + relations), fp32": ("spacy", "e2e", {}),
     "end to end, ONNX fp32": ("spacy", "e2e", {"onnx": "fp32"}),
     "end to end, ONNX int8": ("spacy", "e2e", {"onnx": "int8"}),
+    "end to end, ONNX int8, PyTorch weights kept": ("spacy", "e2e", {"onnx": "int8", "keep_torch": True}),
     "end to end, fp32, heap bounded": ("spacy", "e2e", {"bound_heap": True}),
     "end to end, ONNX int8, heap bounded": ("spacy", "e2e", {"onnx": "int8", "bound_heap": True}),
 }
@@ -101,16 +103,20 @@ def optimized_copy(model: Path, onnx: str, work: Path) -> Path:
 
 def run_spacy(model: Path, settings: Optional[Dict], ids: List[str], texts: List[str], batch_size: int,
               work: Path):
-    """A saved pipeline under ``settings`` (``onnx``: the copy ``spacy biobert optimize --onnx`` saves;
-    ``bound_heap``: the C heap bounded first, :func:`spacy_biobert.heap.bound_heap`)."""
+    """A saved pipeline under ``settings``, loaded as ``spacy biobert annotate`` loads it (``annotate_only``: an
+    ONNX encoder's PyTorch weights freed). Settings besides ``inference_overrides``'s: ``onnx``, the copy ``spacy
+    biobert optimize --onnx`` saves; ``keep_torch``, keep the PyTorch weights beside the ONNX encoder (as
+    ``spacy.load`` does); ``bound_heap``, the C heap bounded first (:func:`spacy_biobert.heap.bound_heap`)."""
     settings = None if settings is None else dict(settings)
     onnx = settings.pop("onnx", None) if settings else None
+    keep_torch = settings.pop("keep_torch", False) if settings else False
     if settings and settings.pop("bound_heap", False):
         bound_heap()
     if onnx:
         model = optimized_copy(model, onnx, work)
     config = spacy.util.load_config(model / "config.cfg", interpolate=False)
-    nlp = spacy.load(model, config={} if settings is None else inference_overrides(config, **settings))
+    nlp = load_pipeline(model, annotate_only=not keep_torch,
+                        config={} if settings is None else inference_overrides(config, **settings))
     ents, seconds = timed_pipe(nlp, texts, batch_size, keep=lambda doc: [(e.start_char, e.end_char, e.label_)
                                                                          for e in doc.ents])
     return seconds, {(doc_id, *ent) for doc_id, doc_ents in zip(ids, ents) for ent in doc_ents}

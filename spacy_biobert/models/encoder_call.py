@@ -35,7 +35,7 @@ from thinc.api import Model, xp2torch
 from thinc.layers.pytorchwrapper import forward as pytorch_forward
 from thinc.types import ArgsKwargs
 
-from .onnx_encoder import OnnxSessions, TorchWeightsReleased, check_torch_weights, drop_onnx
+from .onnx_encoder import OnnxSessions, check_torch_weights, drop_onnx
 
 #: Padded wordpieces (windows x longest window) per encoder call on the sorted path.
 DEFAULT_CHUNK_WORDPIECES = 4096
@@ -145,10 +145,7 @@ class EncoderShim(HFShim):
         return self._model
 
     def to_bytes(self):
-        if self.weights_released:
-            raise TorchWeightsReleased(
-                "Cannot save this pipeline: it was loaded to annotate only (its encoder runs the saved ONNX model and "
-                "the PyTorch weights were freed). Load it again with spacy.load to save it.")
+        check_torch_weights(self, "save this pipeline")
         return super().to_bytes()
 
 
@@ -182,11 +179,11 @@ def encoder_call_forward(layer: Model, wps: WordpieceBatch, is_train: bool) -> T
     :class:`InferenceSettings` say."""
     settings: InferenceSettings = layer.attrs[SETTINGS]
     if is_train:
-        check_torch_weights(layer, "train this encoder")
+        check_torch_weights(layer.shims[0], "train this encoder")
         drop_onnx(layer)
         return pytorch_forward(layer, wps, is_train)
     if not (settings.sort_windows or settings.int8 or layer.attrs[ONNX_SESSIONS].get(layer)):
-        check_torch_weights(layer, "run the PyTorch encoder")
+        check_torch_weights(layer.shims[0], "run the PyTorch encoder")
         return pytorch_forward(layer, wps, is_train)
     if not settings.sort_windows or len(wps) <= 1 or not _mergeable_outputs(layer.shims[0].module):
         return _predict(layer, wps), _no_backprop
@@ -204,7 +201,7 @@ def _predict(layer: Model, wps: WordpieceBatch):
         if onnx is not None:
             inputs, _ = _torch_inputs(layer, wps, False)
             return onnx(*inputs.args, **inputs.kwargs)
-        check_torch_weights(layer, "run the PyTorch encoder")
+        check_torch_weights(layer.shims[0], "run the PyTorch encoder")
         if not (layer.attrs[SETTINGS].int8 and shim.device.type == "cpu"):
             return pytorch_forward(layer, wps, False)[0]
         inputs, _ = _torch_inputs(layer, wps, False)

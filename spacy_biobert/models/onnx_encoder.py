@@ -162,9 +162,9 @@ def release_torch_weights(layer: Model) -> bool:
     return True
 
 
-def check_torch_weights(layer: Model, what: str) -> None:
-    """Raise :class:`TorchWeightsReleased` naming ``what`` when the layer's PyTorch weights were released."""
-    if getattr(layer.shims[0], "weights_released", False):
+def check_torch_weights(shim, what: str) -> None:
+    """Raise :class:`TorchWeightsReleased` naming ``what`` when the shim's PyTorch weights were released."""
+    if getattr(shim, "weights_released", False):
         raise TorchWeightsReleased(
             f"Cannot {what}: this pipeline was loaded to annotate only (its encoder runs the saved ONNX model and the "
             "PyTorch weights were freed). Load it again with spacy.load to save, train or move it to a GPU.")
