@@ -73,6 +73,8 @@ SHIPPED: Dict[str, Tuple[str, str, Optional[Dict]]] = {
     "end to end, ONNX fp32": ("spacy", "e2e", {"onnx": "fp32"}),
     "end to end, ONNX int8": ("spacy", "e2e", {"onnx": "int8"}),
     "end to end, ONNX int8, PyTorch weights kept": ("spacy", "e2e", {"onnx": "int8", "keep_torch": True}),
+    "end to end, one encoder (relation head on the NER's), fp32": ("spacy", "e2e_one_encoder", {}),
+    "end to end, one encoder (relation head on the NER's), ONNX int8": ("spacy", "e2e_one_encoder", {"onnx": "int8"}),
     "end to end, fp32, heap bounded": ("spacy", "e2e", {"bound_heap": True}),
     "end to end, ONNX int8, heap bounded": ("spacy", "e2e", {"onnx": "int8", "bound_heap": True}),
 }
@@ -304,6 +306,10 @@ def main() -> None:
     parser.add_argument("--ner-runs", type=Path, default=ROOT / "bench" / "runs" / "ner")
     parser.add_argument("--ner-model", type=Path, default=ROOT / "training" / "ner" / "model-best")
     parser.add_argument("--e2e-model", type=Path, default=ROOT / "training" / "e2e")
+    parser.add_argument("--one-encoder-model", type=Path, default=ROOT / "training" / "e2e_one_encoder",
+                        help="the shipped composition with one encoder: configs/e2e.cfg assembled with "
+                             "--components.biobert_rel.replace_listeners '[]', its head trained with train-head and "
+                             "calibrated as in project.yml (rows skipped when missing)")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--only", nargs="*", help="systems to run (default: all)")
     parser.add_argument("--limit", type=int, default=0, help="first N documents only")
@@ -312,7 +318,7 @@ def main() -> None:
     parser.add_argument("--f-only", action="store_true", help="shipped: an untimed F1 run, to speed_shipped_<split>.json")
     args = parser.parse_args()
     models = {"ours": args.ner_runs / "ours" / "model-best", "peer_a": args.ner_runs / "peer_a" / "model-best",
-              "ner": args.ner_model, "e2e": args.e2e_model}
+              "ner": args.ner_model, "e2e": args.e2e_model, "e2e_one_encoder": args.one_encoder_model}
     if args.case:
         print(json.dumps(run_case(args.case, args.work, models, args.batch_size, args.limit, args.split)))
         return
@@ -326,9 +332,14 @@ def main() -> None:
         for name in args.only or systems:
             if args.f_only and systems[name][0] != "spacy":
                 continue
+            model = models.get(systems[name][1])
+            if model is not None and not (model / "config.cfg").exists():
+                print(f"skipped {name!r}: no pipeline at {model}", flush=True)
+                continue
             out = subprocess.run([sys.executable, __file__, "--case", name, "--work", str(args.work),
                                   "--ner-runs", str(args.ner_runs), "--ner-model", str(args.ner_model),
-                                  "--e2e-model", str(args.e2e_model), "--batch-size", str(args.batch_size),
+                                  "--e2e-model", str(args.e2e_model), "--one-encoder-model",
+                                  str(args.one_encoder_model), "--batch-size", str(args.batch_size),
                                   "--limit", str(args.limit), "--split", args.split],
                                  check=True, capture_output=True, text=True, cwd=ROOT)
             rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
