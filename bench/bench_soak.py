@@ -90,7 +90,7 @@ def section(runs: List[Dict]) -> str:
     rows = [f"| `{r['model']}` | {r['requests']:,} | {r['fresh_words_per_request']} | {r['clients']} | {r['ok']:,} | "
             f"{sum(r['errors'].values())} | {r['rss_start_mib']:.0f} | {r['rss_after_warmup_mib']:.0f} "
             f"(after {r['warmup_requests']:,}) | {r['rss_end_mib']:.0f} | {r['growth_after_warmup_mib']:+.1f} | "
-            f"{r['date']} |" for r in runs]
+            f"{after_warmup_range(r)} | {r['date']} |" for r in runs]
     return "\n".join([
         TITLE, "",
         "Command: `python bench/bench_soak.py --model MODEL --requests N --fresh-words W` (exact commands and every "
@@ -99,8 +99,14 @@ def section(runs: List[Dict]) -> str:
         "in `nlp.memory_zone()`, so the words it added leave the vocabulary again, and then gives the heap memory it "
         "freed back to the operating system.", "",
         "| model | requests | fresh words/request | clients | ok | errors | RSS MiB at start | RSS MiB after warm-up "
-        "| RSS MiB at end | growth after warm-up MiB | date |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |", *rows, ""])
+        "| RSS MiB at end | growth after warm-up MiB | RSS MiB range after warm-up | date |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |", *rows, ""])
+
+
+def after_warmup_range(run: Dict) -> str:
+    """Lowest and highest RSS sample at or after the warm-up."""
+    after = [rss for n, rss in run["rss_samples"] if n >= run["warmup_requests"]]
+    return f"{min(after):.1f}–{max(after):.1f}"
 
 
 def main() -> None:

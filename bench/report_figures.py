@@ -56,7 +56,7 @@ def wave_curves(folder: Path, curves: Dict[str, Tuple[str, str]]) -> Dict[str, L
 
 
 def plot_curves(curves: Dict[str, List[Tuple[int, float]]], title: str, ylabel: str, path: Path,
-                xlabel: str = "training steps", skip_zero: bool = True) -> None:
+                xlabel: str = "training steps", skip_zero: bool = True, legend_loc: str = "best") -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -70,7 +70,7 @@ def plot_curves(curves: Dict[str, List[Tuple[int, float]]], title: str, ylabel: 
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc=legend_loc)
     fig.tight_layout()
     fig.savefig(path, dpi=110, metadata={"Software": None})
     plt.close(fig)
@@ -88,10 +88,10 @@ def learning_curves(out: Path) -> List[Path]:
 
 def soak_rss(runs: List[Dict], path: Path) -> Path:
     """RSS of the server over completed requests, as growth since the first sample, one line per soak run."""
-    curves = {f"{run['model']}, {run['requests']:,} requests, {run['date']}": [(n, rss - run["rss_samples"][0][1]) for n, rss in run["rss_samples"]]
+    curves = {f"{run['model'].split(' (')[0]}, {run['requests']:,} requests, {run['date']}": [(n, rss - run["rss_samples"][0][1]) for n, rss in run["rss_samples"]]
               for run in runs}
     plot_curves(curves, "Server soak: requests of never-seen words", "RSS growth since start, MiB", path,
-                xlabel="requests answered", skip_zero=False)
+                xlabel="requests answered", skip_zero=False, legend_loc="lower right")
     return path
 
 

@@ -405,7 +405,8 @@ def serving() -> List[str]:
         "2,000-request row also before the trim: spaCy's zone leaves a deleted cell per new word in the string and "
         "lexeme hash tables, which double as they fill, the creep of those rows (+6.9 MiB from 2,000 to 10,000 "
         "requests, in steps). The server now rebuilds both tables once its zones added as many strings as the vocabulary "
-        "keeps (at least 100,000: every 5,000 requests or so here). The model is named in each row. "
+        "keeps (at least 100,000: every 5,000 requests or so here); the shipped-pipeline row ran with both. The model "
+        "is named in each row. "
         "`python bench/bench_soak.py --model MODEL --requests N --clients C --fresh-words W` · results: "
         "`bench/results/server_soak.json` (every RSS sample)", "",
         *body(bench_soak.section(load("server_soak.json"))),
