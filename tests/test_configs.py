@@ -286,3 +286,15 @@ def test_e2e_config_assembles_the_shipped_pipeline_from_ner_and_relation_pipelin
     assert len(own_encoders[1]) == 1 and own_encoders[0][0].keys() == own_encoders[1][0].keys()
     assert all(torch.equal(own_encoders[0][0][k], own_encoders[1][0][k]) for k in own_encoders[0][0])
     assert gold_entity_scores(head) != scores and head.meta["head_training"]["biobert_rel"]["entities"] == "predicted"
+    # project.yml's one-encoder workflow: the same assembly with the relation head listening to the NER's transformer
+    one_args = [*args[:2], tmp_path / "one", *args[3:], "--components.biobert_rel.replace_listeners", "[]"]
+    result = CliRunner().invoke(spacy_app, [str(arg) for arg in one_args])
+    assert result.exit_code == 0, result.output
+    one = spacy.load(tmp_path / "one")
+    assert sorted(one.get_pipe("transformer").listening_components) == ["biobert_ner", "biobert_rel"]
+    assert not [shim for node in one.get_pipe("biobert_rel").model.walk() for shim in node.shims]
+    invoke("train-head", tmp_path / "one", tiny_docbin, tmp_path / "one_head", "--entities", "predicted", "--epochs", "3",
+           "--learn-rate", "0.05")
+    one_head = spacy.load(tmp_path / "one_head")
+    assert same_weights(one_head, source) and ner_predictions(one_head) == ner_predictions(source)
+    assert one_head.meta["head_training"]["biobert_rel"]["entities"] == "predicted"
