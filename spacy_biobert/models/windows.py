@@ -1,4 +1,5 @@
-"""Transformer windows limited by wordpieces as well as by tokens, so no token is cut off.
+"""Transformer windows: limited by wordpieces as well as by tokens, so no token is cut off; and windows of whole
+sentences, packed without overlap (``spacy_biobert.sentence_windows.v1``).
 
 spacy-transformers' strided span getters cut a document into windows of N *tokens*; the encoder then takes
 at most ``model_max_length`` *wordpieces* per window and silently drops the rest, so the tokens after a long
@@ -11,6 +12,7 @@ import copy
 from typing import Callable, Dict, Iterable, List, Optional, Sequence
 
 from spacy.tokens import Doc, Span
+from spacy_transformers.util import registry
 
 SpanGetter = Callable[[List[Doc]], List[List[Span]]]
 #: Used when a tokenizer states no real limit (``model_max_length`` is a huge sentinel then).
@@ -72,3 +74,39 @@ class WordpieceLimitedSpans:
     def __deepcopy__(self, memo: Optional[dict] = None) -> "WordpieceLimitedSpans":
         # Model.copy() deep-copies attrs: share the wrapped getter, leave the tokenizer to the copy's forward pass.
         return WordpieceLimitedSpans(copy.copy(self.get_spans))
+
+
+def sentence_windows(doc: Doc, max_tokens: int) -> List[Span]:
+    """``doc`` cut into windows of whole consecutive sentences, each at most ``max_tokens`` tokens, without
+    overlap; a sentence longer than that is cut into consecutive windows of ``max_tokens``. A doc without sentence
+    boundaries counts as one sentence.
+    """
+    sentences = doc.sents if doc.has_annotation("SENT_START") else [doc[:]]
+    windows, start, end = [], 0, 0
+    for sent in sentences:
+        for piece_start in range(sent.start, sent.end, max_tokens):
+            piece_end = min(piece_start + max_tokens, sent.end)
+            if piece_end - start > max_tokens and end > start:
+                windows.append(doc[start:end])
+                start = piece_start
+            end = piece_end
+    if end > start:
+        windows.append(doc[start:end])
+    return windows
+
+
+@registry.span_getters("spacy_biobert.sentence_windows.v1")
+def configure_sentence_windows(max_tokens: int = 128) -> SpanGetter:
+    """Windows of whole sentences packed up to ``max_tokens`` tokens, without the overlap of strided windows (each
+    token is encoded once). Sentence boundaries come from a component before the transformer (``sentencizer``).
+
+    Raises:
+        ValueError: if ``max_tokens`` is below 1.
+    """
+    if max_tokens < 1:
+        raise ValueError(f"max_tokens must be at least 1, got {max_tokens}")
+
+    def get_sentence_windows(docs: Iterable[Doc]) -> List[List[Span]]:
+        return [sentence_windows(doc, max_tokens) for doc in docs]
+
+    return get_sentence_windows

@@ -1,4 +1,5 @@
-"""Windows limited by wordpieces: every token of any text gets wordpieces (and so a vector)."""
+"""Windows limited by wordpieces: every token of any text gets wordpieces (and so a vector). Windows of whole
+sentences: every token in exactly one window, sentences kept whole where they fit."""
 import copy
 
 import pytest
@@ -8,7 +9,8 @@ from hypothesis import strategies as st
 from spacy_transformers.span_getters import configure_strided_spans
 
 from spacy_biobert.models.encoder import create_transformer_model_v2
-from spacy_biobert.models.windows import WordpieceLimitedSpans, split_window, wordpiece_budget
+from spacy_biobert.models.windows import (WordpieceLimitedSpans, configure_sentence_windows, sentence_windows,
+                                          split_window, wordpiece_budget)
 
 ADVERSARIAL = {
     "unspaced CJK run": "Aspirin " + "药物引起的发热" * 150 + " caused fever in rats .",
@@ -73,3 +75,50 @@ def test_random_unicode_gets_wordpieces_wherever_the_tokenizer_keeps_characters(
     lengths = pieces_per_token(encoder, doc)
     kept = encoder.tokenizer([t.text for t in doc], add_special_tokens=False)["input_ids"]
     assert [t.i for t, n, ids in zip(doc, lengths, kept) if ids and n == 0] == []
+
+
+def sentenced(text: str):
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer")
+    return nlp(text)
+
+
+@given(st.lists(st.integers(min_value=1, max_value=30), min_size=0, max_size=12), st.integers(min_value=1, max_value=40))
+@settings(max_examples=60, deadline=None)
+def test_sentence_windows_cover_every_token_once_and_keep_sentences_whole_where_they_fit(lengths, max_tokens):
+    doc = sentenced(" ".join(" ".join(["w"] * (n - 1) + ["."]) for n in lengths))
+    windows = sentence_windows(doc, max_tokens)
+    assert [t.i for w in windows for t in w] == list(range(len(doc)))  # in order, no overlap, no gap
+    assert all(0 < len(w) <= max_tokens for w in windows)
+    starts = {s.start for s in doc.sents}
+    for sent in doc.sents:
+        if len(sent) <= max_tokens:  # a sentence that fits is never cut
+            assert any(w.start <= sent.start and sent.end <= w.end for w in windows)
+    # packed: a window ends early only when the next sentence (or its first piece) would not fit
+    lengths_at = {s.start: len(s) for s in doc.sents}
+    for left, right in zip(windows, windows[1:]):
+        assert right.start in starts or len(left) == max_tokens
+        if right.start in starts:
+            assert len(left) + min(lengths_at[right.start], max_tokens) > max_tokens
+
+
+def test_sentence_windows_pack_sentences_up_to_the_budget():
+    doc = sentenced("A b c . D e . F g h i j k l m n . O .")
+    assert [w.text for w in sentence_windows(doc, 7)] == ["A b c . D e .", "F g h i j k l", "m n . O ."]
+    assert [w.text for w in sentence_windows(doc, 6)] == ["A b c .", "D e .", "F g h i j k", "l m n . O ."]
+    assert [w.text for w in sentence_windows(doc, 100)] == [doc.text]
+
+
+def test_sentence_windows_of_a_doc_without_sentences_or_tokens():
+    nlp = spacy.blank("en")
+    assert [w.text for w in sentence_windows(nlp("a b c d e"), 2)] == ["a b", "c d", "e"]
+    assert sentence_windows(nlp(""), 4) == []
+
+
+def test_sentence_windows_by_name_and_a_bad_budget():
+    from spacy.util import registry
+
+    get_spans = registry.span_getters.get("spacy_biobert.sentence_windows.v1")(max_tokens=3)
+    assert [[w.text for w in ws] for ws in get_spans([sentenced("A b . C d .")])] == [["A b .", "C d ."]]
+    with pytest.raises(ValueError, match="max_tokens"):
+        configure_sentence_windows(0)
