@@ -19,6 +19,9 @@ def optimize_command(
     sort_windows: bool = typer.Option(True, "--sort-windows/--no-sort-windows", help="Length-sorted windows."),
     window: Optional[int] = typer.Option(None, "--window", help="Tokens per transformer window."),
     stride: Optional[int] = typer.Option(None, "--stride", help="Tokens between window starts."),
+    sentence_windows: Optional[int] = typer.Option(None, "--sentence-windows",
+                                                   help="Windows of whole sentences packed up to this many tokens, "
+                                                        "without overlap (instead of --window/--stride)."),
     onnx: Optional[str] = typer.Option(None, "--onnx", help="Save an ONNX Runtime copy of every encoder, 'fp32' or "
                                        "'int8', run at inference on CPU (needs spacy-biobert[onnx])."),
 ) -> None:
@@ -31,7 +34,7 @@ def optimize_command(
     refuse_replacing_or_exit(output, PIPELINE_FILES)
     try:
         overrides = inference_overrides(load_or_exit(model).config, sort_windows=sort_windows, int8=int8,
-                                        window=window, stride=stride)
+                                        window=window, stride=stride, sentence_windows=sentence_windows)
     except ValueError as err:
         msg.fail(str(err), exits=1)
     nlp = spacy.load(model, config=overrides)

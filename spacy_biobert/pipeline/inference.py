@@ -13,6 +13,7 @@ from thinc.api import Config, Model
 TRANSFORMER_ARCHITECTURE = "spacy_biobert.TransformerModel.v2"
 INLINE_ARCHITECTURE = "spacy_biobert.Tok2VecTransformer.v2"
 STRIDED_SPANS = "spacy-transformers.strided_spans.v1"
+SENTENCE_WINDOWS = "spacy_biobert.sentence_windows.v1"
 
 
 def transformer_models(config: Config) -> Dict[str, Dict[str, Any]]:
@@ -37,6 +38,7 @@ def inference_overrides(
     int8_per_channel: bool = True,
     window: Optional[int] = None,
     stride: Optional[int] = None,
+    sentence_windows: Optional[int] = None,
 ) -> Dict[str, Any]:
     """Dotted overrides (``spacy.load(path, config=...)``) that give every transformer (shared or inline) these
     settings.
@@ -47,10 +49,15 @@ def inference_overrides(
         int8: run a dynamically quantised int8 copy of the encoder on CPU (scores change slightly).
         int8_per_channel: int8 weight scales per output channel rather than per matrix.
         window, stride: strided windows of this many tokens (``None``: keep the pipeline's).
+        sentence_windows: instead, windows of whole sentences packed up to this many tokens, without overlap
+            (``spacy_biobert.sentence_windows.v1``; sentence boundaries from a component before the encoder).
     Raises:
         ValueError: when the pipeline has no such transformer, or window/stride are given for a transformer
-            whose windows are not ``strided_spans.v1``, or stride > window.
+            whose windows are not ``strided_spans.v1``, or stride > window, or window/stride are given with
+            sentence windows.
     """
+    if sentence_windows is not None and (window is not None or stride is not None):
+        raise ValueError("Give either sentence windows or a window/stride, not both.")
     models = transformer_models(config)
     if not models:
         raise ValueError(f"No component with a {TRANSFORMER_ARCHITECTURE} model (or an inline {INLINE_ARCHITECTURE} "
@@ -59,6 +66,9 @@ def inference_overrides(
     for prefix, model in models.items():
         overrides.update({f"{prefix}.sort_windows": sort_windows, f"{prefix}.int8_inference": int8,
                           f"{prefix}.int8_per_channel": int8_per_channel})
+        if sentence_windows is not None:
+            overrides[f"{prefix}.get_spans"] = {"@span_getters": SENTENCE_WINDOWS, "max_tokens": sentence_windows}
+            continue
         if window is None and stride is None:
             continue
         spans = model.get("get_spans") or {}

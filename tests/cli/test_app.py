@@ -46,3 +46,6 @@ def test_optimize_saves_a_copy_with_int8_settings(saved_ner_model, tmp_path):
     assert model["int8_inference"] is True and model["sort_windows"] is True
     assert (model["get_spans"]["window"], model["get_spans"]["stride"]) == (48, 40)
     assert spacy.load(out)("Lithium caused tremor.").text == "Lithium caused tremor."
+    python("-m", "spacy", "biobert", "optimize", saved_ner_model, tmp_path / "sentences", "--sentence-windows", "32")
+    get_spans = spacy.load(tmp_path / "sentences").config["components"]["transformer"]["model"]["get_spans"]
+    assert get_spans == {"@span_getters": "spacy_biobert.sentence_windows.v1", "max_tokens": 32}

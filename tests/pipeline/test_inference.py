@@ -51,6 +51,23 @@ def test_the_config_not_the_saved_pipeline_says_how_the_encoder_runs(saved_ner_m
     assert len(loaded_fp32) == len(fp32) == 2 and all(numpy.array_equal(a, b) for a, b in zip(fp32, loaded_fp32))
 
 
+def test_sentence_windows_replace_the_strided_windows_and_every_token_keeps_a_vector(saved_ner_model, tmp_path):
+    config = spacy.load(saved_ner_model).config
+    overrides = inference_overrides(config, sentence_windows=16)
+    assert overrides["components.transformer.model.get_spans"] == {
+        "@span_getters": "spacy_biobert.sentence_windows.v1", "max_tokens": 16}
+    nlp = spacy.load(saved_ner_model, config=overrides)
+    nlp.to_disk(tmp_path / "sentences")
+    reloaded = spacy.load(tmp_path / "sentences")
+    assert reloaded.config["components"]["transformer"]["model"]["get_spans"] == {
+        "@span_getters": "spacy_biobert.sentence_windows.v1", "max_tokens": 16}
+    assert predictions(reloaded) == predictions(nlp)
+    for doc in reloaded.pipe(TEXTS):
+        assert all(n > 0 for n in doc._.trf_data.align.lengths)  # every token in one window, encoded once
+    with pytest.raises(ValueError, match="not both"):
+        inference_overrides(config, sentence_windows=16, window=32)
+
+
 @pytest.mark.parametrize("window, stride, error", [(8, 9, "stride <= window"), (8, 0, "stride <= window")])
 def test_bad_windows_are_refused(saved_ner_model, window, stride, error):
     with pytest.raises(ValueError, match=error):
