@@ -3,14 +3,15 @@
 Every request holds one short document: a fixed sentence plus ``--fresh-words`` random words never sent before
 (each new word would stay in the vocabulary for good without ``nlp.memory_zone()``). ``--clients`` concurrent
 clients send ``--requests`` requests (or stop after ``--max-seconds``; the run then counts those sent); the RSS
-of the server's process tree is sampled every ``--sample-every`` completed requests. "Growth after warm-up" is the last sample minus the first sample at or after ``--warmup``
-requests. Results go to ``bench/results/server_soak.json`` (one entry per model label and settings) and the
-``## Server soak`` section of BENCHMARKS.md. The server is started as in ``bench/bench_server.py``, on loopback.
+of the server's process tree is sampled every ``--sample-every`` completed requests. "Growth after warm-up" is the
+last sample minus the first sample at or after ``--warmup`` requests. Results go to
+``bench/results/server_soak.json`` (one entry per model label and settings) and the ``## Server soak`` section of
+BENCHMARKS.md. The server is started as in ``bench/bench_server.py``, on loopback.
 
     python bench/bench_soak.py --model training/e2e --requests 10000
 
-The shipped pipeline answered about 2 of these requests a second on 2 CPU cores shared with other jobs: 10,000
-requests take about 1.5 hours there.
+The shipped pipeline answers about 11 of these requests a second on 2 quiet CPU cores: 10,000 requests take about
+15 minutes (several times that on cores shared with other jobs).
 """
 import argparse
 import asyncio
@@ -74,7 +75,7 @@ async def soak(base: str, pid: int, args: argparse.Namespace) -> Dict:
 
 def summarise(measured: Dict, args: argparse.Namespace) -> Dict:
     samples = measured["samples"]
-    after = [rss for n, rss in samples if n >= args.warmup] or [samples[-1][1]]
+    after = after_warmup(samples, args.warmup) or [samples[-1][1]]
     return {
         "model": args.label or args.model, "requests": samples[-1][0], "clients": args.clients,
         "fresh_words_per_request": args.fresh_words, "ok": len(measured["latencies"]), "errors": measured["errors"],
@@ -103,9 +104,14 @@ def section(runs: List[Dict]) -> str:
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |", *rows, ""])
 
 
+def after_warmup(samples: List[List[float]], warmup: int) -> List[float]:
+    """The RSS samples taken at or after ``warmup`` requests."""
+    return [rss for n, rss in samples if n >= warmup]
+
+
 def after_warmup_range(run: Dict) -> str:
     """Lowest and highest RSS sample at or after the warm-up."""
-    after = [rss for n, rss in run["rss_samples"] if n >= run["warmup_requests"]]
+    after = after_warmup(run["rss_samples"], run["warmup_requests"])
     return f"{min(after):.1f}–{max(after):.1f}"
 
 

@@ -59,21 +59,25 @@ SYSTEMS: Dict[str, Tuple[str, str, Optional[Dict]]] = {
     "HF token-classification pipeline (our weights)": ("hf_pipeline", "ours", None),
     "floor: bare encoder, 128-wordpiece windows": ("floor", "ours", None),
 }
+#: Rows of the shipped table that other pages quote (BENCHMARKS.md's summary).
+NER_DEFAULT, NER_ONNX_INT8 = "NER stage, fp32, sorted windows (default)", "NER stage, ONNX int8"
+PEER_A = "peer A: transformer + ner (untrained weights)"
+E2E_FP32, E2E_ONNX_INT8 = "end to end (NER + linker + relations), fp32", "end to end, ONNX int8"
 #: ``--systems shipped``: the shipped pipeline (configs/e2e.cfg) and its NER stage under each encoder path.
 SHIPPED: Dict[str, Tuple[str, str, Optional[Dict]]] = {
     "NER stage, fp32, unsorted windows": ("spacy", "ner", {"sort_windows": False}),
-    "NER stage, fp32, sorted windows (default)": ("spacy", "ner", {}),
+    NER_DEFAULT: ("spacy", "ner", {}),
     "NER stage, torch int8": ("spacy", "ner", {"int8": True}),
     "NER stage, ONNX fp32": ("spacy", "ner", {"onnx": "fp32"}),
-    "NER stage, ONNX int8": ("spacy", "ner", {"onnx": "int8"}),
+    NER_ONNX_INT8: ("spacy", "ner", {"onnx": "int8"}),
     "NER stage, ONNX fp32, windows 128/112": ("spacy", "ner", {"onnx": "fp32", "window": 128, "stride": 112}),
     "NER stage, fp32, sentence windows 128": ("spacy", "ner", {"sentence_windows": 128}),
     "NER stage, ONNX int8, sentence windows 128": ("spacy", "ner", {"onnx": "int8", "sentence_windows": 128}),
-    "peer A: transformer + ner (untrained weights)": ("peer_a", "", None),
+    PEER_A: ("peer_a", "", None),
     "floor: bare encoder, 128-wordpiece windows": ("floor", "ner", None),
-    "end to end (NER + linker + relations), fp32": ("spacy", "e2e", {}),
+    E2E_FP32: ("spacy", "e2e", {}),
     "end to end, ONNX fp32": ("spacy", "e2e", {"onnx": "fp32"}),
-    "end to end, ONNX int8": ("spacy", "e2e", {"onnx": "int8"}),
+    E2E_ONNX_INT8: ("spacy", "e2e", {"onnx": "int8"}),
     "end to end, ONNX int8, PyTorch weights kept": ("spacy", "e2e", {"onnx": "int8", "keep_torch": True}),
     "end to end, fp32, sentence windows 128": ("spacy", "e2e", {"sentence_windows": 128}),
     "end to end, ONNX int8, sentence windows 128": ("spacy", "e2e", {"onnx": "int8", "sentence_windows": 128}),
@@ -311,9 +315,8 @@ def main() -> None:
     parser.add_argument("--ner-model", type=Path, default=ROOT / "training" / "ner" / "model-best")
     parser.add_argument("--e2e-model", type=Path, default=ROOT / "training" / "e2e")
     parser.add_argument("--one-encoder-model", type=Path, default=ROOT / "training" / "e2e_one_encoder",
-                        help="the shipped composition with one encoder: configs/e2e.cfg assembled with "
-                             "--components.biobert_rel.replace_listeners '[]', its head trained with train-head and "
-                             "calibrated as in project.yml (rows skipped when missing)")
+                        help="the shipped composition on one encoder, as `spacy project run one-encoder` "
+                             "builds it (its rows are skipped when it is missing)")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--only", nargs="*", help="systems to run (default: all)")
     parser.add_argument("--limit", type=int, default=0, help="first N documents only")

@@ -88,8 +88,11 @@ def learning_curves(out: Path) -> List[Path]:
 
 def soak_rss(runs: List[Dict], path: Path) -> Path:
     """RSS of the server over completed requests, as growth since the first sample, one line per soak run."""
-    curves = {f"{run['model'].split(' (')[0]}, {run['requests']:,} requests, {run['date']}": [(n, rss - run["rss_samples"][0][1]) for n, rss in run["rss_samples"]]
-              for run in runs}
+    curves = {}
+    for run in runs:
+        start = run["rss_samples"][0][1]
+        label = f"{run['model'].split(' (')[0]}, {run['requests']:,} requests, {run['date']}"
+        curves[label] = [(n, rss - start) for n, rss in run["rss_samples"]]
     plot_curves(curves, "Server soak: requests of never-seen words", "RSS growth since start, MiB", path,
                 xlabel="requests answered", skip_zero=False, legend_loc="lower right")
     return path

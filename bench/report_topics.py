@@ -69,9 +69,6 @@ def test_f(system: Optional[Dict]) -> str:
     return "–" if not system else pct(system["test"]["f"])
 
 
-SPEED_DEFAULT, SPEED_ONNX_INT8 = "NER stage, fp32, sorted windows (default)", "NER stage, ONNX int8"
-
-
 def summary() -> List[str]:
     """The table that opens BENCHMARKS.md: the headline figure of each topic."""
     ner, peer = load("ner_1000.json")["ours"], load("ner_1000.json")["peer_a"]
@@ -104,11 +101,11 @@ def summary() -> List[str]:
         f"| [End to end](#end-to-end) | CID F from raw text (NER → linking → relations) | {e2e_cells[0]} | {e2e_cells[1]} "
         f"| {anchors} |",
         f"| [Speed and memory](#speed-and-memory) | words/s on 2 CPU cores, shipped pipeline (NER test F1) | NER "
-        f"{shipped[SPEED_DEFAULT]['words_per_s']:,} ({pct(shipped_f[SPEED_DEFAULT])}), ONNX int8 "
-        f"**{shipped[SPEED_ONNX_INT8]['words_per_s']:,}** ({pct(shipped_f[SPEED_ONNX_INT8])}); end to end "
-        f"{shipped['end to end (NER + linker + relations), fp32']['words_per_s']:,}, ONNX int8 "
-        f"{shipped['end to end, ONNX int8']['words_per_s']:,} | spaCy transformer + `ner` "
-        f"{shipped['peer A: transformer + ner (untrained weights)']['words_per_s']:,} | – |",
+        f"{shipped[bench_speed.NER_DEFAULT]['words_per_s']:,} ({pct(shipped_f[bench_speed.NER_DEFAULT])}), ONNX int8 "
+        f"**{shipped[bench_speed.NER_ONNX_INT8]['words_per_s']:,}** ({pct(shipped_f[bench_speed.NER_ONNX_INT8])}); "
+        f"end to end {shipped[bench_speed.E2E_FP32]['words_per_s']:,}, ONNX int8 "
+        f"{shipped[bench_speed.E2E_ONNX_INT8]['words_per_s']:,} | spaCy transformer + `ner` "
+        f"{shipped[bench_speed.PEER_A]['words_per_s']:,} | – |",
         f"| [Serving](#serving-and-batch-annotation) | REST requests/s, 1 worker, 8 clients, 1 abstract each | "
         f"{server['requests_per_s']} (p50 {server['p50_ms']:.0f} ms) | – | – |",
         f"| [GPU](#gpu) | NER entity F, 600 steps on an H100 (training time) | {pct(gpu['ours']['ents_f'])} "
@@ -360,9 +357,11 @@ def shipped_speed() -> List[str]:
                          "whatever its weights, so its speed is the trained model's). ONNX rows load the copy "
                          "`spacy biobert optimize --onnx` saved (exported in another process, so their peak RSS holds "
                          "no export); \"heap bounded\" rows bound the C heap before loading "
-                         "(`spacy_biobert.heap.bound_heap`: glibc's mmap threshold fixed at 1 MiB); all rows load "
-                         "with `spacy.load`. The F1 columns come from untimed runs over the full splits "
-                         "(`bench/results/speed_shipped_test.json`, `speed_shipped_dev.json`); an end-to-end row's F1 "
+                         "(`spacy_biobert.heap.bound_heap`: glibc's mmap threshold fixed at 1 MiB); rows load as "
+                         "`spacy biobert annotate` does (`load_pipeline(annotate_only=True)`: an ONNX encoder's "
+                         "PyTorch weights freed), except the one that keeps them. The F1 columns come from untimed "
+                         "runs over the full splits (`bench/results/speed_shipped_test.json`, "
+                         "`speed_shipped_dev.json`); an end-to-end row's F1 "
                          "is its NER's. Load average sampled during the timed run: "
                          "`bench/results/speed_shipped_load.log`."])]
     if (RESULTS / "profile.json").exists():
@@ -404,9 +403,9 @@ def serving() -> List[str]:
         "The tiny-pipeline rows ran before the vocabulary compaction (`spacy_biobert.pipeline.memory_zones`), the "
         "2,000-request row also before the trim: spaCy's zone leaves a deleted cell per new word in the string and "
         "lexeme hash tables, which double as they fill, the creep of those rows (+6.9 MiB from 2,000 to 10,000 "
-        "requests, in steps). The server now rebuilds both tables once its zones added as many strings as the vocabulary "
-        "keeps (at least 100,000: every 5,000 requests or so here); the shipped-pipeline row ran with both. The model "
-        "is named in each row. "
+        "requests, in steps). The server now rebuilds both tables once its zones added as many strings as the "
+        "vocabulary keeps (at least 100,000: every 5,000 requests or so here); the shipped-pipeline row ran with "
+        "both. The model is named in each row. "
         "`python bench/bench_soak.py --model MODEL --requests N --clients C --fresh-words W` · results: "
         "`bench/results/server_soak.json` (every RSS sample)", "",
         *body(bench_soak.section(load("server_soak.json"))),

@@ -7,9 +7,9 @@ to the size of every mmap-ed block freed (up to 32 MiB), so after the first batc
 few MiB each) come from the arenas, and what they free is scattered among live blocks and kept: RSS climbs with
 the batches. :func:`bound_heap` fixes the threshold (which also stops it rising), at a cost in speed: each large
 block is then mapped and zero-filled anew. Measured on the shipped pipeline over 200 CDR test abstracts
-(BENCHMARKS.md "The shipped pipeline: encoder paths side by side"): peak RSS 1,384 MB by default, 1,112 MB
-bounded, at 24 % fewer words/s (PyTorch fp32; with ONNX Runtime, whose own arena holds the activations, 4 %
-fewer and about the same RSS). So nothing calls it for you: call it once where memory matters more than speed
+(BENCHMARKS.md "The shipped pipeline: encoder paths side by side"): peak RSS 1,281 MB by default, 1,111 MB
+bounded, at 29 % fewer words/s (PyTorch fp32; with ONNX Runtime, whose own arena holds the activations, 8 %
+fewer and 1,343 MB instead of 1,382). So nothing calls it for you: call it once where memory matters more than speed
 (or set ``MALLOC_MMAP_THRESHOLD_=1048576``). :func:`release_free_memory` gives back what the arenas hold free
 once a unit of work is done (each server request). Where the C library is not glibc (musl, macOS, Windows) both
 do nothing.
