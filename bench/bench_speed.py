@@ -35,7 +35,7 @@ import torch
 from spacy_biobert.cli.evaluate import gold_char_mentions
 from spacy_biobert.corpus.pubtator import read_pubtator
 from spacy_biobert.heap import bound_heap
-from spacy_biobert.pipeline.inference import inference_overrides
+from spacy_biobert.pipeline.inference import encoder_layers, inference_overrides
 from spacy_biobert.pipeline.loading import load_pipeline
 from spacy_biobert.scoring.ner import score_char_offsets
 
@@ -71,8 +71,12 @@ SHIPPED: Dict[str, Tuple[str, str, Optional[Dict]]] = {
     "NER stage, ONNX fp32": ("spacy", "ner", {"onnx": "fp32"}),
     NER_ONNX_INT8: ("spacy", "ner", {"onnx": "int8"}),
     "NER stage, ONNX fp32, windows 128/112": ("spacy", "ner", {"onnx": "fp32", "window": 128, "stride": 112}),
+    "NER stage, fp32, eager attention (SDPA off)": ("spacy", "ner", {"attention": "eager"}),
     "NER stage, fp32, sentence windows 128": ("spacy", "ner", {"sentence_windows": 128}),
+    "NER stage, ONNX int8, sentence windows 64": ("spacy", "ner", {"onnx": "int8", "sentence_windows": 64}),
+    "NER stage, ONNX int8, sentence windows 96": ("spacy", "ner", {"onnx": "int8", "sentence_windows": 96}),
     "NER stage, ONNX int8, sentence windows 128": ("spacy", "ner", {"onnx": "int8", "sentence_windows": 128}),
+    "NER stage, ONNX int8, sentence windows 256": ("spacy", "ner", {"onnx": "int8", "sentence_windows": 256}),
     PEER_A: ("peer_a", "", None),
     "floor: bare encoder, 128-wordpiece windows": ("floor", "ner", None),
     E2E_FP32: ("spacy", "e2e", {}),
@@ -116,9 +120,11 @@ def run_spacy(model: Path, settings: Optional[Dict], ids: List[str], texts: List
     """A saved pipeline under ``settings``, loaded as ``spacy biobert annotate`` loads it (``annotate_only``: an
     ONNX encoder's PyTorch weights freed). Settings besides ``inference_overrides``'s: ``onnx``, the copy ``spacy
     biobert optimize --onnx`` saves; ``keep_torch``, keep the PyTorch weights beside the ONNX encoder (as
-    ``spacy.load`` does); ``bound_heap``, the C heap bounded first (:func:`spacy_biobert.heap.bound_heap`)."""
+    ``spacy.load`` does); ``bound_heap``, the C heap bounded first (:func:`spacy_biobert.heap.bound_heap`);
+    ``attention``, the encoders rebuilt with that Hugging Face attention implementation (``"eager"``: no SDPA)."""
     settings = None if settings is None else dict(settings)
     onnx = settings.pop("onnx", None) if settings else None
+    attention = settings.pop("attention", None) if settings else None
     keep_torch = settings.pop("keep_torch", False) if settings else False
     if settings and settings.pop("bound_heap", False):
         bound_heap()
@@ -127,9 +133,22 @@ def run_spacy(model: Path, settings: Optional[Dict], ids: List[str], texts: List
     config = spacy.util.load_config(model / "config.cfg", interpolate=False)
     nlp = load_pipeline(model, annotate_only=not keep_torch,
                         config={} if settings is None else inference_overrides(config, **settings))
+    if attention:
+        set_attention(nlp, attention)
     ents, seconds = timed_pipe(nlp, texts, batch_size, keep=lambda doc: [(e.start_char, e.end_char, e.label_)
                                                                          for e in doc.ents])
     return seconds, {(doc_id, *ent) for doc_id, doc_ents in zip(ids, ents) for ent in doc_ents}
+
+
+def set_attention(nlp, implementation: str) -> None:
+    """Rebuild every encoder of ``nlp`` with the Hugging Face attention ``implementation`` and the same weights
+    (a measuring instrument: the pipeline's encoders use SDPA, transformers' default for BERT)."""
+    for layer in encoder_layers(nlp):
+        shim = layer.shims[0]
+        old = shim._model
+        new = type(old)._from_config(old.config, attn_implementation=implementation)
+        new.load_state_dict(old.state_dict())
+        shim._model = new.eval()
 
 
 def export_token_classifier(model: Path, out: Path) -> Path:
