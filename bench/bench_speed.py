@@ -72,6 +72,7 @@ SHIPPED: Dict[str, Tuple[str, str, Optional[Dict]]] = {
     NER_ONNX_INT8: ("spacy", "ner", {"onnx": "int8"}),
     "NER stage, ONNX fp32, windows 128/112": ("spacy", "ner", {"onnx": "fp32", "window": 128, "stride": 112}),
     "NER stage, fp32, eager attention (SDPA off)": ("spacy", "ner", {"attention": "eager"}),
+    "NER stage, fp32, sentence windows 96": ("spacy", "ner", {"sentence_windows": 96}),
     "NER stage, fp32, sentence windows 128": ("spacy", "ner", {"sentence_windows": 128}),
     "NER stage, ONNX int8, sentence windows 64": ("spacy", "ner", {"onnx": "int8", "sentence_windows": 64}),
     "NER stage, ONNX int8, sentence windows 96": ("spacy", "ner", {"onnx": "int8", "sentence_windows": 96}),

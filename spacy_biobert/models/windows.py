@@ -96,9 +96,11 @@ def sentence_windows(doc: Doc, max_tokens: int) -> List[Span]:
 
 
 @registry.span_getters("spacy_biobert.sentence_windows.v1")
-def configure_sentence_windows(max_tokens: int = 128) -> SpanGetter:
+def configure_sentence_windows(max_tokens: int = 96) -> SpanGetter:
     """Windows of whole sentences packed up to ``max_tokens`` tokens, without the overlap of strided windows (each
     token is encoded once). Sentence boundaries come from a component before the transformer (``sentencizer``).
+    The default budget is the one chosen on CDR dev among 64 / 96 / 128 / 256 (BENCHMARKS.md, the shipped pipeline's
+    encoder paths).
 
     Raises:
         ValueError: if ``max_tokens`` is below 1.
