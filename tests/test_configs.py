@@ -246,6 +246,35 @@ def test_e2e_frozen_config_trains_relations_on_the_sourced_frozen_ner(tiny_docbi
     assert list(relations) == [("D015738", "D003693", "CID")]
 
 
+@trains("e2e_joint.cfg")
+def test_e2e_joint_config_trains_both_heads_on_the_sourced_ner_transformer(tiny_docbin, saved_ner_model, tmp_path):
+    """The NER pipeline trained on, a new relation head on its transformer, gold entities; assembled as
+    project.yml's assemble-e2e-joint does, one encoder feeds both heads."""
+    nlp = train_config("e2e_joint.cfg", tiny_docbin, None, tmp_path, ner_model=saved_ner_model)
+    source = spacy.load(saved_ner_model)
+    assert nlp.pipe_names == ["sentencizer", "transformer", "biobert_ner", "biobert_rel"]
+    assert sorted(nlp.get_pipe("transformer").listening_components) == ["biobert_ner", "biobert_rel"]
+    assert nlp.config["training"]["frozen_components"] == []
+    assert nlp.config["corpora"]["train"]["@readers"] == "spacy_biobert.GoldEntsCorpus.v1"
+    assert not same_weights(nlp, source)  # the encoder and the NER head trained on
+    assert nlp.get_pipe("biobert_ner").labels == ("Chemical", "Disease")
+    assert nlp.get_pipe("biobert_rel").labels == ("CID",)
+    invoke("kb", "build", tmp_path / "kb", "--corpus", tiny_docbin)
+    joint = tmp_path / "model-best"
+    args = ["assemble", CONFIGS / "e2e.cfg", tmp_path / "e2e", "--paths.ner_model", joint, "--paths.rel_model", joint,
+            "--paths.kb", tmp_path / "kb", "--components.biobert_rel.replace_listeners", "[]"]
+    result = CliRunner().invoke(spacy_app, [str(arg) for arg in args])
+    assert result.exit_code == 0, result.output
+    e2e = spacy.load(tmp_path / "e2e")
+    assert e2e.pipe_names == E2E_PIPELINE + ["biobert_rel_cues"]
+    assert sorted(e2e.get_pipe("transformer").listening_components) == ["biobert_ner", "biobert_rel"]
+    assert not [shim for node in e2e.get_pipe("biobert_rel").model.walk() for shim in node.shims
+                if isinstance(shim, EncoderShim)]  # no encoder of its own
+    assert same_weights(e2e, nlp) and ner_predictions(e2e) == ner_predictions(nlp)
+    scores = gold_entity_scores(e2e)
+    assert scores == gold_entity_scores(nlp) and all(scores)  # the relation head reads the shared transformer
+
+
 @trains("e2e.cfg")
 def test_e2e_config_assembles_the_shipped_pipeline_from_ner_and_relation_pipelines(tiny_docbin, tiny_bert, saved_ner_model,
                                                                         tmp_path):

@@ -175,10 +175,11 @@ def test_tapt_pretrains_on_train_and_dev_text_only_and_ner_tapt_trains_from_it()
     assert config["workflows"]["ner-tapt"] == ["convert", "tapt", "train-ner-tapt", "evaluate-ner-tapt"]
 
 
-def workflow_order_is_sound(config, commands, workflow):
-    """Every step's deps that another command makes were made by an earlier step of ``workflow``."""
+def workflow_order_is_sound(config, commands, workflow, after=None):
+    """Every step's deps that another command makes were made by an earlier step of ``workflow`` (or of the
+    workflow ``after``, run before it)."""
     made_by_others = {out for cmd in commands.values() for out in cmd.get("outputs", [])}
-    produced = set()
+    produced = {out for step in config["workflows"].get(after, []) for out in commands[step].get("outputs", [])}
     for step in config["workflows"][workflow]:
         assert all(dep in produced for dep in commands[step].get("deps", []) if dep in made_by_others), step
         produced.update(commands[step].get("outputs", []))
@@ -215,6 +216,28 @@ def test_ablations_train_the_one_encoder_variants_with_the_shipped_kb():
     assert "spacy train configs/e2e_frozen.cfg" in frozen and "--paths.ner_model training/ner/model-best" in frozen
     assert "--initialize.components.biobert_linker.kb_path training/kb " in frozen
     assert config["workflows"]["ablations"][-1] == "evaluate-ablations"
+
+
+def test_one_encoder_builds_both_one_encoder_compositions_from_the_shipped_stages():
+    """The frozen-encoder head, then the encoder trained on for both heads (configs/e2e_joint.cfg): each assembled
+    as the shipped pipeline is, its head fitted on predicted entities and calibrated on dev with the KB without dev
+    mentions; nothing reads the test set."""
+    config, commands = project_commands()
+    assert config["workflows"]["one-encoder"][-4:] == ["train-e2e-joint", "assemble-e2e-joint", "train-head-e2e-joint",
+                                                       "calibrate-e2e-joint"]
+    workflow_order_is_sound(config, commands, "one-encoder", after="all")
+    (train,) = commands["train-e2e-joint"]["script"]
+    assert "spacy train configs/e2e_joint.cfg --output training/e2e_joint_stage --paths.ner_model training/ner/model-best" in train
+    assert f"--training.max_steps {config['vars']['e2e_joint_steps']} " in train
+    (assemble,) = commands["assemble-e2e-joint"]["script"]
+    stage = "training/e2e_joint_stage/model-last"
+    assert f"--paths.ner_model {stage} --paths.rel_model {stage}" in assemble
+    assert assemble.endswith("--components.biobert_rel.replace_listeners []")
+    (head,) = commands["train-head-e2e-joint"]["script"]
+    assert "--entities predicted" in head and "dev" not in head
+    (calibrate,) = commands["calibrate-e2e-joint"]["script"]
+    assert "corpus/dev.spacy training/e2e_joint --kb training/kb_train" in calibrate
+    assert not any("test" in cmd for step in config["workflows"]["one-encoder"] for cmd in commands[step]["script"])
 
 
 def test_quick_calibrates_on_dev_with_the_kb_without_dev_mentions_and_ends_with_next_steps(tmp_path):
