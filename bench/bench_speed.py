@@ -352,7 +352,8 @@ def main() -> None:
     systems = SHIPPED if args.systems == "shipped" else SYSTEMS
     if args.systems == "shipped" and args.out == ROOT / "bench" / "results" / "speed.json":
         args.out = args.out.with_name(f"speed_shipped_{args.split}.json" if args.f_only else "speed_shipped.json")
-    command = ("python bench/bench_speed.py " + " ".join(sys.argv[1:])).strip()
+    # the scratch folder, a path of this machine, as a placeholder
+    command = ("python bench/bench_speed.py " + " ".join(sys.argv[1:])).replace(str(args.work), "WORK").strip()
     if not args.section_only:
         args.work.mkdir(parents=True, exist_ok=True)
         rows = []
