@@ -9,6 +9,7 @@ import bench_alignment
 import bench_annotate
 import bench_dense_linker
 import bench_e2e
+import bench_int8_layers
 import bench_linker
 import bench_long_doc
 import bench_memory
@@ -368,6 +369,10 @@ def shipped_speed() -> List[str]:
                          "`speed_shipped_dev.json`); an end-to-end row's F1 "
                          "is its NER's. Load average sampled during the timed run: "
                          "`bench/results/speed_shipped_load.log`."])]
+    if (RESULTS / "int8_layers.json").exists():
+        int8 = load("int8_layers.json")
+        lines += run("int8 by layer type (the shipped NER stage)", int8["command"], "bench/results/int8_layers.json",
+                     lambda: bench_int8_layers.section(int8))
     if (RESULTS / "profile.json").exists():
         lines += run("Where the time goes (the shipped pipeline)", "python bench/bench_profile.py [--onnx fp32|int8]",
                      "bench/results/profile.json", lambda: bench_profile.section(load("profile.json")),

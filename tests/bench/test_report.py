@@ -13,7 +13,7 @@ BENCHMARKS = ROOT / "BENCHMARKS.md"
 TOPICS = ["Summary", "NER", "Entity linking", "Relations", "End to end", "Speed and memory",
           "Serving and batch annotation", "GPU"]
 BENCH_MODULES = ("report", "report_topics", "report_figures", "common", "bench_alignment", "bench_annotate",
-                 "bench_e2e", "bench_memory", "bench_ner", "bench_ner_ablation", "bench_ner_calibration", "bench_profile",
+                 "bench_e2e", "bench_int8_layers", "bench_memory", "bench_ner", "bench_ner_ablation", "bench_ner_calibration", "bench_profile",
                  "bench_ray",
                  "bench_rel", "bench_rel_cost", "bench_server", "bench_speed", "bench_tapt", "bench_linker", "rel_baselines",
                  "throughput_report", "waves_report")
