@@ -3,7 +3,9 @@
 Import as ``from tests.util import ...``: ``tests`` is a package (``tests/__init__.py``), and pytest puts the
 checkout root on ``sys.path`` in its default ``prepend`` import mode.
 """
+import importlib
 import string
+import sys
 from pathlib import Path
 from typing import Callable, Iterable, List, Sequence, Tuple
 
@@ -27,6 +29,15 @@ CONFIGS = ROOT / "configs"
 CDR_DIR = ROOT / "assets" / "cdr"
 
 # --- a tiny random BERT ------------------------------------------------------------------------------------
+
+def import_bench_script(monkeypatch, name: str, *fresh: str):
+    """``bench/<name>.py`` imported as the scripts import one another (``bench/`` first on ``sys.path``); it and the
+    ``fresh`` modules it imports are imported anew, not taken from an earlier test's import."""
+    monkeypatch.syspath_prepend(str(ROOT / "bench"))
+    for module in (name, *fresh):
+        monkeypatch.delitem(sys.modules, module, raising=False)
+    return importlib.import_module(name)
+
 
 SPECIAL = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 WORDS = ["the", "of", "and", "in", "induced", "patients", "rats", "with", "was", "were", "to", "a"]

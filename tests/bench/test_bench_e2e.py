@@ -1,27 +1,19 @@
 """bench/bench_e2e.py on a tiny end-to-end pipeline (the toy relation corpus as train, dev and test): thresholds
 chosen on dev, the waterfall and both co-occurrence baselines scored, the report and the plot written."""
 import argparse
-import sys
-from pathlib import Path
 
 import pytest
 import spacy
 
-from tests.util import REL_TOY, linked_pipeline, rel_reference, write_docbin
+from tests.util import REL_TOY, import_bench_script, linked_pipeline, rel_reference, write_docbin
 
-ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture
 def bench_e2e(monkeypatch):
     """``bench/bench_e2e.py`` imported as the scripts import it (``bench/`` first on ``sys.path``)."""
-    monkeypatch.syspath_prepend(str(ROOT / "bench"))
-    for name in ("bench_e2e", "common", "bench_linker", "rel_baselines"):
-        monkeypatch.delitem(sys.modules, name, raising=False)
-    import bench_e2e
-
-    return bench_e2e
+    return import_bench_script(monkeypatch, "bench_e2e", "common", "bench_linker", "rel_baselines")
 
 
 def test_thresholds_are_chosen_on_dev_and_every_figure_is_reported(bench_e2e, joint_model, tmp_path):

@@ -1,13 +1,10 @@
 """bench/bench_int8_layers.py: each row quantises the operator types it names and leaves the others fp32."""
-import sys
-from pathlib import Path
-
 import pytest
 import spacy
 
 from spacy_biobert.pipeline.inference import encoder_layers
+from tests.util import import_bench_script
 
-ROOT = Path(__file__).resolve().parents[2]
 pytest.importorskip("onnxruntime")
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -15,12 +12,7 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 @pytest.fixture
 def bench(monkeypatch):
     """``bench/bench_int8_layers.py`` imported as the scripts import it (``bench/`` first on ``sys.path``)."""
-    monkeypatch.syspath_prepend(str(ROOT / "bench"))
-    for name in ("bench_int8_layers", "bench_speed", "common"):
-        monkeypatch.delitem(sys.modules, name, raising=False)
-    import bench_int8_layers
-
-    return bench_int8_layers
+    return import_bench_script(monkeypatch, "bench_int8_layers", "bench_speed", "common")
 
 
 def test_each_variant_quantises_only_its_operator_types(bench, saved_ner_model):

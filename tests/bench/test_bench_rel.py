@@ -3,10 +3,11 @@ section is what its results file renders to), the co-occurrence baselines get ro
 import copy
 import json
 import re
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.util import import_bench_script
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -14,12 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture
 def bench_rel(monkeypatch):
     """``bench/bench_rel.py`` imported as the scripts import it (``bench/`` first on ``sys.path``)."""
-    monkeypatch.syspath_prepend(str(ROOT / "bench"))
-    for name in ("bench_rel", "common", "rel_baselines"):
-        monkeypatch.delitem(sys.modules, name, raising=False)
-    import bench_rel
-
-    return bench_rel
+    return import_bench_script(monkeypatch, "bench_rel", "common", "rel_baselines")
 
 
 def table_rows(text: str):

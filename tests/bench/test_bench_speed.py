@@ -1,14 +1,11 @@
 """bench/bench_speed.py's attention switch: the encoders rebuilt with eager attention keep their weights, so the
 A/B against SDPA times the attention implementation alone."""
-import sys
-from pathlib import Path
-
 import pytest
 import spacy
 
 from spacy_biobert.pipeline.inference import encoder_layers
+from tests.util import import_bench_script
 
-ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 TEXTS = ["Cisplatin induced nephrotoxicity in rats.", "Lithium caused tremor and polyuria in two patients."]
 
@@ -16,12 +13,7 @@ TEXTS = ["Cisplatin induced nephrotoxicity in rats.", "Lithium caused tremor and
 @pytest.fixture
 def bench_speed(monkeypatch):
     """``bench/bench_speed.py`` imported as the scripts import it (``bench/`` first on ``sys.path``)."""
-    monkeypatch.syspath_prepend(str(ROOT / "bench"))
-    for name in ("bench_speed", "common"):
-        monkeypatch.delitem(sys.modules, name, raising=False)
-    import bench_speed
-
-    return bench_speed
+    return import_bench_script(monkeypatch, "bench_speed", "common")
 
 
 def ents(nlp):
