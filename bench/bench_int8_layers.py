@@ -25,13 +25,11 @@ from typing import Dict, List, Optional, Tuple
 
 import torch
 
-from spacy_biobert.cli.evaluate import gold_char_mentions
 from spacy_biobert.models.onnx_encoder import ONNX_ATTR, ONNX_KIND_ATTR, export_onnx
 from spacy_biobert.pipeline.inference import encoder_layers
 from spacy_biobert.pipeline.loading import load_pipeline
-from spacy_biobert.scoring.ner import score_char_offsets
 
-from bench_speed import CDR, split_texts
+from bench_speed import pipe_mentions, split_scores, split_texts
 from common import ROOT, machine, n_cores, timed_pipe, utc_now
 
 TITLE = "## int8 by layer type"
@@ -66,26 +64,19 @@ def op_counts(model: bytes) -> Dict[str, int]:
     return dict(collections.Counter(node.op_type for node in onnx.load_from_string(model).graph.node))
 
 
-def f1(nlp, split: str) -> float:
-    ids, texts = split_texts(split)
-    ents, _ = timed_pipe(nlp, texts, 32, keep=lambda doc: [(e.start_char, e.end_char, e.label_) for e in doc.ents])
-    found = {(doc_id, *ent) for doc_id, doc_ents in zip(ids, ents) for ent in doc_ents}
-    gold = set(gold_char_mentions(CDR / f"{split}.pubtator.gz"))
-    return score_char_offsets(found, gold)["f"]
-
-
 def measure(model: Path, limit: int) -> Dict:
     torch.set_num_threads(n_cores())
     nlp = load_pipeline(model)
     (layer,) = encoder_layers(nlp)
     fp32 = export_onnx(layer.shims[0].module, "fp32")
+    dev_ids, dev_texts = split_texts("dev")
     _, texts = split_texts("test", limit)
     words = sum(len(text.split()) for text in texts)
     rows = []
     for name, op_types in VARIANTS.items():
         onnx_model = fp32 if op_types is None else quantise(fp32, op_types)
         layer.attrs[ONNX_ATTR], layer.attrs[ONNX_KIND_ATTR] = onnx_model, "fp32" if op_types is None else "int8"
-        dev_f = f1(nlp, "dev")
+        dev_f = split_scores(pipe_mentions(nlp, dev_ids, dev_texts, 32)[1], "dev", dev_ids)["f"]
         _, seconds = timed_pipe(nlp, texts, 32, keep=lambda doc: len(doc.ents))
         rows.append({"system": name, "op_types": op_types, "dev_f": dev_f, "words_per_s": round(words / seconds),
                      "onnx_mb": round(len(onnx_model) / 2**20, 1), "ops": op_counts(onnx_model)})

@@ -136,9 +136,22 @@ def run_spacy(model: Path, settings: Optional[Dict], ids: List[str], texts: List
                         config={} if settings is None else inference_overrides(config, **settings))
     if attention:
         set_attention(nlp, attention)
+    return pipe_mentions(nlp, ids, texts, batch_size)
+
+
+def pipe_mentions(nlp, ids: List[str], texts: List[str], batch_size: int) -> Tuple[float, set]:
+    """Seconds to annotate ``texts`` (streamed, :func:`common.timed_pipe`) and their entities as (doc id, start char,
+    end char, label)."""
     ents, seconds = timed_pipe(nlp, texts, batch_size, keep=lambda doc: [(e.start_char, e.end_char, e.label_)
                                                                          for e in doc.ents])
     return seconds, {(doc_id, *ent) for doc_id, doc_ents in zip(ids, ents) for ent in doc_ents}
+
+
+def split_scores(mentions: set, split: str, ids: List[str]) -> Dict[str, float]:
+    """Strict character-offset P / R / F of ``mentions`` against the gold mentions of the CDR ``split``'s ``ids``."""
+    wanted = set(ids)
+    gold = {m for m in gold_char_mentions(CDR / f"{split}.pubtator.gz") if m[0] in wanted}
+    return score_char_offsets(mentions, gold)
 
 
 def set_attention(nlp, implementation: str) -> None:
@@ -235,8 +248,7 @@ def run_case(name: str, work: Path, models: Dict[str, Path], batch_size: int, li
     row = {"system": name, "docs": len(texts), "words": words, "seconds": round(seconds, 2), "words_per_s": round(words / seconds),
            "peak_rss_mb": round(peak_rss_mb())}
     if mentions is not None:
-        gold = {m for m in gold_char_mentions(CDR / f"{split}.pubtator.gz") if m[0] in set(ids)}
-        scores = score_char_offsets(mentions, gold)
+        scores = split_scores(mentions, split, ids)
         row.update(p=scores["p"], r=scores["r"], f=scores["f"])
     return row
 
