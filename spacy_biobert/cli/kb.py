@@ -1,9 +1,14 @@
-"""``spacy biobert kb build OUTPUT [--corpus F]... [--mesh] [--tsv F]... [--jsonl F]... [--mesh-xml F]...``.
+"""``spacy biobert kb build OUTPUT [--corpus F]... [--mesh] [--tsv F]... [--jsonl F]... [--mesh-xml F]...`` and
+``spacy biobert kb dense OUTPUT KB [--corpus F]... [--encoder NAME] [--epochs N]``.
 
-Builds one knowledge base for ``biobert_linker`` from any mix of sources (merged: see
+``build`` makes one knowledge base for ``biobert_linker`` from any mix of sources (merged: see
 :mod:`spacy_biobert.kb.base`) and writes it to the folder ``OUTPUT``. The options are the rows of
 :data:`spacy_biobert.kb.build.KB_SOURCES`: a file source is a repeatable ``--NAME FILE``, a packaged vocabulary a
 flag ``--NAME``.
+
+``dense`` makes the linker's name encoder for a KB (:mod:`spacy_biobert.kb.dense`): the encoder fine-tuned on the
+gold mentions of the corpora (each paired with the other names of its concept in the KB) and the vectors of the
+KB's names, written to the folder ``OUTPUT`` (``[initialize.components.biobert_linker] dense_path``).
 """
 import inspect
 import time
@@ -15,8 +20,13 @@ from wasabi import msg
 
 from ..corpus import CorpusFormatError
 from ..kb import KBFormatError
-from ..kb.base import DATA_FILE, META_FILE
+from ..kb.annotated import corpus_annotations
+from ..kb.base import DATA_FILE, META_FILE, KnowledgeBase
 from ..kb.build import KB_SOURCES, build_kb, source_files
+from ..kb.dense import DENSE_FILES, build_dense_names
+from ..models.encoder import EMBEDDED_ENCODER, EncoderNotFoundError, resolve_encoder_name
+from ..kb.normalize import Normalizer
+from ..pipeline.linker import DEFAULTS
 from ..output.paths import atomic_folder
 from ._paths import refuse_overwriting_or_exit, refuse_replacing_or_exit
 
@@ -66,3 +76,34 @@ kb_build_command.__signature__ = inspect.Signature([
     *(_parameter(source.name, source.files, source.help) for source in KB_SOURCES),
 ])
 kb_app.command("build")(kb_build_command)
+
+
+@kb_app.command("dense")
+def kb_dense_command(
+    output: Path = typer.Argument(..., help="Folder to write the encoder and the name vectors to (created if missing)."),
+    kb_path: Path = typer.Argument(..., exists=True, file_okay=False, help="The KB folder (spacy biobert kb build)."),
+    corpus: List[Path] = typer.Option([], "--corpus", exists=True, dir_okay=False,
+                                      help="Annotated corpus (.spacy or PubTator) to fine-tune on; none: as it is."),
+    encoder: str = typer.Option(EMBEDDED_ENCODER, "--encoder", help="pkg:PACKAGE or a local checkpoint folder."),
+    epochs: int = typer.Option(2, "--epochs", min=0, help="Passes over the (mention, name) pairs."),
+    batch_size: int = typer.Option(64, "--batch-size", min=2, help="Pairs per batch (the in-batch negatives)."),
+    learn_rate: float = typer.Option(2e-5, "--learn-rate", min=0.0),
+    seed: int = typer.Option(0, "--seed"),
+) -> None:
+    """Fine-tune the linker's name encoder on a corpus's gold mentions and encode a KB's names."""
+    refuse_overwriting_or_exit([output], [kb_path, *corpus])
+    refuse_replacing_or_exit(output, DENSE_FILES)
+    start = time.perf_counter()
+    try:
+        kb = KnowledgeBase.from_disk(kb_path)
+        folder = resolve_encoder_name(encoder)
+        annotations = [a for path in corpus for a in corpus_annotations(path)]
+    except (KBFormatError, CorpusFormatError, EncoderNotFoundError) as err:
+        msg.fail(str(err), exits=1)
+    normalizer = Normalizer(DEFAULTS["unicode"], DEFAULTS["punctuation"], DEFAULTS["plurals"])  # the linker's keys
+    dense = build_dense_names(folder, kb, normalizer, annotations, epochs=epochs, batch_size=batch_size,
+                              learn_rate=learn_rate, seed=seed, log=msg.text)
+    with atomic_folder(output, DENSE_FILES) as partial:
+        dense.to_disk(partial)
+    msg.good(f"Wrote the encoder and {len(dense)} name vectors to {output} "
+             f"({folder_size(output) / 1e6:.1f} MB, {time.perf_counter() - start:.1f} s)")

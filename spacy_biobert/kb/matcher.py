@@ -1,9 +1,12 @@
-"""Candidate generation: exact lookup of the normalised string, then character n-gram TF-IDF nearest neighbours.
+"""Candidate generation: exact lookup of the normalised string, then character n-gram TF-IDF nearest neighbours,
+then (optionally) dense retrieval for the strings TF-IDF finds no close name for.
 
-A candidate is ``(concept id, score)``; the score is the string similarity between the mention and the
-candidate's closest name: ``1.0`` for an exact match of the normalised strings (several ids of one name are
-ranked by how often the name was seen with each), else the cosine similarity of TF-IDF vectors of character
-n-grams (scikit-learn ``TfidfVectorizer(analyzer="char_wb")``, exhaustive search by one sparse product).
+A candidate is ``(concept id, score)``; the score is the similarity between the mention and the candidate's
+closest name: ``1.0`` for an exact match of the normalised strings (several ids of one name are ranked by how
+often the name was seen with each), else the cosine similarity of TF-IDF vectors of character n-grams
+(scikit-learn ``TfidfVectorizer(analyzer="char_wb")``, exhaustive search by one sparse product). With
+``dense`` names (:class:`~.dense.DenseNames`), a mention whose best TF-IDF similarity is below ``dense_trigger``
+is scored by the cosine of the name encoder's vectors instead, over the same names.
 
 Both steps are restricted to the mention's label where the KB knows the label (some concept carries it):
 then only concepts with that label, or with no label at all, are candidates. A label the KB does not know
@@ -15,6 +18,7 @@ from typing import Dict, List, Optional, Sequence, Set, Tuple
 import numpy
 
 from .base import KnowledgeBase
+from .dense import DenseNames
 from .normalize import Normalizer
 
 Candidate = Tuple[str, float]
@@ -35,13 +39,16 @@ class _FuzzyIndex:
         self.keys = keys
         self.names_t = vectorizer.transform(keys).T.tocsr() if keys else None
 
-    def query(self, vectors, n: int) -> List[List[Tuple[str, float]]]:
-        """The ``n`` names most similar to each row of ``vectors`` (similarity > 0), most similar first; ties
-        in index order."""
+    def similarities(self, vectors) -> numpy.ndarray:
+        """The similarity of each row of ``vectors`` to each name (one row per vector, one column per name)."""
+        return (vectors @ self.names_t).toarray()
+
+    def top(self, similarities: numpy.ndarray, n: int) -> List[List[Tuple[str, float]]]:
+        """The ``n`` names of each row of ``similarities`` (similarity > 0), most similar first; ties in index
+        order."""
         if not self.keys:
-            return [[] for _ in range(vectors.shape[0])]
+            return [[] for _ in range(similarities.shape[0])]
         n = min(n, len(self.keys))
-        similarities = (vectors @ self.names_t).toarray()
         results = []
         for row in similarities:
             top = numpy.argpartition(-row, n - 1)[:n]
@@ -61,8 +68,11 @@ class ConceptMatcher:
         fuzzy: bool = True,
         ngram_range: Tuple[int, int] = (3, 3),
         top_k: int = 5,
+        dense: Optional[DenseNames] = None,
+        dense_trigger: float = 0.0,
     ) -> None:
         self.normalizer, self.fuzzy, self.ngram_range, self.top_k = normalizer, fuzzy, tuple(ngram_range), top_k
+        self.dense, self.dense_trigger = dense, dense_trigger
         self.index: Dict[str, Counter] = defaultdict(Counter)
         self.concept_labels: Dict[str, Set[str]] = {}
         for concept in kb:
@@ -74,6 +84,7 @@ class ConceptMatcher:
         self.known_labels = kb.labels
         self._vectorizer = None
         self._fuzzy: Dict[Optional[str], _FuzzyIndex] = {}
+        self._dense_rows: Dict[Optional[str], numpy.ndarray] = {}
 
     def allowed(self, cid: str, label: str) -> bool:
         """Whether concept ``cid`` may link to a mention labelled ``label``."""
@@ -98,22 +109,33 @@ class ConceptMatcher:
                 self._vectorizer.fit(list(self.index))
             keys = [key for key in self.index if scope is None or self._ranked_ids(key, scope)]
             self._fuzzy[scope] = _FuzzyIndex(keys, self._vectorizer)
+            if self.dense is not None:
+                self._dense_rows[scope] = self.dense.rows(keys)
         return self._fuzzy[scope]
 
     def prepare(self) -> "ConceptMatcher":
-        """Build the TF-IDF indexes of the KB's labels now rather than at the first fuzzy lookup of each label."""
+        """Build the TF-IDF indexes (and name vectors) of the KB's labels now rather than at the first fuzzy lookup
+        of each label."""
         if self.fuzzy and self.index:
             for label in self.known_labels:
                 self._fuzzy_index(label)
         return self
 
     def nearest(self, keys: Sequence[str], label: str) -> List[List[Candidate]]:
-        """TF-IDF candidates for normalised strings ``keys`` of one label: best similarity per id, top k."""
+        """TF-IDF candidates for normalised strings ``keys`` of one label -- dense ones for the strings whose best
+        TF-IDF similarity is below ``dense_trigger`` -- best similarity per id, top k."""
         if not keys or not self.index:
             return [[] for _ in keys]
         index = self._fuzzy_index(label)
+        similarities = index.similarities(self._vectorizer.transform(list(keys)))
+        if self.dense is not None and index.keys:
+            low = numpy.flatnonzero(similarities.max(axis=1) < self.dense_trigger)
+            if low.size:
+                scope = label if label in self.known_labels else None
+                dense = self.dense.queries([keys[i] for i in low]) @ self.dense.matrix.T
+                similarities[low] = dense[:, self._dense_rows[scope]]
         results = []
-        for neighbours in index.query(self._vectorizer.transform(list(keys)), self.top_k * 3):
+        for neighbours in index.top(similarities, self.top_k * 3):
             best: Dict[str, float] = {}
             for name, similarity in neighbours:
                 for cid in self._ranked_ids(name, label):

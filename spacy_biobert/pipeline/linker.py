@@ -2,8 +2,10 @@
 
 Place it after the NER (it reads ``doc.ents``, with their labels). For each document it resolves the
 abbreviations the document defines, looks every mention up in the KB (exact normalised string, then
-character n-gram TF-IDF neighbours restricted to the mention's label; :mod:`spacy_biobert.kb.matcher`) and
-gives all mentions of one string the same id (:mod:`spacy_biobert.kb.resolve`). It writes:
+character n-gram TF-IDF neighbours restricted to the mention's label, and for a mention whose best TF-IDF
+similarity is below ``dense_trigger`` the KB names nearest by a fine-tuned name encoder instead;
+:mod:`spacy_biobert.kb.matcher`, :mod:`spacy_biobert.kb.dense`) and gives all mentions of one string the same id
+(:mod:`spacy_biobert.kb.resolve`). It writes:
 
 * ``ent.kb_id_`` -- the best concept id when its score reaches ``threshold``; otherwise ``""`` (empty, which
   :func:`spacy_biobert.concepts.concept_ids` treats as "no id", so the relation head falls back to the text);
@@ -12,11 +14,15 @@ gives all mentions of one string the same id (:mod:`spacy_biobert.kb.resolve`). 
 
 The KB comes from ``initialize()``: ``kb_path`` (a folder from ``spacy biobert kb build``; in a config,
 ``[initialize.components.biobert_linker] kb_path = ...``), or else the gold entities of the training
-examples. It is saved inside the pipeline folder (``to_disk``) and read from there (``from_disk``); nothing is
-ever fetched from the network.
+examples. The name encoder and the vectors of the KB's names come from ``dense_path`` (a folder from ``spacy
+biobert kb dense``), or else the embedded encoder as it is (names encoded when the KB is indexed). Both are saved
+inside the pipeline folder (``to_disk``: ``kb/``, ``dense/``) and read from there (``from_disk``); nothing is ever
+fetched from the network.
 """
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, Union
+
+import srsly
 
 from spacy.errors import Errors
 from spacy.language import Language
@@ -30,39 +36,35 @@ from ..corpus import MENTIONS_KEY
 from ..kb import ConceptMatcher, KnowledgeBase, Normalizer, install_candidate_extension, set_link_candidates
 from ..kb.abbreviations import abbreviation_map
 from ..kb.annotated import add_annotations
+from ..kb.dense import DenseNames, NameEncoder
 from ..kb.resolve import link_mentions
+from ..models.encoder import EMBEDDED_ENCODER, resolve_encoder_name
 from .settings import Configurable, Setting, check_bool, check_probability
 
 KB_DIR = "kb"
+DENSE_DIR = "dense"
+#: The linker's settings as the factory and the shipped ``configs/e2e.cfg`` set them.
+DEFAULTS = {"threshold": 0.9, "top_k": 5, "abbreviations": True, "fuzzy": True, "consistent": True,
+            "ngram_range": [3, 3], "unicode": True, "punctuation": True, "plurals": True, "dense_trigger": 0.0}
 
 
 @Language.factory(
     "biobert_linker",
     requires=["doc.ents"],
     assigns=["token.ent_kb_id", "doc._.biobert_link_candidates"],
-    default_config={
-        "threshold": 0.9,
-        "top_k": 5,
-        "abbreviations": True,
-        "fuzzy": True,
-        "consistent": True,
-        "ngram_range": [3, 3],
-        "unicode": True,
-        "punctuation": True,
-        "plurals": True,
-        "scorer": {"@scorers": "spacy_biobert.linker_scorer.v1"},
-    },
+    default_config={**DEFAULTS, "scorer": {"@scorers": "spacy_biobert.linker_scorer.v1"}},
     default_score_weights={"linker_doc_f": 1.0, "linker_doc_p": 0.0, "linker_doc_r": 0.0,
                            "linker_mention_acc": 0.0, "linker_doc_per_type": None},
 )
 def make_biobert_linker(
     nlp: Language, name: str, threshold: float, top_k: int, abbreviations: bool, fuzzy: bool, consistent: bool,
-    ngram_range: List[int], unicode: bool, punctuation: bool, plurals: bool, scorer: Optional[Callable],
+    ngram_range: List[int], unicode: bool, punctuation: bool, plurals: bool, dense_trigger: float,
+    scorer: Optional[Callable],
 ) -> "BioBertLinker":
     """Build the ``biobert_linker`` component (see :class:`BioBertLinker` for the settings)."""
     settings = {"threshold": threshold, "top_k": top_k, "abbreviations": abbreviations, "fuzzy": fuzzy,
                 "consistent": consistent, "ngram_range": list(ngram_range), "unicode": unicode,
-                "punctuation": punctuation, "plurals": plurals}
+                "punctuation": punctuation, "plurals": plurals, "dense_trigger": dense_trigger}
     return BioBertLinker(nlp.vocab, name, scorer=scorer, **settings)
 
 
@@ -80,14 +82,17 @@ def _check_ngram_range(value: Any) -> List[int]:
 
 
 class BioBertLinker(Configurable, Pipe):
-    """Dictionary-based entity linker (no trainable weights).
+    """Dictionary-based entity linker with a dense fallback (no weights trained in ``spacy train``).
 
     Settings: ``threshold`` (minimum score of the best candidate for ``kb_id_``), ``top_k`` (candidates kept),
     ``abbreviations`` (resolve short forms defined in the document), ``fuzzy`` (TF-IDF fallback, character
-    n-grams in ``ngram_range``), ``consistent`` (one id per string per document), and the normalisation steps
-    ``unicode``, ``punctuation``, ``plurals`` (:class:`spacy_biobert.kb.Normalizer`). The defaults are the
-    settings of the shipped ``configs/e2e.cfg``, chosen on CDR dev: the steps and n-grams on gold mentions by
-    ``bench/linker.py`` (plural stripping on, 3-grams), the threshold end to end by ``bench/bench_e2e.py`` (0.9). Each is an
+    n-grams in ``ngram_range``), ``dense_trigger`` (with ``fuzzy``: a mention whose best TF-IDF similarity is below
+    it gets the name encoder's candidates instead; 0 turns the encoder off), ``consistent`` (one id per string per
+    document), and the normalisation steps ``unicode``, ``punctuation``, ``plurals``
+    (:class:`spacy_biobert.kb.Normalizer`). The defaults are the settings of the shipped ``configs/e2e.cfg``,
+    chosen on CDR dev: the steps and n-grams on gold mentions by ``bench/linker.py`` (plural stripping on,
+    3-grams), the threshold end to end by ``bench/bench_e2e.py`` (0.9); the encoder is off (``dense_trigger`` 0)
+    until ``bench/bench_dense_linker.py`` shows on dev that it helps. Each is an
     attribute (``linker.threshold = 0.7``; see :mod:`.settings`); ``linker.kb.get(id)`` gives a concept's
     ``name``, ``aliases`` and ``labels``.
     """
@@ -101,15 +106,15 @@ class BioBertLinker(Configurable, Pipe):
     unicode = Setting(check_bool)
     punctuation = Setting(check_bool)
     plurals = Setting(check_bool)
+    dense_trigger = Setting(check_probability)
 
     def __init__(self, vocab: Vocab, name: str = "biobert_linker", *, scorer: Optional[Callable] = None,
                  **settings: Any) -> None:
         install_candidate_extension()
         self.vocab, self.name, self.scorer = vocab, name, scorer
-        defaults = {"threshold": 0.9, "top_k": 5, "abbreviations": True, "fuzzy": True, "consistent": True,
-                    "ngram_range": [3, 3], "unicode": True, "punctuation": True, "plurals": True}
-        self.cfg: Dict[str, Any] = {**defaults, **settings}
+        self.cfg: Dict[str, Any] = {**DEFAULTS, **settings}
         self.kb: Optional[KnowledgeBase] = None
+        self.dense: Optional[DenseNames] = None
         self._matcher: Optional[ConceptMatcher] = None
         self.init_settings()
 
@@ -132,22 +137,39 @@ class BioBertLinker(Configurable, Pipe):
         if self.kb is None:
             raise ValueError(Errors.E109.format(name=self.name) + " The linker needs a knowledge base: "
                              "nlp.initialize() with [initialize.components.biobert_linker] kb_path, or set_kb().")
+        trigger = self.cfg["dense_trigger"]
+        if trigger > 0 and self.dense is None:
+            raise ValueError(f"{self.name}: dense_trigger {trigger} needs the name encoder: initialize() (dense_path, "
+                             "or the embedded encoder), set_kb() or set_dense(); dense_trigger = 0 links without it.")
         if self._matcher is None:
             self._matcher = ConceptMatcher(self.kb, self.normalizer, fuzzy=self.cfg["fuzzy"],
-                                           ngram_range=tuple(self.cfg["ngram_range"]), top_k=self.cfg["top_k"]).prepare()
+                                           ngram_range=tuple(self.cfg["ngram_range"]), top_k=self.cfg["top_k"],
+                                           dense=self.dense if trigger > 0 else None, dense_trigger=trigger).prepare()
         return self._matcher
 
     def set_kb(self, kb: KnowledgeBase) -> None:
-        """Use ``kb`` from now on."""
+        """Use ``kb`` from now on (with ``dense_trigger`` above 0 and no name encoder yet, the embedded encoder as
+        it is)."""
         self.kb, self._matcher = kb, None
+        if self.dense is None and self.cfg["dense_trigger"] > 0:
+            self.set_dense(DenseNames(NameEncoder(resolve_encoder_name(EMBEDDED_ENCODER))))
+
+    def set_dense(self, dense: Optional[DenseNames]) -> None:
+        """Use the name encoder and vectors ``dense`` from now on (``None``: none)."""
+        self.dense, self._matcher = dense, None
 
     def initialize(self, get_examples: Optional[Callable[[], Iterable[Example]]] = None, *,
-                   nlp: Optional[Language] = None, kb_path: Optional[Union[str, Path]] = None) -> None:
-        """Load the KB from ``kb_path``, or else build it from the gold entities of ``get_examples()``.
+                   nlp: Optional[Language] = None, kb_path: Optional[Union[str, Path]] = None,
+                   dense_path: Optional[Union[str, Path]] = None) -> None:
+        """Load the KB from ``kb_path``, or else build it from the gold entities of ``get_examples()``; with
+        ``dense_trigger`` above 0, load the name encoder from ``dense_path`` (``spacy biobert kb dense``), or else
+        use the embedded encoder as it is.
 
         Raises:
-            ValueError: if neither gives a concept.
+            ValueError: if neither gives a concept, or ``dense_path`` is no folder of ``spacy biobert kb dense``.
         """
+        if dense_path is not None:
+            self.set_dense(DenseNames.from_disk(dense_path))
         if kb_path is not None:
             kb = KnowledgeBase.from_disk(kb_path)
         else:
@@ -179,28 +201,36 @@ class BioBertLinker(Configurable, Pipe):
         return link_mentions(matcher, queries, abbreviations, self.cfg["consistent"])
 
     def to_bytes(self, *, exclude: Iterable[str] = ()) -> bytes:
-        """The KB as bytes (settings live in the pipeline config)."""
-        return self.kb.to_bytes() if self.kb is not None else b""
+        """The KB and the name encoder's folder as bytes (settings live in the pipeline config)."""
+        return srsly.msgpack_dumps({"kb": self.kb.to_bytes() if self.kb is not None else b"",
+                                    "dense": self.dense.to_bytes() if self.dense is not None else b""})
 
     def from_bytes(self, bytes_data: bytes, *, exclude: Iterable[str] = ()) -> "BioBertLinker":
-        """Restore the KB from :meth:`to_bytes` output."""
-        if bytes_data:
-            self.set_kb(KnowledgeBase.from_bytes(bytes_data))
+        """Restore the KB and the name encoder from :meth:`to_bytes` output."""
+        data = srsly.msgpack_loads(bytes_data)
+        if data["dense"]:
+            self.set_dense(DenseNames.from_bytes(data["dense"]))
+        if data["kb"]:
+            self.set_kb(KnowledgeBase.from_bytes(data["kb"]))
         return self
 
     def to_disk(self, path: Union[str, Path], *, exclude: Iterable[str] = ()) -> None:
-        """Save the KB into ``path/kb``."""
+        """Save the KB into ``path/kb`` and the name encoder with the names' vectors into ``path/dense``."""
         self.warn_unsaved_settings()
         path = ensure_path(path)
         path.mkdir(parents=True, exist_ok=True)
         if self.kb is not None:
             self.kb.to_disk(path / KB_DIR)
+        if self.dense is not None:
+            self.dense.to_disk(path / DENSE_DIR)
 
     def from_disk(self, path: Union[str, Path], *, exclude: Iterable[str] = ()) -> "BioBertLinker":
-        """Load the KB saved by :meth:`to_disk`, if any."""
-        folder = ensure_path(path) / KB_DIR
-        if folder.exists():
-            self.set_kb(KnowledgeBase.from_disk(folder))
+        """Load the KB and the name encoder saved by :meth:`to_disk`, if any."""
+        folder = ensure_path(path)
+        if (folder / DENSE_DIR).exists():
+            self.set_dense(DenseNames.from_disk(folder / DENSE_DIR))
+        if (folder / KB_DIR).exists():
+            self.set_kb(KnowledgeBase.from_disk(folder / KB_DIR))
         return self
 
 

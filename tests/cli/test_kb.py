@@ -39,3 +39,21 @@ def test_a_bom_is_skipped_and_a_source_without_concepts_refused(tmp_path):
         result = invoke("kb", "build", tmp_path / "kb2", "--tsv", tsv, option, path, exit_code=1)
         assert f"{path}: no concept in this source" in " ".join(result.output.split())
         assert not (tmp_path / "kb2").exists()
+
+
+def test_dense_fine_tunes_on_the_corpus_and_encodes_every_kb_name(tmp_path, tiny_bert):
+    from spacy_biobert.kb.dense import DenseNames
+
+    corpus = write_text(tmp_path / "toy.pubtator", TOY_PUBTATOR)
+    tsv = write_text(tmp_path / "v.tsv", "D015738\tPepcid\t\tChemical\nD003693\tacute confusion\t\tDisease\n")
+    invoke("kb", "build", tmp_path / "kb", "--corpus", corpus, "--tsv", tsv)
+    result = invoke("kb", "dense", tmp_path / "dense", tmp_path / "kb", "--corpus", corpus, "--encoder", tiny_bert,
+                    "--epochs", "1", "--batch-size", "2")
+    assert "epoch 1:" in result.output and "name vectors" in result.output
+    dense = DenseNames.from_disk(tmp_path / "dense")
+    assert len(dense) == len({name.lower() for c in KnowledgeBase.from_disk(tmp_path / "kb") for name in c.names})
+    again = invoke("kb", "dense", tmp_path / "dense", tmp_path / "kb", "--encoder", tiny_bert, "--epochs", "0")
+    assert "name vectors" in again.output  # an earlier output is replaced
+    failure = invoke("kb", "dense", tmp_path / "d2", tmp_path / "kb", "--encoder", "pkg:no_such_pkg", exit_code=1)
+    assert "'no_such_pkg' is not installed" in " ".join(failure.output.split())
+    assert not (tmp_path / "d2").exists()

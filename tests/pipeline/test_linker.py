@@ -1,4 +1,5 @@
-"""Tests of the ``biobert_linker`` component (no model: a small KB written by the tests)."""
+"""Tests of the ``biobert_linker`` component (a small KB written by the tests; the dense fallback with the tiny random
+BERT as name encoder)."""
 import pytest
 import spacy
 from spacy.tokens import DocBin, Span
@@ -23,9 +24,31 @@ def kb_path(tmp_path_factory):
 
 @pytest.fixture
 def linker_nlp(kb_path):
+    """The linker without its name encoder (``dense_trigger`` 0): dictionary and TF-IDF only."""
     nlp = spacy.blank("en")
-    nlp.add_pipe("biobert_linker")
+    nlp.add_pipe("biobert_linker", config={"dense_trigger": 0.0})
     nlp.get_pipe("biobert_linker").initialize(kb_path=kb_path)
+    return nlp
+
+
+@pytest.fixture(scope="module")
+def dense_path(tiny_bert, kb_path, tmp_path_factory):
+    from spacy_biobert.kb.dense import build_dense_names
+    from spacy_biobert.kb.normalize import Normalizer
+
+    dense = build_dense_names(tiny_bert, KnowledgeBase.from_disk(kb_path), Normalizer(plurals=True),
+                              [("kidney injury", "Disease", "D058186")], epochs=1, batch_size=2)
+    folder = tmp_path_factory.mktemp("dense") / "dense"
+    dense.to_disk(folder)
+    return folder
+
+
+@pytest.fixture
+def dense_nlp(kb_path, dense_path):
+    """The linker with the dense fallback for every non-exact mention (``dense_trigger`` 1)."""
+    nlp = spacy.blank("en")
+    nlp.add_pipe("biobert_linker", config={"dense_trigger": 1.0, "threshold": 0.0})
+    nlp.get_pipe("biobert_linker").initialize(kb_path=kb_path, dense_path=dense_path)
     return nlp
 
 
@@ -48,12 +71,35 @@ def test_bare_add_pipe_and_not_initialised_error():
         nlp("Famotidine")
 
 
-def test_initialize_from_config_kb_path(kb_path):
+def test_initialize_from_config_kb_path(kb_path, dense_path):
     nlp = spacy.blank("en")
-    nlp.add_pipe("biobert_linker")
-    nlp.config["initialize"]["components"]["biobert_linker"] = {"kb_path": str(kb_path)}
+    nlp.add_pipe("biobert_linker", config={"dense_trigger": 0.9})
+    nlp.config["initialize"]["components"]["biobert_linker"] = {"kb_path": str(kb_path), "dense_path": str(dense_path)}
     nlp.initialize()
-    assert len(nlp.get_pipe("biobert_linker").kb) == 4
+    assert len(nlp.get_pipe("biobert_linker").kb) == 4 and len(nlp.get_pipe("biobert_linker").dense) == 7
+
+
+def test_without_dense_path_the_embedded_encoder_is_used(kb_path):
+    nlp = spacy.blank("en")
+    linker = nlp.add_pipe("biobert_linker", config={"dense_trigger": 0.9})
+    linker.initialize(kb_path=kb_path)
+    assert linker.dense.encoder.width == 384 and len(linker.dense) == 7  # every normalised KB name encoded
+
+
+def test_dense_fallback_links_below_the_trigger_and_needs_the_encoder(dense_nlp, kb_path):
+    linker = dense_nlp.get_pipe("biobert_linker")
+    doc = dense_nlp(with_ents(dense_nlp, "kidney injury and delirium .", ((0, 2, "Disease"), (3, 4, "Disease"))))
+    store = get_link_candidates(doc)
+    assert store[(18, 26)][0] == ("D003693", 1.0)  # exact match: no encoder
+    assert store[(0, 13)] and all(-1.0 <= score <= 1.0 for _, score in store[(0, 13)])
+    with linker.temporarily(dense_trigger=0.0):
+        tfidf = get_link_candidates(dense_nlp(with_ents(dense_nlp, "kidney injury", ((0, 2, "Disease"),))))
+    assert tfidf[(0, 13)] != store[(0, 13)]  # below trigger 1 the encoder's candidates replace TF-IDF's
+    bare = spacy.blank("en").add_pipe("biobert_linker", config={"dense_trigger": 0.0})
+    bare.set_kb(KnowledgeBase.from_disk(kb_path))
+    bare.dense_trigger = 0.5
+    with pytest.raises(ValueError, match="dense_trigger 0.5 needs the name encoder"):
+        bare.matcher  # noqa: B018
 
 
 def test_initialize_from_gold_entities(nlp):
@@ -105,16 +151,24 @@ def test_keeps_labels_and_missing_annotation(linker_nlp):
     assert doc[3].ent_iob_ == ""  # still unknown, not set to O
 
 
-def test_to_disk_and_spacy_load_identical_ids(linker_nlp, tmp_path):
-    before = linked(linker_nlp(with_ents(linker_nlp)))
-    linker_nlp.to_disk(tmp_path / "pipeline")
+@pytest.mark.parametrize("dense", [False, True])
+def test_to_disk_and_spacy_load_identical_ids(linker_nlp, dense_nlp, dense, tmp_path):
+    nlp = dense_nlp if dense else linker_nlp
+    doc = with_ents(nlp, "Famotidinum and kidney injuries .", ((0, 1, "Chemical"), (2, 4, "Disease")))
+    before = get_link_candidates(nlp(doc.copy()))
+    nlp.to_disk(tmp_path / "pipeline")
     assert (tmp_path / "pipeline" / "biobert_linker" / "kb" / "kb.msgpack").exists()
+    assert (tmp_path / "pipeline" / "biobert_linker" / "dense" / "encoder" / "config.json").exists() == dense
     loaded = spacy.load(tmp_path / "pipeline")
-    assert linked(loaded(with_ents(loaded))) == before
     from_bytes = spacy.blank("en")
-    from_bytes.add_pipe("biobert_linker")
-    from_bytes.from_bytes(linker_nlp.to_bytes())
-    assert linked(from_bytes(with_ents(from_bytes))) == before
+    from_bytes.add_pipe("biobert_linker", config={"dense_trigger": nlp.get_pipe("biobert_linker").dense_trigger})
+    from_bytes.from_bytes(nlp.to_bytes())
+    for restored in (loaded, from_bytes):
+        after = get_link_candidates(restored(doc.copy()))
+        assert {span: [cid for cid, _ in found] for span, found in after.items()} == \
+            {span: [cid for cid, _ in found] for span, found in before.items()}
+        assert [s for found in after.values() for _, s in found] == \
+            pytest.approx([s for found in before.values() for _, s in found], abs=1e-2)  # vectors kept as float16
 
 
 def test_pipe_equals_call_and_n_process(linker_nlp):

@@ -19,7 +19,8 @@ OVERRIDES = {
     "biobert_ner": {"span_key": "my_spans", "outside_weight": 0.5},
     "biobert_rel": {"threshold": 0.0, "level": "mention", "aggregate": "max", "loss_reduction": "pair"},
     "biobert_linker": {"threshold": 0.3, "top_k": 2, "abbreviations": False, "fuzzy": False, "consistent": False,
-                       "ngram_range": [2, 4], "unicode": False, "punctuation": False, "plurals": False},
+                       "ngram_range": [2, 4], "unicode": False, "punctuation": False, "plurals": False,
+                       "dense_trigger": 0.5},
 }
 CLASSES = {"biobert_ner": BioBertNER, "biobert_rel": BioBertRel, "biobert_linker": BioBertLinker}
 TEXT = "Lithium caused tremor . Aspirin was given ."
