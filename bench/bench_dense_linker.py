@@ -28,6 +28,7 @@ from spacy.training import Example
 from spacy_biobert.concepts import split_ids
 from spacy_biobert.kb import KnowledgeBase, get_link_candidates
 from spacy_biobert.kb.annotated import corpus_annotations
+from spacy_biobert.kb.dense import DenseNames, NameEncoder, training_pairs
 from spacy_biobert.models.encoder import resolve_encoder_name
 from spacy_biobert.scoring.linker import gold_mentions
 from spacy_biobert.scoring.waterfall import pair_waterfall
@@ -35,7 +36,7 @@ from spacy_biobert.scoring.waterfall import pair_waterfall
 from bench_linker import rss_mb, scores_at
 from common import ROOT, machine, utc_now
 from dense_entities import entities
-from dense_linking import DenseMatcher, DenseNames, NameEncoder, training_pairs
+from dense_linking import DenseMatcher
 
 THRESHOLDS = (0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95)
 TRIGGERS = (0.5, 0.7, 0.9, 1.0)
@@ -97,21 +98,6 @@ def mention_outcomes(linked: List[Example], kb: KnowledgeBase, threshold: float)
     return outcome
 
 
-def by_score_band(linked: List[Example], outcome: Dict[tuple, str], threshold: float) -> Dict[str, int]:
-    """The outcomes split by the best candidate's score: ``exact`` (1.0), ``fuzzy >= threshold``, ``fuzzy <
-    threshold`` (no id given: what a fallback below the threshold could win)."""
-    best = {}
-    for n, eg in enumerate(linked):
-        for (start, end), found in get_link_candidates(eg.predicted).items():
-            best[(n, start, end)] = found[0][1] if found else 0.0
-    bands: Dict[str, int] = {}
-    for key, state in outcome.items():
-        score = best.get(key, 0.0)
-        band = "exact" if score >= 1.0 else ("fuzzy >= threshold" if score >= threshold else "fuzzy < threshold")
-        bands[f"{state}, {band}"] = bands.get(f"{state}, {band}", 0) + 1
-    return dict(sorted(bands.items()))
-
-
 def top1_right(linked: List[Example]) -> Dict[tuple, bool]:
     """Whether each gold-span entity's top candidate (any score) is right."""
     right = {}
@@ -137,10 +123,14 @@ def run_variants(nlp, kb, encoder, egs, baseline_outcome, log) -> Dict:
     variants.update({f"fallback, trigger {t}": {"mode": "fallback", "trigger": t} for t in TRIGGERS})
     variants.update({f"fused, TF-IDF weight {w}": {"mode": "fused", "weight": w} for w in WEIGHTS})
     rows = {}
+    nlp.get_pipe("biobert_linker").set_dense(dense)
     for name, settings in variants.items():
         start = time.perf_counter()
-        matcher.mode, matcher.trigger, matcher.weight = settings["mode"], settings.get("trigger", 0.0), settings.get("weight", 0.0)
-        linked = link_all(nlp, matcher, egs)
+        if settings["mode"] == "fallback":  # the linker's own dense_trigger setting
+            linked = link_component(nlp, egs, dense_trigger=settings["trigger"])
+        else:
+            matcher.mode, matcher.weight = settings["mode"], settings.get("weight", 0.0)
+            linked = link_all(nlp, matcher, egs)
         seconds = time.perf_counter() - start
         right = top1_right(linked)
         rows[name] = {**evaluate(linked), "link_seconds": seconds}
@@ -152,39 +142,10 @@ def run_variants(nlp, kb, encoder, egs, baseline_outcome, log) -> Dict:
     return {"names_encode_s": encode_s, "variants": rows}, dense
 
 
-def checkout_path(path: Path) -> str:
-    """``path`` relative to the checkout when it lies inside it (no machine paths in the results)."""
-    try:
-        return str(Path(path).absolute().relative_to(ROOT))
-    except ValueError:
-        return Path(path).name
-
-
 def save(results: Dict, out: Path) -> None:
     """Write the results so far (a run cut short leaves what it measured)."""
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2), encoding="utf8")
-
-
-def section(results: Dict) -> str:
-    """The BENCHMARKS.md table: every variant's dev normalisation P / R / F and pair ceiling at its best threshold."""
-    def row(name: str, r: Dict) -> str:
-        return (f"| {name} | {100 * r['p']:.2f} | {100 * r['r']:.2f} | {100 * r['f']:.2f} | "
-                f"{100 * r['pair_ceiling']:.2f} | {r['threshold']} |")
-
-    tuning = results.get("fine_tuning")
-    lines = [f"Dev, {results['dev_docs']} documents, the shipped NER's entities (`{results['pipeline']}`), KB "
-             f"`{results['kb']}` ({results['kb_concepts']:,} concepts, {results['kb_names']:,} names: train mentions "
-             f"+ MeSH-lite); each variant at its best linker threshold. Date: {results['date']}.", "",
-             "| linker | dev P | dev R | dev F | dev pair ceiling % | threshold |", "| --- | --- | --- | --- | --- | --- |",
-             row("character TF-IDF (shipped)", results["tfidf"])]
-    for key, label in (("untuned", "MiniLM as it is"), ("tuned", "MiniLM fine-tuned on train mention pairs")):
-        for name, r in results.get(key, {}).get("variants", {}).items():
-            lines.append(row(f"{name} ({label})", r))
-    if tuning:
-        lines += ["", f"Fine-tuning: {tuning['pairs']:,} train mention -> name pairs, {tuning['epochs']} epochs "
-                  "(in-batch negatives); dev mentions never seen."]
-    return "\n".join(lines) + "\n"
 
 
 def main() -> None:
@@ -200,7 +161,6 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=2e-5)
     parser.add_argument("--dev-docs", type=int, default=0, help="first N dev documents (0: all)")
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--tfidf-only", action="store_true", help="the shipped linker's figures and misses only")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "dense_linker.json")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -213,13 +173,13 @@ def main() -> None:
     log(f"{len(egs)} dev docs, {sum(len(eg.predicted.ents) for eg in egs)} predicted entities (NER {ner_s:.0f} s)")
     kb = KnowledgeBase.from_disk(args.kb)
     shipped = spacy.util.load_config(args.pipeline / "config.cfg")["components"]["biobert_linker"]
-    settings = {k: v for k, v in shipped.items() if k not in ("factory", "scorer")}
+    settings = {"dense_trigger": 0.0, **{k: v for k, v in shipped.items() if k not in ("factory", "scorer")}}
     nlp = spacy.blank("en")
     linker = nlp.add_pipe("biobert_linker", config=settings)
     linker.set_kb(kb)
     results = {"date": utc_now(), "machine": machine(), "threads": args.threads,
                "command": "python bench/bench_dense_linker.py " + " ".join(sys.argv[1:]),
-               "pipeline": checkout_path(args.pipeline), "kb": checkout_path(args.kb), "kb_concepts": len(kb), "kb_names": kb.n_names,
+               "pipeline": str(args.pipeline), "kb": str(args.kb), "kb_concepts": len(kb), "kb_names": kb.n_names,
                "dev_docs": len(egs), "linker_settings": settings}
 
     start = time.perf_counter()
@@ -230,12 +190,8 @@ def main() -> None:
     outcome = mention_outcomes(tfidf, kb, results["tfidf"]["threshold"])
     counts = {state: sum(s == state for s in outcome.values()) for state in ("right", "wrong", "below", "none", "absent")}
     results["tfidf"]["gold_span_mentions"] = counts
-    results["tfidf"]["gold_span_mentions_by_score"] = by_score_band(tfidf, outcome, results["tfidf"]["threshold"])
     log(f"TF-IDF (shipped): {results['tfidf']}")
 
-    if args.tfidf_only:
-        save(results, args.out)
-        return
     folder = resolve_encoder_name(args.encoder)
     log(f"untuned encoder {folder}")
     encoder = NameEncoder(folder)
