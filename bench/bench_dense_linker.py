@@ -98,6 +98,21 @@ def mention_outcomes(linked: List[Example], kb: KnowledgeBase, threshold: float)
     return outcome
 
 
+def by_score_band(linked: List[Example], outcome: Dict[tuple, str], threshold: float) -> Dict[str, int]:
+    """The outcomes split by the best candidate's score: ``exact`` (1.0), ``fuzzy >= threshold``, ``fuzzy <
+    threshold`` (no id given: what a fallback below the threshold could win)."""
+    best = {}
+    for n, eg in enumerate(linked):
+        for (start, end), found in get_link_candidates(eg.predicted).items():
+            best[(n, start, end)] = found[0][1] if found else 0.0
+    bands: Dict[str, int] = {}
+    for key, state in outcome.items():
+        score = best.get(key, 0.0)
+        band = "exact" if score >= 1.0 else ("fuzzy >= threshold" if score >= threshold else "fuzzy < threshold")
+        bands[f"{state}, {band}"] = bands.get(f"{state}, {band}", 0) + 1
+    return dict(sorted(bands.items()))
+
+
 def top1_right(linked: List[Example]) -> Dict[tuple, bool]:
     """Whether each gold-span entity's top candidate (any score) is right."""
     right = {}
@@ -142,6 +157,14 @@ def run_variants(nlp, kb, encoder, egs, baseline_outcome, log) -> Dict:
     return {"names_encode_s": encode_s, "variants": rows}, dense
 
 
+def checkout_path(path: Path) -> str:
+    """``path`` relative to the checkout when it lies inside it (no machine paths in the results)."""
+    try:
+        return str(Path(path).absolute().relative_to(ROOT))
+    except ValueError:
+        return Path(path).name
+
+
 def save(results: Dict, out: Path) -> None:
     """Write the results so far (a run cut short leaves what it measured)."""
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -161,6 +184,7 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=2e-5)
     parser.add_argument("--dev-docs", type=int, default=0, help="first N dev documents (0: all)")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--tfidf-only", action="store_true", help="the shipped linker's figures and misses only")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "dense_linker.json")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -179,7 +203,7 @@ def main() -> None:
     linker.set_kb(kb)
     results = {"date": utc_now(), "machine": machine(), "threads": args.threads,
                "command": "python bench/bench_dense_linker.py " + " ".join(sys.argv[1:]),
-               "pipeline": str(args.pipeline), "kb": str(args.kb), "kb_concepts": len(kb), "kb_names": kb.n_names,
+               "pipeline": checkout_path(args.pipeline), "kb": checkout_path(args.kb), "kb_concepts": len(kb), "kb_names": kb.n_names,
                "dev_docs": len(egs), "linker_settings": settings}
 
     start = time.perf_counter()
@@ -190,8 +214,12 @@ def main() -> None:
     outcome = mention_outcomes(tfidf, kb, results["tfidf"]["threshold"])
     counts = {state: sum(s == state for s in outcome.values()) for state in ("right", "wrong", "below", "none", "absent")}
     results["tfidf"]["gold_span_mentions"] = counts
+    results["tfidf"]["gold_span_mentions_by_score"] = by_score_band(tfidf, outcome, results["tfidf"]["threshold"])
     log(f"TF-IDF (shipped): {results['tfidf']}")
 
+    if args.tfidf_only:
+        save(results, args.out)
+        return
     folder = resolve_encoder_name(args.encoder)
     log(f"untuned encoder {folder}")
     encoder = NameEncoder(folder)
