@@ -16,7 +16,7 @@ nearest by the cosine of mean-pooled encoder vectors instead (:meth:`ConceptMatc
 import json
 import random
 import tempfile
-from collections import Counter
+from collections import Counter, OrderedDict
 from pathlib import Path
 from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
@@ -160,8 +160,12 @@ class DenseNames:
     """The encoder and the vectors of normalised names, one row of :attr:`matrix` each (encoded on first need,
     then kept)."""
 
-    def __init__(self, encoder: NameEncoder, keys: Sequence[str] = (), matrix: Optional[numpy.ndarray] = None) -> None:
+    def __init__(self, encoder: NameEncoder, keys: Sequence[str] = (), matrix: Optional[numpy.ndarray] = None,
+                 cache_size: int = 20_000) -> None:
         self.encoder = encoder
+        #: the vectors of the last ``cache_size`` mention keys queried (mentions recur across documents)
+        self._cache: "OrderedDict[str, numpy.ndarray]" = OrderedDict()
+        self.cache_size = cache_size
         self._rows: Dict[str, int] = {key: row for row, key in enumerate(keys)}
         self.matrix = numpy.zeros((0, encoder.width), dtype=numpy.float32) if matrix is None else matrix
         if self.matrix.shape[0] != len(self._rows):
@@ -185,8 +189,18 @@ class DenseNames:
         return self.matrix[rows]
 
     def queries(self, texts: Sequence[str]) -> numpy.ndarray:
-        """The vectors of mention keys (not kept)."""
-        return self.encoder.encode(list(texts))
+        """The vectors of mention keys, one row each (the last ``cache_size`` distinct keys are kept)."""
+        cache = self._cache
+        missing = [text for text in dict.fromkeys(texts) if text not in cache]
+        if missing:
+            cache.update(zip(missing, self.encoder.encode(missing)))
+        for text in texts:
+            cache.move_to_end(text)
+        rows = numpy.stack([cache[text] for text in texts]) if texts else numpy.zeros((0, self.encoder.width),
+                                                                                    dtype=numpy.float32)
+        while len(cache) > self.cache_size:
+            cache.popitem(last=False)
+        return rows
 
     def to_disk(self, folder: Union[str, Path]) -> None:
         """Save the encoder (``encoder/``) and the vectors of the names encoded so far (``names.json``,

@@ -143,6 +143,14 @@ class ConceptMatcher:
             results.append(sorted(best.items(), key=lambda item: -item[1])[: self.top_k])
         return results
 
+    def prefetch(self, queries: Sequence[Query]) -> None:
+        """Encode the name encoder's vectors of the ``(text, label)`` queries with no exact match in one batch, so
+        that :meth:`nearest` finds them cached (a no-op without ``dense``)."""
+        if self.dense is None or not self.fuzzy:
+            return
+        keys = [self.normalizer(text) for text, _ in queries]
+        self.dense.queries([key for key, (_, label) in zip(keys, queries) if key and not self.exact(key, label)])
+
     def candidates(self, queries: Sequence[Query]) -> List[List[Candidate]]:
         """Candidates for each ``(text, label)``: exact matches, else (if ``fuzzy``) TF-IDF neighbours."""
         keys = [self.normalizer(text) for text, _ in queries]

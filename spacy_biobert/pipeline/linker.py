@@ -3,7 +3,7 @@
 Place it after the NER (it reads ``doc.ents``, with their labels). For each document it resolves the
 abbreviations the document defines, looks every mention up in the KB (exact normalised string, then
 character n-gram TF-IDF neighbours restricted to the mention's label, and for a mention whose best TF-IDF
-similarity is below ``dense_trigger`` the KB names nearest by a fine-tuned name encoder instead;
+similarity is below ``dense_trigger`` the KB names nearest by a name encoder instead;
 :mod:`spacy_biobert.kb.matcher`, :mod:`spacy_biobert.kb.dense`) and gives all mentions of one string the same id
 (:mod:`spacy_biobert.kb.resolve`). It writes:
 
@@ -20,7 +20,7 @@ inside the pipeline folder (``to_disk``: ``kb/``, ``dense/``) and read from ther
 fetched from the network.
 """
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple, Union
 
 import srsly
 
@@ -29,7 +29,7 @@ from spacy.language import Language
 from spacy.pipeline import Pipe
 from spacy.tokens import Doc, Span
 from spacy.training import Example
-from spacy.util import ensure_path
+from spacy.util import ensure_path, minibatch
 from spacy.vocab import Vocab
 
 from ..corpus import MENTIONS_KEY
@@ -45,7 +45,7 @@ KB_DIR = "kb"
 DENSE_DIR = "dense"
 #: The linker's settings as the factory and the shipped ``configs/e2e.cfg`` set them.
 DEFAULTS = {"threshold": 0.9, "top_k": 5, "abbreviations": True, "fuzzy": True, "consistent": True,
-            "ngram_range": [3, 3], "unicode": True, "punctuation": True, "plurals": True, "dense_trigger": 0.0}
+            "ngram_range": [3, 3], "unicode": True, "punctuation": True, "plurals": True, "dense_trigger": 1.0}
 
 
 @Language.factory(
@@ -91,8 +91,8 @@ class BioBertLinker(Configurable, Pipe):
     document), and the normalisation steps ``unicode``, ``punctuation``, ``plurals``
     (:class:`spacy_biobert.kb.Normalizer`). The defaults are the settings of the shipped ``configs/e2e.cfg``,
     chosen on CDR dev: the steps and n-grams on gold mentions by ``bench/linker.py`` (plural stripping on,
-    3-grams), the threshold end to end by ``bench/bench_e2e.py`` (0.9); the encoder is off (``dense_trigger`` 0)
-    until ``bench/bench_dense_linker.py`` shows on dev that it helps. Each is an
+    3-grams), the threshold end to end by ``bench/bench_e2e.py`` (0.9), the name encoder for every non-exact
+    match (``dense_trigger`` 1.0: the embedded encoder as it is) by ``bench/bench_dense_linker.py``. Each is an
     attribute (``linker.threshold = 0.7``; see :mod:`.settings`); ``linker.kb.get(id)`` gives a concept's
     ``name``, ``aliases`` and ``labels``.
     """
@@ -137,10 +137,9 @@ class BioBertLinker(Configurable, Pipe):
         if self.kb is None:
             raise ValueError(Errors.E109.format(name=self.name) + " The linker needs a knowledge base: "
                              "nlp.initialize() with [initialize.components.biobert_linker] kb_path, or set_kb().")
-        trigger = self.cfg["dense_trigger"]
-        if trigger > 0 and self.dense is None:
-            raise ValueError(f"{self.name}: dense_trigger {trigger} needs the name encoder: initialize() (dense_path, "
-                             "or the embedded encoder), set_kb() or set_dense(); dense_trigger = 0 links without it.")
+        trigger = self.cfg["dense_trigger"] if self.cfg["fuzzy"] else 0.0
+        if trigger > 0 and self.dense is None:  # no encoder given: the embedded one as it is
+            self.set_dense(DenseNames(NameEncoder(resolve_encoder_name(EMBEDDED_ENCODER))))
         if self._matcher is None:
             self._matcher = ConceptMatcher(self.kb, self.normalizer, fuzzy=self.cfg["fuzzy"],
                                            ngram_range=tuple(self.cfg["ngram_range"]), top_k=self.cfg["top_k"],
@@ -148,11 +147,8 @@ class BioBertLinker(Configurable, Pipe):
         return self._matcher
 
     def set_kb(self, kb: KnowledgeBase) -> None:
-        """Use ``kb`` from now on (with ``dense_trigger`` above 0 and no name encoder yet, the embedded encoder as
-        it is)."""
+        """Use ``kb`` from now on."""
         self.kb, self._matcher = kb, None
-        if self.dense is None and self.cfg["dense_trigger"] > 0:
-            self.set_dense(DenseNames(NameEncoder(resolve_encoder_name(EMBEDDED_ENCODER))))
 
     def set_dense(self, dense: Optional[DenseNames]) -> None:
         """Use the name encoder and vectors ``dense`` from now on (``None``: none)."""
@@ -193,6 +189,21 @@ class BioBertLinker(Configurable, Pipe):
             doc.set_ents(linked, default="unmodified")
         set_link_candidates(doc, store)
         return doc
+
+    def pipe(self, stream: Iterable[Doc], *, batch_size: int = 128) -> Iterator[Doc]:
+        """Link the documents of ``stream`` as :meth:`__call__` does, the name encoder's mentions of each batch of
+        ``batch_size`` documents encoded together."""
+        error_handler = self.get_error_handler()
+        for docs in minibatch(stream, size=batch_size):
+            try:
+                self.matcher.prefetch([(ent.text, ent.label_) for doc in docs for ent in doc.ents])
+            except Exception as err:  # noqa: BLE001 -- spaCy's error handler decides
+                error_handler(self.name, self, docs, err)
+            for doc in docs:
+                try:
+                    yield self(doc)
+                except Exception as err:  # noqa: BLE001
+                    error_handler(self.name, self, [doc], err)
 
     def link(self, doc: Doc, ents: List[Span], matcher: ConceptMatcher) -> List[List[Tuple[str, float]]]:
         """Candidates (best first) for ``ents`` of ``doc``."""

@@ -86,7 +86,7 @@ def test_without_dense_path_the_embedded_encoder_is_used(kb_path):
     assert linker.dense.encoder.width == 384 and len(linker.dense) == 7  # every normalised KB name encoded
 
 
-def test_dense_fallback_links_below_the_trigger_and_needs_the_encoder(dense_nlp, kb_path):
+def test_dense_fallback_links_below_the_trigger_and_only_with_fuzzy(dense_nlp, kb_path):
     linker = dense_nlp.get_pipe("biobert_linker")
     doc = dense_nlp(with_ents(dense_nlp, "kidney injury and delirium .", ((0, 2, "Disease"), (3, 4, "Disease"))))
     store = get_link_candidates(doc)
@@ -95,11 +95,9 @@ def test_dense_fallback_links_below_the_trigger_and_needs_the_encoder(dense_nlp,
     with linker.temporarily(dense_trigger=0.0):
         tfidf = get_link_candidates(dense_nlp(with_ents(dense_nlp, "kidney injury", ((0, 2, "Disease"),))))
     assert tfidf[(0, 13)] != store[(0, 13)]  # below trigger 1 the encoder's candidates replace TF-IDF's
-    bare = spacy.blank("en").add_pipe("biobert_linker", config={"dense_trigger": 0.0})
-    bare.set_kb(KnowledgeBase.from_disk(kb_path))
-    bare.dense_trigger = 0.5
-    with pytest.raises(ValueError, match="dense_trigger 0.5 needs the name encoder"):
-        bare.matcher  # noqa: B018
+    exact_only = spacy.blank("en").add_pipe("biobert_linker", config={"fuzzy": False})
+    exact_only.set_kb(KnowledgeBase.from_disk(kb_path))
+    assert exact_only.matcher.dense is None and exact_only.dense is None  # no fuzzy step: no encoder loaded
 
 
 def test_initialize_from_gold_entities(nlp):
@@ -178,6 +176,22 @@ def test_pipe_equals_call_and_n_process(linker_nlp):
     multi = list(linker_nlp.pipe([with_ents(linker_nlp) for _ in range(4)], n_process=2, batch_size=2))
     assert [linked(d) for d in multi] == single
     assert get_link_candidates(multi[0]) == get_link_candidates(linker_nlp(with_ents(linker_nlp)))
+
+
+def test_dense_pipe_encodes_a_batch_at_once_and_equals_call(dense_nlp, monkeypatch):
+    texts = [("kidney injury and delirium .", ((0, 2, "Disease"), (3, 4, "Disease"))),
+             ("renal injury .", ((0, 2, "Disease"),)), ("kidney injury .", ((0, 2, "Disease"),))]
+    single = [get_link_candidates(dense_nlp(with_ents(dense_nlp, t, e))) for t, e in texts]
+    linker = dense_nlp.get_pipe("biobert_linker")
+    linker.dense._cache.clear()
+    calls = []
+    encode = linker.dense.encoder.encode
+    monkeypatch.setattr(linker.dense.encoder, "encode", lambda keys: calls.append(list(keys)) or encode(keys))
+    piped = [get_link_candidates(d) for d in dense_nlp.pipe([with_ents(dense_nlp, t, e) for t, e in texts],
+                                                            batch_size=3)]
+    assert calls == [["kidney injury", "renal injury"]]  # the batch's non-exact mentions, once each, in one call
+    assert [{k: [(c, round(s, 4)) for c, s in v] for k, v in d.items()} for d in piped] == \
+        [{k: [(c, round(s, 4)) for c, s in v] for k, v in d.items()} for d in single]
 
 
 def test_docbin_round_trip(linker_nlp):
