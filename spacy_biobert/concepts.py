@@ -19,6 +19,7 @@ from typing import Callable, Dict, Set, Tuple
 from spacy.tokens import Doc, Span
 
 from .corpus.builder import MENTIONS_KEY
+from .corpus.sections import title_end
 
 #: ``kb_id_`` values that mean "no id".
 MISSING_IDS = ("", "-1")
@@ -94,3 +95,11 @@ def concept_translation(predicted: Doc, reference: Doc) -> Dict[str, Set[str]]:
         for cid in concept_ids(ent):
             translation[cid].update(gold)
     return translation
+
+
+def title_concept_ids(doc: Doc) -> Set[str]:
+    """The concept ids (no text fallback) of the entities of ``doc`` within its title
+    (:func:`spacy_biobert.corpus.sections.title_end`)."""
+    end = title_end(doc)
+    return {cid for ent in doc.ents if ent.end_char <= end for cid in concept_ids(ent)
+            if not cid.startswith(TEXT_PREFIX)} if end else set()

@@ -1,11 +1,13 @@
 """``spacy biobert calibrate``: tune a relation component's decision threshold (or an NER component's outside
 weight) on dev data and save the pipeline.
 
-The pipeline annotates the dev documents once with the component's threshold at 0, so every candidate pair
-is stored with its score; :func:`spacy_biobert.scoring.rel_threshold.tune_threshold` then picks the threshold
-of the best concept-level CID F (a tie goes to the higher threshold). The threshold is set as every setting is
-(:func:`spacy_biobert.pipeline.settings.set_setting`: the component and the pipeline config's
-``components.<name>.threshold``, which ``spacy.load`` uses). The weights stay the same.
+The pipeline annotates the dev documents once with the component's threshold and title bonus at 0, so every
+candidate pair is stored with its own score; :func:`spacy_biobert.scoring.rel_threshold.tune_title_bonus` then
+picks the title bonus (added to the score of a pair of concepts both named in the title, see
+:mod:`spacy_biobert.pipeline.rel_title`) and the threshold of the best concept-level CID F (ties: the smaller
+bonus, the higher threshold). Both are set as every setting is (:func:`spacy_biobert.pipeline.settings.set_setting`:
+the component and the pipeline config's ``components.<name>.threshold`` / ``title_bonus``, which ``spacy.load``
+uses). The weights stay the same.
 
 When the component is a ``biobert_ner``, its ``outside_weight`` (the factor of the ``O`` tag's probability before
 decoding) is tuned instead, on dev entity F
@@ -33,7 +35,7 @@ from ..pipeline.rel import BioBertRel
 from ..pipeline.settings import set_setting
 from ..relations import get_concept_relations
 from ..scoring.ner_calibration import DEFAULT_OUTSIDE_WEIGHTS, tune_outside_weight
-from ..scoring.rel_threshold import concept_prf, tune_threshold
+from ..scoring.rel_threshold import DEFAULT_TITLE_BONUSES, concept_prf, tune_title_bonus, with_title_bonus
 from ._checks import check_docbins, load_or_exit
 from ._paths import PIPELINE_FILES, refuse_overwriting_or_exit, refuse_replacing_or_exit, save_pipeline
 from .evaluate import load_examples
@@ -51,6 +53,8 @@ class Calibration(NamedTuple):
     previous: float
     previous_scores: Dict[str, float]
     n_docs: int
+    title_bonus: float = 0.0
+    previous_title_bonus: float = 0.0
 
 
 class NerCalibration(NamedTuple):
@@ -142,6 +146,7 @@ def calibrate(
     limit: int = 0,
     batch_size: Optional[int] = None,
     thresholds: Optional[Sequence[float]] = None,
+    title_bonuses: Optional[Sequence[float]] = None,
 ) -> Calibration:
     """Tune ``component``'s threshold on ``dev_path`` and set it in ``nlp``.
 
@@ -152,7 +157,10 @@ def calibrate(
         gold_entities: start from the gold entities (a pipeline without NER needs them).
         limit: use the first N dev documents (0: all).
         batch_size: ``nlp.pipe`` batch size (default: the pipeline's).
-        thresholds: the thresholds to try (default: 0.05, 0.10, ..., 0.95).
+        thresholds: the thresholds to try (default: 0.05, 0.10, ..., 0.95, 0.97, 0.99).
+        title_bonuses: the component's ``title_bonus`` values tried with them (default
+            :data:`~spacy_biobert.scoring.rel_threshold.DEFAULT_TITLE_BONUSES` at concept level; a mention-level
+            component keeps its own).
     Returns:
         The chosen threshold and dev ``{"p", "r", "f"}`` at it, the component's previous threshold and the
         scores at that.
@@ -162,16 +170,20 @@ def calibrate(
     """
     pipe = relation_pipe(nlp, component)
     examples = read_dev(nlp, dev_path, gold_entities, limit)
-    previous = pipe.threshold
-    with pipe.temporarily(threshold=0.0):  # store every candidate with its score
+    previous, previous_bonus = pipe.threshold, pipe.title_bonus
+    if pipe.level != "concept":
+        title_bonuses = (previous_bonus,)
+    with pipe.temporarily(threshold=0.0, title_bonus=0.0):  # store every candidate with its own score
         docs = nlp.pipe((eg.predicted for eg in examples), batch_size=batch_size or nlp.batch_size)
         examples = [Example(doc, eg.reference) for doc, eg in zip(docs, examples)]
     if not any(get_concept_relations(eg.predicted) for eg in examples):
         raise NothingToTune(f"{component} scored no candidate pair on the {len(examples)} dev documents: they have "
                             "no entities of its type pairs (a pipeline without NER needs --gold-entities)")
-    threshold, scores = tune_threshold(examples, thresholds)
+    bonus, threshold, scores = tune_title_bonus(examples, title_bonuses or DEFAULT_TITLE_BONUSES, thresholds)
     set_setting(nlp, component, "threshold", threshold)
-    return Calibration(threshold, scores, previous, concept_prf(examples, previous), len(examples))
+    set_setting(nlp, component, "title_bonus", bonus)
+    return Calibration(threshold, scores, previous, concept_prf(with_title_bonus(examples, previous_bonus), previous),
+                       len(examples), bonus, previous_bonus)
 
 
 def _prf(scores: Dict[str, float]) -> str:
@@ -247,11 +259,13 @@ def calibrate_command(
     except (ValueError, KBFormatError) as err:
         msg.fail(str(err), exits=1)
     nlp.meta.setdefault("calibration", {})[component] = {"tuned": True,
-        "threshold": found.threshold, "dev_docs": found.n_docs, "entities": how, "dev_path": str(dev_path),
+        "threshold": found.threshold, "title_bonus": found.title_bonus, "dev_docs": found.n_docs, "entities": how, "dev_path": str(dev_path),
         **{f"dev_{k}": found.scores[k] for k in ("p", "r", "f")}}
     save_pipeline(nlp, output)
-    msg.text(f"dev concept-level P / R / F at the previous threshold {found.previous}: {_prf(found.previous_scores)}")
-    msg.good(f"{component} threshold = {found.threshold}: dev concept-level P / R / F = {_prf(found.scores)} "
+    msg.text(f"dev concept-level P / R / F at the previous threshold {found.previous} (title bonus "
+             f"{found.previous_title_bonus}): {_prf(found.previous_scores)}")
+    msg.good(f"{component} threshold = {found.threshold}, title bonus = {found.title_bonus}: dev concept-level "
+             f"P / R / F = {_prf(found.scores)} "
              f"({found.n_docs} dev documents, {how})")
     msg.good(f"Saved the calibrated pipeline to {output}")
 

@@ -56,6 +56,17 @@ def get_sections(doc: Doc) -> Tuple[Section, ...]:
     return tuple(Section(*section) for section in doc.user_data.get(SECTIONS_DATA_KEY, ()))
 
 
+def title_end(doc: Doc) -> int:
+    """The character offset where the title of ``doc`` ends: the ``title`` section's end when it has sections, else
+    the end of its first sentence (PubTator's title and abstract are one text), else 0 (no title)."""
+    for section in get_sections(doc):
+        if section.type == "title":
+            return section.end
+    if len(doc) and doc.has_annotation("SENT_START"):
+        return next(iter(doc.sents)).end_char
+    return 0
+
+
 def set_sections(doc: Doc, sections: Iterable[Iterable]) -> None:
     """Store the sections of ``doc`` (checked against its text, see :func:`check_sections`)."""
     doc.user_data[SECTIONS_DATA_KEY] = tuple(tuple(s) for s in check_sections(sections, len(doc.text)))

@@ -41,6 +41,7 @@ from ._base import BioBertPipe, TrainingBatch
 from .settings import Setting, check_choice, check_probability, set_setting
 from .rel_candidates import CandidateGenerator, Candidates, build_candidates, concept_hits
 from .rel_gold import gold_labels, labels_and_type_pairs
+from .rel_title import with_title_bonus
 
 LEVELS = ("concept", "mention")
 AGGREGATES = ("entity", "max")
@@ -68,6 +69,7 @@ local_evidence = true
         "level": "concept",
         "aggregate": "entity",
         "threshold": 0.5,
+        "title_bonus": 0.0,
         "head_lr_scale": 1.0,
         "loss_reduction": "doc",
         "scorer": {"@scorers": "spacy_biobert.rel_scorer.v1"},
@@ -89,6 +91,7 @@ def make_biobert_rel(
     level: str,
     aggregate: str,
     threshold: float,
+    title_bonus: float,
     head_lr_scale: float,
     loss_reduction: str,
     scorer: Optional[Callable],
@@ -103,18 +106,22 @@ def make_biobert_rel(
     """
     return BioBertRel(
         nlp.vocab, model, name, candidates=candidates, level=level, aggregate=aggregate,
-        threshold=threshold, head_lr_scale=head_lr_scale, loss_reduction=loss_reduction, scorer=scorer,
+        threshold=threshold, title_bonus=title_bonus, head_lr_scale=head_lr_scale, loss_reduction=loss_reduction,
+        scorer=scorer,
     )
 
 
 class BioBertRel(BioBertPipe):
     """Document- or mention-level multi-label relation extraction over ``doc.ents``.
 
-    Settings (attributes, saved in the pipeline config; see :mod:`.settings`): ``threshold``, ``level``,
-    ``aggregate``, ``loss_reduction``.
+    Settings (attributes, saved in the pipeline config; see :mod:`.settings`): ``threshold``, ``title_bonus``
+    (added to the probability of a pair of concepts both named in the title before the threshold: see
+    :mod:`.rel_title`; ``spacy biobert calibrate`` tunes it with the threshold), ``level``, ``aggregate``,
+    ``loss_reduction``.
     """
 
     threshold = Setting(check_probability)
+    title_bonus = Setting(check_probability)
     level = Setting(check_choice(*LEVELS))
     aggregate = Setting(check_choice(*AGGREGATES))
     loss_reduction = Setting(check_choice(*LOSS_REDUCTIONS))
@@ -129,13 +136,14 @@ class BioBertRel(BioBertPipe):
         level: str = "concept",
         aggregate: str = "entity",
         threshold: float = 0.5,
+        title_bonus: float = 0.0,
         head_lr_scale: float = 1.0,
         loss_reduction: str = "doc",
         scorer: Optional[Callable] = None,
     ) -> None:
         install_relation_extensions()
         cfg = {"type_pairs": [], "level": level, "aggregate": aggregate, "threshold": threshold,
-               "loss_reduction": loss_reduction}
+               "title_bonus": title_bonus, "loss_reduction": loss_reduction}
         super().__init__(vocab, model, name, head_lr_scale=head_lr_scale, scorer=scorer, cfg=cfg)
         self.candidates = candidates
 
@@ -177,9 +185,11 @@ class BioBertRel(BioBertPipe):
         return [(cands, probs[offsets[i]:offsets[i + 1]]) for i, cands in enumerate(batch)]
 
     def set_annotations(self, docs: Iterable[Doc], predictions: List[DocPrediction]) -> None:
-        """Write the pairs scoring at least ``threshold`` into the relation store (replacing it)."""
-        threshold = self.threshold
+        """Write the pairs scoring at least ``threshold`` (title pairs: with ``title_bonus`` added) into the relation
+        store (replacing it)."""
+        threshold, bonus = self.threshold, self.title_bonus
         for doc, (cands, probs) in zip(docs, predictions):
+            probs = with_title_bonus(doc, cands, probs, bonus, self.level == "mention")
             if self.level == "mention":
                 rows, cols = numpy.nonzero(probs >= threshold)  # only the hits become Python objects
                 hits = [(cands[int(i)], self.labels[int(k)], float(probs[i, k])) for i, k in zip(rows, cols)]

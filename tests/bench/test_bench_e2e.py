@@ -5,6 +5,7 @@ import argparse
 import pytest
 import spacy
 
+from spacy_biobert.scoring.rel_threshold import DEFAULT_THRESHOLDS
 from tests.util import REL_TOY, import_bench_script, linked_pipeline, rel_reference, write_docbin
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -24,7 +25,8 @@ def test_thresholds_are_chosen_on_dev_and_every_figure_is_reported(bench_e2e, jo
         write_docbin(tmp_path / "corpus" / f"{split}.spacy", [rel_reference(blank, *row) for row in REL_TOY])
     kbs = {"dev": bench_e2e.build_kb({"corpus": [tmp_path / "corpus" / "train.spacy"]}), "test": None}
     kbs["test"] = kbs["dev_no_mesh"] = kbs["dev"]
-    args = argparse.Namespace(dev_docs=0, test_docs=0, linker_thresholds=[0.5, 0.9], batch_size=2)
+    args = argparse.Namespace(dev_docs=0, test_docs=0, linker_thresholds=[0.5, 0.9], batch_size=2,
+                              title_bonuses=[0.0, 0.5])
     result = bench_e2e.run_system(tmp_path / "e2e", kbs, tmp_path / "corpus", args)
     assert result["linker_threshold"]["threshold"] in (0.5, 0.9) and set(result["linker_threshold"]["sweep"]) == {
         "0.5", "0.9"}
@@ -35,12 +37,16 @@ def test_thresholds_are_chosen_on_dev_and_every_figure_is_reported(bench_e2e, jo
         assert {"ner", "linking", "cid", "cooccurrence_sentence", "cooccurrence_document"} <= set(scores)
         # document co-occurrence predicts a superset of the sentence pairs: recall at least as high
         assert scores["cooccurrence_document"]["r"] >= scores["cooccurrence_sentence"]["r"]
+    assert result["title_bonus"] in (0.0, 0.5) and result["rel_threshold"] in DEFAULT_THRESHOLDS
+    assert result["no_title_bonus"]["rel_threshold"] in DEFAULT_THRESHOLDS  # the lever's worth, beside
+    assert result["dev"]["cid"]["f"] >= result["no_title_bonus"]["dev_cid"]["f"]  # the bonus is chosen on dev
     assert set(result["kb_lever"]) == {"train mentions", "train mentions + MeSH-lite"}
     assert all(0 <= r["reach"] <= 1 for r in result["kb_lever"].values())
     assert result["speed"]["words"] == sum(len(blank.make_doc(row[0])) for row in REL_TOY)
     results = {"date": "today", "machine": {"nproc": 2, "cpu": "cpu"}, "threads": 1, "command": "cmd",
                "systems": {"tiny": result}, "pick": "tiny", "anchors": bench_e2e.ANCHORS}
     text = bench_e2e.markdown(results, "cmd")
+    assert "CID F without title bonus" in text and "title bonus" in text.split("Waterfall of the gold CID pairs")[1]
     assert "| train mentions + MeSH-lite |" in text and "| tiny (pick) |" in text and "... and linked to the right ids" in text and "Targets (test): CID F" in text
     bench_e2e.plot_waterfall(results, tmp_path / "waterfall.png")
     assert (tmp_path / "waterfall.png").read_bytes()[:4] == b"\x89PNG"

@@ -7,7 +7,7 @@ import spacy
 from spacy_biobert.cli.calibrate import calibrate, calibrate_ner
 from spacy_biobert.pipeline.settings import set_setting
 from spacy_biobert.scoring.ner_calibration import DEFAULT_OUTSIDE_WEIGHTS
-from spacy_biobert.scoring.rel_threshold import DEFAULT_THRESHOLDS
+from spacy_biobert.scoring.rel_threshold import DEFAULT_THRESHOLDS, DEFAULT_TITLE_BONUSES
 from tests.util import NER_TRAIN, REL_TOY, invoke, linked_pipeline, ner_examples, rel_reference, write_docbin
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -38,12 +38,15 @@ def test_calibrate_saves_the_tuned_threshold(joint_model, dev, tmp_path):
     calibration = spacy.load(out).meta["calibration"]["biobert_rel"]
     assert calibration["threshold"] == pytest.approx(threshold, abs=1e-12) and calibration["dev_docs"] == 2
     assert calibration["entities"] == "gold entities" and 0 <= calibration["dev_f"] <= 1
+    bonus = float(re.search(r"title bonus = ([0-9.]+)", output).group(1))  # tuned with the threshold
+    assert bonus in DEFAULT_TITLE_BONUSES and calibration["title_bonus"] == bonus
+    assert spacy.load(out).get_pipe("biobert_rel").title_bonus == bonus
 
 
 def test_the_threshold_survives_spacy_load_in_cfg_and_config(joint_model, dev, tmp_path):
     nlp = spacy.load(joint_model)
-    found = calibrate(nlp, dev, thresholds=[0.001], limit=1)  # end to end, one document
-    assert found.threshold == 0.001 and found.previous == 0.5
+    found = calibrate(nlp, dev, thresholds=[0.001], title_bonuses=[0.2], limit=1)  # end to end, one document
+    assert found.threshold == 0.001 and found.previous == 0.5 and found.title_bonus == 0.2
     nlp.to_disk(tmp_path / "out")
     assert saved_thresholds(tmp_path / "out") == (0.001, 0.001)
 

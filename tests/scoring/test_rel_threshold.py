@@ -3,9 +3,13 @@ import pytest
 import spacy
 from spacy.training import Example
 
-from spacy_biobert.relations import set_concept_relations
+from spacy.tokens import Span
+
+from spacy_biobert.corpus.sections import set_sections
+from spacy_biobert.relations import get_concept_relations, set_concept_relations
 from spacy_biobert.scoring.rel import score_relations
-from spacy_biobert.scoring.rel_threshold import DEFAULT_THRESHOLDS, concept_prf, tune_threshold
+from spacy_biobert.scoring.rel_threshold import (DEFAULT_THRESHOLDS, concept_prf, tune_threshold, tune_title_bonus,
+                                                with_title_bonus)
 from tests.util import REL_TOY, rel_reference
 
 
@@ -58,3 +62,28 @@ def test_without_gold_relations_it_says_so(examples):
 def test_an_empty_threshold_list_is_an_error():
     with pytest.raises(ValueError, match="thresholds is empty"):
         tune_threshold(examples_with({}), thresholds=[])
+
+
+def test_title_bonus_raises_title_pairs_and_is_tuned_with_the_threshold():
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer")
+    out = []
+    for row, predicted in zip(REL_TOY, ({("C1", "D1", "CID"): 0.3, ("C2", "D2", "CID"): 0.35},
+                                        {("C3", "D3", "CID"): 0.9, ("C4", "D3", "CID"): 0.9})):
+        ref = rel_reference(spacy.blank("en"), *row)
+        doc = nlp(ref.text)
+        doc.ents = [Span(doc, e.start, e.end, e.label_, kb_id=e.kb_id_) for e in ref.ents]
+        set_concept_relations(doc, predicted)
+        out.append(Example(doc, ref))
+    # the titles (first sentences) name one concept each: no title pair
+    assert [get_concept_relations(eg.predicted) for eg in with_title_bonus(out, 0.5)] == [
+        get_concept_relations(eg.predicted) for eg in out]
+    text = out[0].predicted.text
+    set_sections(out[0].predicted, [("title", 0, text.index("Aspirin") - 1)])  # Cisplatin ... nephrotoxicity .
+    boosted = with_title_bonus(out, 0.5)
+    assert get_concept_relations(boosted[0].predicted) == {("C1", "D1", "CID"): 0.8, ("C2", "D2", "CID"): 0.35}
+    assert get_concept_relations(out[0].predicted)[("C1", "D1", "CID")] == 0.3  # the input is left alone
+    assert tune_threshold(out)[1]["f"] < 0.9  # without the bonus C1-D1 (0.3) ranks below the false C2-D2 (0.35)
+    assert tune_title_bonus(out, (0.0, 0.5)) == (0.5, 0.8, {"p": 1.0, "r": 1.0, "f": 1.0})
+    with pytest.raises(ValueError, match="no title bonus"):
+        tune_title_bonus(out, ())
