@@ -389,7 +389,7 @@ def main() -> None:
         results = {"date": utc_now(), "machine": machine(), "threads": n_cores(), "batch_size": args.batch_size,
                    "ner_steps": trained["training"]["max_steps"], "command": command, "docs_held": False,
                    "rows": rows}
-        if args.f_only and args.only and args.out.exists():  # F1 of some rows: the file's other rows stay
+        if args.only and args.out.exists():  # some rows rerun: the file's other rows stay
             kept = json.loads(args.out.read_text(encoding="utf8"))
             results["rows"] = [r for r in kept["rows"] if r["system"] not in set(args.only)] + rows
             results["command"] = f"{kept['command']}; {command}"

@@ -22,6 +22,7 @@ from ..corpus.builder import CorpusFormatError
 from ..kb import KnowledgeBase
 from ..output.record import Record, concept_name, doc_to_record, pipeline_kb
 from ..pipeline.rel import BioBertRel
+from ..pipeline.rel_title import with_title_bonus
 from ._checks import check_pipeline, load_or_exit
 
 SAMPLE_ABSTRACT = (
@@ -59,8 +60,9 @@ def relation_lines(record: Record) -> List[str]:
 
 
 def candidate_lines(doc: Doc, rel: BioBertRel, kb: Optional[KnowledgeBase] = None) -> List[str]:
-    """Every candidate pair ``rel`` scores in ``doc`` (already annotated), highest first, below-threshold ones
-    marked; a concept is named by ``kb``, else by the text of its first mention."""
+    """Every candidate pair ``rel`` scores in ``doc`` (already annotated), highest first, with the score its
+    threshold sees (a title pair's with the title bonus, marked), below-threshold ones marked; a concept is named by
+    ``kb``, else by the text of its first mention."""
     names: Dict[str, str] = {}
     for ent in doc.ents:
         for cid in concept_ids(ent):
@@ -71,13 +73,17 @@ def candidate_lines(doc: Doc, rel: BioBertRel, kb: Optional[KnowledgeBase] = Non
         return repr(mention.text) if mention is not None else f"{'|'.join(ids)} ({names.get(ids[0], '?')})"
 
     ((infos, probs),) = rel.predict([doc])
+    scores = with_title_bonus(doc, infos, probs, float(rel.title_bonus), rel.level == "mention")
     threshold = float(rel.threshold)
     rows = []
     for i, info in enumerate(infos):
         pair = (side(info.head_ids, info.head), side(info.tail_ids, info.tail))
-        rows += [(float(probs[i, k]), f"{pair[0]} --{label}--> {pair[1]}") for k, label in enumerate(rel.labels)]
+        rows += [(float(scores[i, k]), f"{pair[0]} --{label}--> {pair[1]}",
+                  f"  (title pair: {float(probs[i, k]):.3f} + bonus)" if scores[i, k] != probs[i, k] else "")
+                 for k, label in enumerate(rel.labels)]
     rows.sort(key=lambda row: -row[0])
-    return [f"{text}   {score:.3f}{'' if score >= threshold else '  (below threshold)'}" for score, text in rows]
+    return [f"{text}   {score:.3f}{note}{'' if score >= threshold else '  (below threshold)'}"
+            for score, text, note in rows]
 
 
 def report(doc: Doc, nlp: Optional[Language] = None) -> str:
@@ -90,7 +96,8 @@ def report(doc: Doc, nlp: Optional[Language] = None) -> str:
     lines = ["Entities (text, label, confidence, chars, concepts):", *ents, "", "Relations (score):", *rels]
     for name, pipe in (nlp.pipeline if nlp is not None else []):
         if isinstance(pipe, BioBertRel):
-            header = f"Candidate relations scored by {name} (threshold {float(pipe.threshold):.2f}):"
+            bonus = f", title bonus {float(pipe.title_bonus):.2f}" if pipe.title_bonus else ""
+            header = f"Candidate relations scored by {name} (threshold {float(pipe.threshold):.2f}{bonus}):"
             lines += ["", header, *(candidate_lines(doc, pipe, kb) or ["(none)"])]
     return "\n".join(lines)
 

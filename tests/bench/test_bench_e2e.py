@@ -40,6 +40,10 @@ def test_thresholds_are_chosen_on_dev_and_every_figure_is_reported(bench_e2e, jo
     assert result["title_bonus"] in (0.0, 0.5) and result["rel_threshold"] in DEFAULT_THRESHOLDS
     assert result["no_title_bonus"]["rel_threshold"] in DEFAULT_THRESHOLDS  # the lever's worth, beside
     assert result["dev"]["cid"]["f"] >= result["no_title_bonus"]["dev_cid"]["f"]  # the bonus is chosen on dev
+    args.title_bonuses = [0.0]  # no bonus: the figures without it are the figures
+    plain = bench_e2e.run_system(tmp_path / "e2e", kbs, tmp_path / "corpus", args)
+    assert plain["no_title_bonus"]["dev_cid"] == plain["dev"]["cid"]
+    assert plain["no_title_bonus"]["test_cid"] == plain["test"]["cid"]
     assert set(result["kb_lever"]) == {"train mentions", "train mentions + MeSH-lite"}
     assert all(0 <= r["reach"] <= 1 for r in result["kb_lever"].values())
     assert result["speed"]["words"] == sum(len(blank.make_doc(row[0])) for row in REL_TOY)

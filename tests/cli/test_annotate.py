@@ -60,14 +60,15 @@ def rel_nlp(tiny_bert):
     return train_rel(nlp, rel_examples(nlp), steps=5)
 
 
-def candidate_section(nlp, threshold: float) -> list:
+def candidate_section(nlp, threshold: float, title_bonus: float = 0.0) -> list:
     """The report's candidate lines for a text with two chemicals and a disease, at ``threshold``."""
     doc = nlp.make_doc("Lithium caused tremor . Aspirin was given .")
     doc.ents = [Span(doc, 0, 1, "Chemical", kb_id="C3"), Span(doc, 2, 3, "Disease", kb_id="D3"),
                 Span(doc, 4, 5, "Chemical", kb_id="C2")]
-    with nlp.get_pipe("biobert_rel").temporarily(threshold=threshold):
+    with nlp.get_pipe("biobert_rel").temporarily(threshold=threshold, title_bonus=title_bonus):
         lines = report(nlp(doc), nlp).splitlines()
-    header = f"Candidate relations scored by biobert_rel (threshold {threshold:.2f}):"
+    bonus = f", title bonus {title_bonus:.2f}" if title_bonus else ""
+    header = f"Candidate relations scored by biobert_rel (threshold {threshold:.2f}{bonus}):"
     assert header in lines
     return lines[lines.index(header) + 1:]
 
@@ -84,3 +85,13 @@ def test_report_marks_nothing_at_threshold_zero(rel_nlp):
     candidates = candidate_section(rel_nlp, 0.0)
     assert len(candidates) == 2
     assert all(BELOW not in line and re.search(r"   [01]\.\d{3}$", line) for line in candidates)
+
+
+def test_report_shows_the_title_bonus_on_title_pairs(rel_nlp):
+    plain = {line.split("   ")[0]: float(line.split("   ")[1]) for line in candidate_section(rel_nlp, 0.0)}
+    boosted = candidate_section(rel_nlp, 0.0, title_bonus=0.5)
+    title = next(line for line in boosted if "C3 (Lithium) --CID--> D3 (tremor)" in line)  # both in the first sentence
+    other = next(line for line in boosted if "C2 (Aspirin)" in line)
+    raw = plain["C3 (Lithium) --CID--> D3 (tremor)"]
+    assert f"   {min(1.0, raw + 0.5):.3f}  (title pair: {raw:.3f} + bonus)" in title
+    assert "title pair" not in other and float(other.split("   ")[1]) == plain["C2 (Aspirin) --CID--> D3 (tremor)"]
