@@ -17,7 +17,8 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 #: A value other than the default for every setting of every component (component name, setting, value).
 OVERRIDES = {
     "biobert_ner": {"span_key": "my_spans", "outside_weight": 0.5},
-    "biobert_rel": {"threshold": 0.0, "level": "mention", "aggregate": "max", "loss_reduction": "pair"},
+    "biobert_rel": {"threshold": 0.0, "title_bonus": 0.3, "level": "mention", "aggregate": "max",
+                    "loss_reduction": "pair"},
     "biobert_linker": {"threshold": 0.3, "top_k": 2, "abbreviations": False, "fuzzy": False, "consistent": False,
                        "ngram_range": [2, 4], "unicode": False, "punctuation": False, "plurals": False,
                        "dense_trigger": 0.5},
@@ -117,7 +118,7 @@ def test_set_setting_is_saved_and_an_attribute_only_change_warns(full_model, tmp
     nlp.get_pipe("biobert_ner").outside_weight = 0.75
     with pytest.warns(UserWarning, match=r"biobert_ner: outside_weight = 0.75 was set on the component only.*set_setting"):
         nlp.to_disk(tmp_path / "again")
-    with pytest.raises(ValueError, match="'biobert_rel' has no setting 'labels'; its settings: threshold, level"):
+    with pytest.raises(ValueError, match="'biobert_rel' has no setting 'labels'; its settings: threshold, title_bonus, level"):
         set_setting(nlp, "biobert_rel", "labels", ["X"])
     with pytest.raises(ValueError, match="no component 'rel'"):
         set_setting(nlp, "rel", "threshold", 0.5)
@@ -149,7 +150,7 @@ def test_temporarily_restores_after_an_exception_and_refuses_bad_values(full_mod
         with rel.temporarily(threshold=0.0, level="sentence"):
             pass  # never reached
     assert (rel.threshold, rel.level) == (0.5, "concept")  # the threshold set before the bad level is back too
-    with pytest.raises(ValueError, match="biobert_rel: no setting 'labels'; its settings: threshold, level"):
+    with pytest.raises(ValueError, match="biobert_rel: no setting 'labels'; its settings: threshold, title_bonus, level"):
         with rel.temporarily(labels=["X"]):
             pass
     with linker.temporarily(top_k=1):  # what depends on a setting follows it both ways
