@@ -22,7 +22,7 @@ from ..corpus.builder import CorpusFormatError
 from ..kb import KnowledgeBase
 from ..output.record import Record, concept_name, doc_to_record, pipeline_kb
 from ..pipeline.rel import BioBertRel
-from ..pipeline.rel_title import with_title_bonus
+from ..pipeline.rel_title import add_title_bonus
 from ._checks import check_pipeline, load_or_exit
 
 SAMPLE_ABSTRACT = (
@@ -73,7 +73,7 @@ def candidate_lines(doc: Doc, rel: BioBertRel, kb: Optional[KnowledgeBase] = Non
         return repr(mention.text) if mention is not None else f"{'|'.join(ids)} ({names.get(ids[0], '?')})"
 
     ((infos, probs),) = rel.predict([doc])
-    scores = with_title_bonus(doc, infos, probs, float(rel.title_bonus), rel.level == "mention")
+    scores = add_title_bonus(doc, infos, probs, float(rel.title_bonus), rel.level == "mention")
     threshold = float(rel.threshold)
     rows = []
     for i, info in enumerate(infos):

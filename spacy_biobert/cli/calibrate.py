@@ -35,7 +35,7 @@ from ..pipeline.rel import BioBertRel
 from ..pipeline.settings import set_setting
 from ..relations import get_concept_relations
 from ..scoring.ner_calibration import DEFAULT_OUTSIDE_WEIGHTS, tune_outside_weight
-from ..scoring.rel_threshold import DEFAULT_TITLE_BONUSES, concept_prf, tune_title_bonus, with_title_bonus
+from ..scoring.rel_threshold import concept_prf, tune_title_bonus, with_title_bonus
 from ._checks import check_docbins, load_or_exit
 from ._paths import PIPELINE_FILES, refuse_overwriting_or_exit, refuse_replacing_or_exit, save_pipeline
 from .evaluate import load_examples
@@ -179,7 +179,7 @@ def calibrate(
     if not any(get_concept_relations(eg.predicted) for eg in examples):
         raise NothingToTune(f"{component} scored no candidate pair on the {len(examples)} dev documents: they have "
                             "no entities of its type pairs (a pipeline without NER needs --gold-entities)")
-    bonus, threshold, scores = tune_title_bonus(examples, title_bonuses or DEFAULT_TITLE_BONUSES, thresholds)
+    bonus, threshold, scores = tune_title_bonus(examples, title_bonuses, thresholds)
     set_setting(nlp, component, "threshold", threshold)
     set_setting(nlp, component, "title_bonus", bonus)
     return Calibration(threshold, scores, previous, concept_prf(with_title_bonus(examples, previous_bonus), previous),
@@ -259,7 +259,8 @@ def calibrate_command(
     except (ValueError, KBFormatError) as err:
         msg.fail(str(err), exits=1)
     nlp.meta.setdefault("calibration", {})[component] = {"tuned": True,
-        "threshold": found.threshold, "title_bonus": found.title_bonus, "dev_docs": found.n_docs, "entities": how, "dev_path": str(dev_path),
+        "threshold": found.threshold, "title_bonus": found.title_bonus, "dev_docs": found.n_docs, "entities": how,
+        "dev_path": str(dev_path),
         **{f"dev_{k}": found.scores[k] for k in ("p", "r", "f")}}
     save_pipeline(nlp, output)
     msg.text(f"dev concept-level P / R / F at the previous threshold {found.previous} (title bonus "

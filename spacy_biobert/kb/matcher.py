@@ -35,9 +35,11 @@ class _FuzzyIndex:
     call, which made linking one document at a time slow).
     """
 
-    def __init__(self, keys: List[str], vectorizer) -> None:
+    def __init__(self, keys: List[str], vectorizer, dense_rows: Optional[numpy.ndarray] = None) -> None:
         self.keys = keys
         self.names_t = vectorizer.transform(keys).T.tocsr() if keys else None
+        #: the rows of the name encoder's matrix of ``keys`` (with dense names)
+        self.dense_rows = dense_rows
 
     def similarities(self, vectors) -> numpy.ndarray:
         """The similarity of each row of ``vectors`` to each name (one row per vector, one column per name)."""
@@ -84,7 +86,6 @@ class ConceptMatcher:
         self.known_labels = kb.labels
         self._vectorizer = None
         self._fuzzy: Dict[Optional[str], _FuzzyIndex] = {}
-        self._dense_rows: Dict[Optional[str], numpy.ndarray] = {}
 
     def allowed(self, cid: str, label: str) -> bool:
         """Whether concept ``cid`` may link to a mention labelled ``label``."""
@@ -108,9 +109,8 @@ class ConceptMatcher:
                 self._vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=self.ngram_range, dtype=numpy.float32)
                 self._vectorizer.fit(list(self.index))
             keys = [key for key in self.index if scope is None or self._ranked_ids(key, scope)]
-            self._fuzzy[scope] = _FuzzyIndex(keys, self._vectorizer)
-            if self.dense is not None:
-                self._dense_rows[scope] = self.dense.rows(keys)
+            dense_rows = self.dense.rows(keys) if self.dense is not None else None
+            self._fuzzy[scope] = _FuzzyIndex(keys, self._vectorizer, dense_rows)
         return self._fuzzy[scope]
 
     def prepare(self) -> "ConceptMatcher":
@@ -131,9 +131,8 @@ class ConceptMatcher:
         if self.dense is not None and index.keys:
             low = numpy.flatnonzero(similarities.max(axis=1) < self.dense_trigger)
             if low.size:
-                scope = label if label in self.known_labels else None
                 dense = self.dense.queries([keys[i] for i in low]) @ self.dense.matrix.T
-                similarities[low] = dense[:, self._dense_rows[scope]]
+                similarities[low] = dense[:, index.dense_rows]
         results = []
         for neighbours in index.top(similarities, self.top_k * 3):
             best: Dict[str, float] = {}

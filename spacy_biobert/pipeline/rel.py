@@ -41,7 +41,7 @@ from ._base import BioBertPipe, TrainingBatch
 from .settings import Setting, check_choice, check_probability, set_setting
 from .rel_candidates import CandidateGenerator, Candidates, build_candidates, concept_hits
 from .rel_gold import gold_labels, labels_and_type_pairs
-from .rel_title import with_title_bonus
+from .rel_title import add_title_bonus
 
 LEVELS = ("concept", "mention")
 AGGREGATES = ("entity", "max")
@@ -189,7 +189,7 @@ class BioBertRel(BioBertPipe):
         store (replacing it)."""
         threshold, bonus = self.threshold, self.title_bonus
         for doc, (cands, probs) in zip(docs, predictions):
-            probs = with_title_bonus(doc, cands, probs, bonus, self.level == "mention")
+            probs = add_title_bonus(doc, cands, probs, bonus, self.level == "mention")
             if self.level == "mention":
                 rows, cols = numpy.nonzero(probs >= threshold)  # only the hits become Python objects
                 hits = [(cands[int(i)], self.labels[int(k)], float(probs[i, k])) for i, k in zip(rows, cols)]

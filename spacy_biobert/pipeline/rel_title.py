@@ -30,7 +30,7 @@ def title_rows(doc: Doc, cands: Candidates, mention_level: bool) -> numpy.ndarra
     return inside[pairs[:, 0]] & inside[pairs[:, 1]]
 
 
-def with_title_bonus(doc: Doc, cands: Candidates, probs: numpy.ndarray, bonus: float,
+def add_title_bonus(doc: Doc, cands: Candidates, probs: numpy.ndarray, bonus: float,
                      mention_level: bool) -> numpy.ndarray:
     """``probs`` with ``bonus`` added to the rows of title pairs (at most 1); ``probs`` itself when none."""
     if bonus <= 0:

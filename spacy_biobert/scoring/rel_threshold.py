@@ -96,20 +96,21 @@ def with_title_bonus(examples: Iterable[Example], bonus: float) -> List[Example]
 
 
 def tune_title_bonus(
-    examples: Sequence[Example], bonuses: Sequence[float] = DEFAULT_TITLE_BONUSES,
+    examples: Sequence[Example], bonuses: Optional[Sequence[float]] = None,
     thresholds: Optional[Sequence[float]] = None,
 ) -> Tuple[float, float, Dict[str, float]]:
     """The title bonus and threshold with the best concept-level F (ties: the smaller bonus, the higher threshold).
 
     Args:
         examples: predicted docs, made with the relation pipe's threshold and title bonus at 0, and gold references.
-        bonuses: the title bonuses to try.
+        bonuses: the title bonuses to try (default :data:`DEFAULT_TITLE_BONUSES`).
         thresholds: the thresholds to try with each (default :data:`DEFAULT_THRESHOLDS`).
     Returns:
         ``(best bonus, best threshold, {"p", "r", "f"} at them)``.
     Raises:
         ValueError: as :func:`tune_threshold`, or if no bonus is given.
     """
+    bonuses = DEFAULT_TITLE_BONUSES if bonuses is None else bonuses
     if not bonuses:
         raise ValueError("tune_title_bonus: no title bonus to try (bonuses is empty)")
     best = None

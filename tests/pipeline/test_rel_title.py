@@ -8,7 +8,7 @@ from spacy_biobert.concepts import title_concept_ids
 from spacy_biobert.corpus.sections import set_sections, title_end
 from spacy_biobert.pipeline.rel_candidates import Candidates
 from spacy_biobert.models.types import RelInstances
-from spacy_biobert.pipeline.rel_title import title_rows, with_title_bonus
+from spacy_biobert.pipeline.rel_title import title_rows, add_title_bonus
 from spacy_biobert.relations import get_concept_relations
 from tests.util import make_rel_nlp, rel_examples, train_rel
 
@@ -54,9 +54,9 @@ def test_bonus_on_title_rows_only_and_at_most_one():
                        [("C2",), ("D2",), ("C1",)], None)
     assert title_rows(doc, cands, mention_level=False).tolist() == [True, False]
     probs = numpy.asarray([[0.6], [0.6]], dtype="f")
-    assert with_title_bonus(doc, cands, probs, 0.3, False)[:, 0].tolist() == pytest.approx([0.9, 0.6])
-    assert with_title_bonus(doc, cands, probs, 0.7, False)[:, 0].tolist() == pytest.approx([1.0, 0.6])
-    assert with_title_bonus(doc, cands, probs, 0.0, False) is probs and probs[0, 0] == pytest.approx(0.6)
+    assert add_title_bonus(doc, cands, probs, 0.3, False)[:, 0].tolist() == pytest.approx([0.9, 0.6])
+    assert add_title_bonus(doc, cands, probs, 0.7, False)[:, 0].tolist() == pytest.approx([1.0, 0.6])
+    assert add_title_bonus(doc, cands, probs, 0.0, False) is probs and probs[0, 0] == pytest.approx(0.6)
     # mention level: the mentions themselves must lie in the title
     mentions = list(doc.ents)
     cands = Candidates(RelInstances([(0, 1)] * 4, [[0], [1], [2], [3]], [(0, 1), (2, 1)]), [(), (), (), ()], mentions)
