@@ -34,7 +34,7 @@ from spacy_biobert.scoring.linker import gold_mentions
 from spacy_biobert.scoring.waterfall import pair_waterfall
 
 from bench_linker import rss_mb, scores_at
-from common import ROOT, machine, utc_now
+from common import ROOT, checkout_path, machine, utc_now
 from dense_entities import entities
 from dense_linking import DenseMatcher
 
@@ -155,14 +155,6 @@ def run_variants(nlp, kb, encoder, egs, baseline_outcome, log) -> Dict:
         log(f"  {name:30s} P {rows[name]['p']:.4f} R {rows[name]['r']:.4f} F {rows[name]['f']:.4f} "
             f"ceiling {rows[name]['pair_ceiling']:.4f} at {rows[name]['threshold']}; baseline misses right: {fixed}")
     return {"names_encode_s": encode_s, "variants": rows}, dense
-
-
-def checkout_path(path: Path) -> str:
-    """``path`` relative to the checkout when it lies inside it (no machine paths in the results)."""
-    try:
-        return str(Path(path).absolute().relative_to(ROOT))
-    except ValueError:
-        return Path(path).name
 
 
 def save(results: Dict, out: Path) -> None:

@@ -41,7 +41,7 @@ from spacy_biobert.scoring.linker import score_linking
 from spacy_biobert.scoring.waterfall import STAGES, pair_waterfall
 
 from bench_linker import scores_at
-from common import ROOT, machine, n_cores, pct, utc_now, write_section
+from common import ROOT, checkout_path, machine, n_cores, pct, utc_now, write_section
 from rel_baselines import cooccurrence_relations
 
 TITLE = "## End to end"
@@ -129,7 +129,7 @@ def run_system(path: Path, kbs: Dict[str, KnowledgeBase], corpus: Path, args: ar
     dev, _ = annotate(nlp, dev, args.batch_size)
     bonus, threshold, _ = rel_threshold.tune_title_bonus(dev, args.title_bonuses)
     plain, _ = rel_threshold.tune_threshold(dev)  # the same head without the title bonus: the lever's worth
-    result = {"pipeline": str(path), "linker_threshold": linking, "rel_threshold": threshold, "title_bonus": bonus,
+    result = {"pipeline": checkout_path(path), "linker_threshold": linking, "rel_threshold": threshold, "title_bonus": bonus,
               "kb_lever": lever, "no_title_bonus": {"rel_threshold": plain,
                                                     "dev_cid": rel_threshold.concept_prf(dev, plain)}}
     # split_scores replaces the stores by the co-occurrence baselines last: the relation scores are read before
@@ -251,9 +251,22 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
+def shown_command(argv: Sequence[str]) -> str:
+    """The command line as the results show it: the paths given to ``--corpus``, ``--out``, ``--benchmarks`` and
+    ``--system NAME=PIPELINE`` relative to the checkout (:func:`common.checkout_path`)."""
+    shown = list(argv)
+    for i in range(1, len(shown)):
+        if shown[i - 1] in ("--corpus", "--out", "--benchmarks"):
+            shown[i] = checkout_path(Path(shown[i]))
+        elif shown[i - 1] == "--system" and "=" in shown[i]:
+            name, path = shown[i].split("=", 1)
+            shown[i] = f"{name}={checkout_path(Path(path))}"
+    return "python bench/bench_e2e.py " + " ".join(shown)
+
+
 def main() -> None:
     args = parse_args()
-    command = "python bench/bench_e2e.py " + " ".join(sys.argv[1:])
+    command = shown_command(sys.argv[1:])
     if args.section_only:
         results = json.loads(args.out.read_text(encoding="utf8"))
         if args.budget:

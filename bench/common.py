@@ -136,6 +136,14 @@ def encoder_windows(tokenizer, texts: List[str], window: int) -> List[List[int]]
     return [tokenizer.build_inputs_with_special_tokens(row[i:i + step]) for row in rows for i in range(0, len(row), step)]
 
 
+def checkout_path(path: Path) -> str:
+    """``path`` relative to the checkout when it lies inside it, else its name (no machine paths in the results)."""
+    try:
+        return str(Path(path).absolute().relative_to(ROOT))
+    except ValueError:
+        return Path(path).name
+
+
 def n_cores() -> int:
     return len(os.sched_getaffinity(0))
 

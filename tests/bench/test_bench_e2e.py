@@ -46,6 +46,7 @@ def test_thresholds_are_chosen_on_dev_and_every_figure_is_reported(bench_e2e, jo
     assert plain["no_title_bonus"]["test_cid"] == plain["test"]["cid"]
     assert set(result["kb_lever"]) == {"train mentions", "train mentions + MeSH-lite"}
     assert all(0 <= r["reach"] <= 1 for r in result["kb_lever"].values())
+    assert not result["pipeline"].startswith("/")  # no machine path in the results
     assert result["speed"]["words"] == sum(len(blank.make_doc(row[0])) for row in REL_TOY)
     results = {"date": "today", "machine": {"nproc": 2, "cpu": "cpu"}, "threads": 1, "command": "cmd",
                "systems": {"tiny": result}, "pick": "tiny", "anchors": bench_e2e.ANCHORS}
@@ -54,3 +55,11 @@ def test_thresholds_are_chosen_on_dev_and_every_figure_is_reported(bench_e2e, jo
     assert "| train mentions + MeSH-lite |" in text and "| tiny (pick) |" in text and "... and linked to the right ids" in text and "Targets (test): CID F" in text
     bench_e2e.plot_waterfall(results, tmp_path / "waterfall.png")
     assert (tmp_path / "waterfall.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_the_command_shows_no_machine_path(bench_e2e, tmp_path):
+    root = bench_e2e.ROOT
+    command = bench_e2e.shown_command(["--corpus", str(root / "corpus"), "--system", f"a={tmp_path / 'pipe'}",
+                                       "--system", f"b={root / 'training' / 'e2e'}", "--budget", "NER 500 steps"])
+    assert command == ("python bench/bench_e2e.py --corpus corpus --system a=pipe --system b=training/e2e "
+                       "--budget NER 500 steps")
