@@ -12,7 +12,8 @@ Usage (coverage is cheap; the training runs are not: run them under ``flock`` on
         --training.max_steps 500 --training.eval_frequency 250 \
         --components.biobert_ner.model.kb_match '{"@architectures": "spacy_biobert.KBMatchFeatures.v1", "width": 16, "max_tokens": 12, "lexicon": {"@misc": "spacy_biobert.kb_lexicon.v1", "corpus": "${paths.train}", "mesh": true}}' > kb_run.log
     python bench/bench_kb_match.py --log "kb_match=kb_run.log" --baseline-model training/ner/model-best
-Writes ``bench/results/kb_match.json``. ``bench/bench_ner_ablation.py`` has the same head as a variant.
+Writes ``bench/results/kb_match.json`` (BENCHMARKS.md: ``python bench/report.py``). ``bench/bench_ner_ablation.py``
+has the same head as a variant.
 """
 import argparse
 import json
@@ -80,6 +81,25 @@ def best_dev(model: Path) -> Dict[str, object]:
     meta = json.loads((model / "meta.json").read_text(encoding="utf8"))["performance"]
     steps = spacy.util.load_config(model / "config.cfg", interpolate=False)["training"]["max_steps"]
     return {"max_steps": steps, **{key: 100 * meta[key] for key in ("ents_f", "ents_p", "ents_r")}}
+
+
+def section(results: Dict) -> str:
+    """The BENCHMARKS.md lines of one run: the dictionary's coverage, then dev F at each evaluation beside the
+    run without it."""
+    lines = ["## NER: dictionary-match features", "",
+             "| dictionary, documents | gold mentions that are one whole match | matched tokens inside mentions |",
+             "| --- | --- | --- |"]
+    lines += [f"| {name} | {100 * c['mention_coverage']:.1f} % of {c['mentions']:,} | "
+              f"{100 * c['matched_tokens_in_mentions']:.1f} % |" for name, c in results["coverage"].items()]
+    base = results.get("baseline_best_dev")
+    lines += ["", "| run | step | dev P / R / F |", "| --- | --- | --- |"]
+    for name, rows in results["runs"].items():
+        lines += [f"| {name} | {r['step']} | {r['ents_p']:.2f} / {r['ents_r']:.2f} / **{r['ents_f']:.2f}** |"
+                  for r in rows if r["step"] > 0]
+    if base:
+        lines.append(f"| without (its `model-best`, of a {base['max_steps']}-step run) | best | {base['ents_p']:.2f} / "
+                     f"{base['ents_r']:.2f} / **{base['ents_f']:.2f}** |")
+    return "\n".join(lines) + "\n"
 
 
 def main() -> None:

@@ -61,8 +61,9 @@ def train(config: Path, output: Path, corpus: Path, args: argparse.Namespace, lo
     return capped_train(config, output, overrides, log, args)
 
 
-def evaluate(model: Path, gold_docs: List[Doc], gold_chars, batch_size: int) -> Dict:
-    """Scores, speed and (for a pipeline with a ``transformer``) the bare-encoder time on ``gold_docs``."""
+def evaluate(model: Path, gold_docs: List[Doc], gold_chars, batch_size: int, encoder_pass: bool = True) -> Dict:
+    """Scores, speed and (for a pipeline with a ``transformer``, unless ``encoder_pass`` is False) the bare-encoder
+    time on ``gold_docs``."""
     nlp = spacy.load(model)
     texts = [doc.text for doc in gold_docs]
     n_words = sum(len(doc) for doc in gold_docs)
@@ -70,9 +71,7 @@ def evaluate(model: Path, gold_docs: List[Doc], gold_chars, batch_size: int) -> 
     for doc, gold in zip(docs, gold_docs):
         doc._.biobert_doc_id = gold._.biobert_doc_id
     prf = get_ner_prf([Example(pred, gold) for pred, gold in zip(docs, gold_docs)])
-    with nlp.select_pipes(enable=["transformer"]):
-        _, encoder_seconds = timed_pipe(nlp, texts, batch_size)
-    return {
+    result = {
         "ents_p": prf["ents_p"],
         "ents_r": prf["ents_r"],
         "ents_f": prf["ents_f"],
@@ -81,9 +80,12 @@ def evaluate(model: Path, gold_docs: List[Doc], gold_chars, batch_size: int) -> 
         "words": n_words,
         "inference_s": seconds,
         "words_per_s": n_words / seconds,
-        "encoder_only_s": encoder_seconds,
-        "ratio_to_encoder": seconds / encoder_seconds,
     }
+    if encoder_pass:
+        with nlp.select_pipes(enable=["transformer"]):
+            _, encoder_seconds = timed_pipe(nlp, texts, batch_size)
+        result.update(encoder_only_s=encoder_seconds, ratio_to_encoder=seconds / encoder_seconds)
+    return result
 
 
 def relative(path: Path) -> str:
