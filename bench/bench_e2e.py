@@ -14,6 +14,11 @@ Everything is chosen on dev, end to end, then applied once to test:
   ids (``--title-bonuses``; see :mod:`spacy_biobert.pipeline.rel_title`);
 * **system** -- the one with the best dev CID F is the pick (``pick`` in the results).
 
+A pipeline whose NER was trained on dev too (``spacy project run train-ner-final``) cannot choose anything on dev:
+``--system NAME=PIPELINE,CHOSEN_WITH`` takes its thresholds, title bonus and dev figures from ``CHOSEN_WITH`` (the
+same pipeline with its train-only NER) and scores ``PIPELINE`` on test. With equal dev figures the pick is the
+pipeline trained on more data.
+
 Reported on dev and test: NER P/R/F, linking (document-level normalisation) P/R/F, CID P/R/F, the waterfall of
 the gold pairs (:mod:`spacy_biobert.scoring.waterfall`), sentence and document co-occurrence over the same
 entities and ids, and on test the words/s of the whole pipeline. The published anchors are listed beside.
@@ -28,7 +33,7 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import spacy
 import torch
@@ -115,10 +120,13 @@ def split_scores(nlp, egs: List[Example], threshold: float) -> Dict:
     return result
 
 
-def run_system(path: Path, kbs: Dict[str, KnowledgeBase], corpus: Path, args: argparse.Namespace) -> Dict:
-    """Choose the thresholds on dev, score dev and test (see the module docstring)."""
+def run_system(path: Path, kbs: Dict[str, KnowledgeBase], corpus: Path, args: argparse.Namespace,
+               chosen_with: Optional[Path] = None) -> Dict:
+    """Choose the thresholds on dev (with ``chosen_with`` when given), score dev and test (see the module
+    docstring)."""
     # every candidate stored with its own score (the title bonus is applied to copies below)
-    nlp = spacy.load(path, config={"components": {"biobert_rel": {"threshold": 0.0, "title_bonus": 0.0}}})
+    unthresholded = {"components": {"biobert_rel": {"threshold": 0.0, "title_bonus": 0.0}}}
+    nlp = spacy.load(chosen_with or path, config=unthresholded)
     linker = nlp.get_pipe("biobert_linker")
     linker.set_kb(kbs["dev"])
     dev = examples(nlp, corpus / "dev.spacy", args.dev_docs)
@@ -129,11 +137,16 @@ def run_system(path: Path, kbs: Dict[str, KnowledgeBase], corpus: Path, args: ar
     dev, _ = annotate(nlp, dev, args.batch_size)
     bonus, threshold, _ = rel_threshold.tune_title_bonus(dev, args.title_bonuses)
     plain, _ = rel_threshold.tune_threshold(dev)  # the same head without the title bonus: the lever's worth
-    result = {"pipeline": checkout_path(path), "linker_threshold": linking, "rel_threshold": threshold, "title_bonus": bonus,
+    result = {"pipeline": checkout_path(path), "chosen_with": chosen_with and checkout_path(chosen_with),
+              "linker_threshold": linking, "rel_threshold": threshold, "title_bonus": bonus,
               "kb_lever": lever, "no_title_bonus": {"rel_threshold": plain,
                                                     "dev_cid": rel_threshold.concept_prf(dev, plain)}}
     # split_scores replaces the stores by the co-occurrence baselines last: the relation scores are read before
     result.update(dev=split_scores(nlp, rel_threshold.with_title_bonus(dev, bonus), threshold), dev_docs=len(dev))
+    if chosen_with is not None:
+        nlp = spacy.load(path, config=unthresholded)
+        linker = nlp.get_pipe("biobert_linker")
+        linker.threshold = linking["threshold"]
     linker.set_kb(kbs["test"])
     test, seconds = annotate(nlp, examples(nlp, corpus / "test.spacy", args.test_docs), args.batch_size)
     words = sum(len(eg.predicted) for eg in test)
@@ -192,7 +205,8 @@ def markdown(results: Dict, command: str) -> str:
              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for name, r in results["systems"].items():
         t, w = r["test"], r["test"]["waterfall"]
-        mark = " (pick)" if name == pick else ""
+        mark = (" (pick)" if name == pick else "") + (f", settings chosen with `{r['chosen_with']}`"
+                                                        if r.get("chosen_with") else "")
         plain = r.get("no_title_bonus", {"test_cid": t["cid"], "dev_cid": r["dev"]["cid"]})
         lines.append(f"| {name}{mark} | {pct(t['ner']['ents_f'])} | {pct(t['linking']['f'])} | {pct(t['cid']['p'])} "
                      f"| {pct(t['cid']['r'])} | **{pct(t['cid']['f'])}** | {pct(plain['test_cid']['f'])} "
@@ -231,8 +245,9 @@ def targets(system: Dict) -> str:
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--system", action="append", default=[], metavar="NAME=PIPELINE",
-                        help="an end-to-end pipeline folder (repeatable; the best on dev is the pick)")
+    parser.add_argument("--system", action="append", default=[], metavar="NAME=PIPELINE[,CHOSEN_WITH]",
+                        help="an end-to-end pipeline folder (repeatable; the best on dev is the pick), and the "
+                             "pipeline its dev choices are made with when its NER was trained on dev")
     parser.add_argument("--corpus", type=Path, default=ROOT / "corpus", help="folder with train/dev/test.spacy")
     parser.add_argument("--dev-docs", type=int, default=0, help="first N dev documents (0: all)")
     parser.add_argument("--test-docs", type=int, default=0, help="first N test documents (0: all)")
@@ -259,8 +274,8 @@ def shown_command(argv: Sequence[str]) -> str:
         if shown[i - 1] in ("--corpus", "--out", "--benchmarks"):
             shown[i] = checkout_path(Path(shown[i]))
         elif shown[i - 1] == "--system" and "=" in shown[i]:
-            name, path = shown[i].split("=", 1)
-            shown[i] = f"{name}={checkout_path(Path(path))}"
+            name, paths = shown[i].split("=", 1)
+            shown[i] = f"{name}=" + ",".join(checkout_path(Path(path)) for path in paths.split(","))
     return "python bench/bench_e2e.py " + " ".join(shown)
 
 
@@ -279,9 +294,10 @@ def main() -> None:
                "test": build_kb({"corpus": [train, dev], "mesh": True})}
         systems = {}
         for item in args.system:
-            name, path = item.split("=", 1)
-            systems[name] = run_system(Path(path), kbs, args.corpus, args)
-        pick = max(systems, key=lambda name: systems[name]["dev"]["cid"]["f"])
+            name, paths = item.split("=", 1)
+            path, _, chosen_with = paths.partition(",")
+            systems[name] = run_system(Path(path), kbs, args.corpus, args, Path(chosen_with) if chosen_with else None)
+        pick = max(systems, key=lambda name: (systems[name]["dev"]["cid"]["f"], bool(systems[name]["chosen_with"])))
         results = {"date": utc_now(), "machine": machine(), "threads": args.threads, "command": command,
                    "budget": args.budget,
                    "systems": systems, "pick": pick, "anchors": ANCHORS}

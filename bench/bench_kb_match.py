@@ -99,6 +99,10 @@ def section(results: Dict) -> str:
     if base:
         lines.append(f"| without (its `model-best`, of a {base['max_steps']}-step run) | best | {base['ents_p']:.2f} / "
                      f"{base['ents_r']:.2f} / **{base['ents_f']:.2f}** |")
+        for name, rows in results["runs"].items():
+            last = rows[-1]
+            lines += ["", f"{name} at step {last['step']}: dev F {last['ents_f']:.2f} against {base['ents_f']:.2f} "
+                      f"without ({last['ents_f'] - base['ents_f']:+.2f})."]
     return "\n".join(lines) + "\n"
 
 

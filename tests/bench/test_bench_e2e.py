@@ -57,9 +57,32 @@ def test_thresholds_are_chosen_on_dev_and_every_figure_is_reported(bench_e2e, jo
     assert (tmp_path / "waterfall.png").read_bytes()[:4] == b"\x89PNG"
 
 
+def test_a_pipeline_trained_on_dev_takes_its_dev_choices_from_the_one_it_finalises(bench_e2e, joint_model, tmp_path):
+    linked_pipeline(joint_model, tmp_path / "e2e")
+    # the "final" pipeline: its NER finds nothing, so what is scored on test is visibly this one
+    spacy.load(tmp_path / "e2e", config={"components": {"biobert_ner": {"outside_weight": 1e9}}}).to_disk(
+        tmp_path / "final")
+    blank = spacy.blank("en")
+    (tmp_path / "corpus").mkdir()
+    for split in ("train", "dev", "test"):
+        write_docbin(tmp_path / "corpus" / f"{split}.spacy", [rel_reference(blank, *row) for row in REL_TOY])
+    kbs = {"dev": bench_e2e.build_kb({"corpus": [tmp_path / "corpus" / "train.spacy"]})}
+    kbs["test"] = kbs["dev_no_mesh"] = kbs["dev"]
+    args = argparse.Namespace(dev_docs=0, test_docs=0, linker_thresholds=[0.5, 0.9], batch_size=2,
+                              title_bonuses=[0.0, 0.5])
+    chosen = bench_e2e.run_system(tmp_path / "e2e", kbs, tmp_path / "corpus", args)
+    final = bench_e2e.run_system(tmp_path / "final", kbs, tmp_path / "corpus", args, chosen_with=tmp_path / "e2e")
+    assert final["dev"] == chosen["dev"] and final["rel_threshold"] == chosen["rel_threshold"]
+    assert final["linker_threshold"] == chosen["linker_threshold"] and final["title_bonus"] == chosen["title_bonus"]
+    assert chosen["test"]["waterfall"]["found"] > 0 and final["test"]["waterfall"]["found"] == 0
+    assert final["chosen_with"] == "e2e" or final["chosen_with"].endswith("e2e")
+
+
 def test_the_command_shows_no_machine_path(bench_e2e, tmp_path):
     root = bench_e2e.ROOT
     command = bench_e2e.shown_command(["--corpus", str(root / "corpus"), "--system", f"a={tmp_path / 'pipe'}",
-                                       "--system", f"b={root / 'training' / 'e2e'}", "--budget", "NER 500 steps"])
+                                       "--system", f"b={root / 'training' / 'e2e'}", "--system",
+                                       f"c={root / 'training' / 'e2e_final'},{root / 'training' / 'e2e'}",
+                                       "--budget", "NER 500 steps"])
     assert command == ("python bench/bench_e2e.py --corpus corpus --system a=pipe --system b=training/e2e "
-                       "--budget NER 500 steps")
+                       "--system c=training/e2e_final,training/e2e --budget NER 500 steps")

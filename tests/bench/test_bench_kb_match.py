@@ -14,3 +14,4 @@ def test_the_section_shows_coverage_and_each_evaluation_beside_the_baseline(monk
     assert "| MeSH-lite: dev | 73.6 % of 1,000 | 50.0 % |" in text
     assert "| kb_match | 500 | 84.00 / 83.00 / **83.50** |" in text and "| kb_match | 0 |" not in text
     assert "500-step run) | best | 84.23 / 82.32 / **83.26** |" in text
+    assert "kb_match at step 500: dev F 83.50 against 83.26 without (+0.24)." in text
