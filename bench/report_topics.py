@@ -10,12 +10,14 @@ import bench_annotate
 import bench_dense_linker
 import bench_e2e
 import bench_int8_layers
+import bench_kb_match
 import bench_linker
 import bench_long_doc
 import bench_memory
 import bench_ner
 import bench_ner_ablation
 import bench_ner_calibration
+import bench_ner_more_data
 import bench_profile
 import bench_ray
 import bench_rel
@@ -152,6 +154,23 @@ def ner() -> List[str]:
              "bench/runs/ner1000/ours/model-best --reference bench/results/ner_1000.json",
              "bench/results/ner_calibration.json",
              lambda: bench_ner_calibration.section(load("ner_calibration.json"), "")),
+        *run("Dictionary-match features (KB-aware NER), 500 steps, CPU", "python bench/bench_kb_match.py --log "
+             "\"kb_match=bench/results/ner_kb_match_run.log\" --baseline-model training/ner/model-best",
+             "bench/results/kb_match.json", lambda: bench_kb_match.section(load("kb_match.json")),
+             after=["", "`configs/ner.cfg` with `spacy_biobert.KBMatchFeatures.v1` as `biobert_ner`'s `kb_match` "
+                    "(the BILU position of the longest dictionary match per token, embedded and concatenated to "
+                    "the encoder output, as TaggerOne and tmChem use lexicons): a dictionary of MeSH-lite names and "
+                    "the training mentions, each training document seeing only the other fold's mentions. Same "
+                    "schedule and seed as the shipped NER (`training/ner/model-best`, 500 steps), one run each. A "
+                    "difference this small from one seed each is not taken as a gain: not shipped (`kb_match = "
+                    "null`); two or more seeds per arm would settle it."]),
+        *run("More training data: train + half of dev, 500 steps, CPU", "python bench/bench_ner_more_data.py "
+             "training/ner/model-best --max-steps 500 --eval-frequency 250", "bench/results/ner_more_data.json",
+             lambda: bench_ner_more_data.section(load("ner_more_data.json")),
+             after=["", "The train-only NER's `model-best` was picked among its steps 250 and 500 on all of dev, dev B "
+                    "included, which if anything favours it. On this measurement the shipped pipeline's NER is "
+                    "trained on train + all of dev for the same 500 steps (`train-ner-final`, `finalize`; "
+                    "[End to end](#end-to-end))."]),
         "### Task-adaptive pretraining", "",
         "Masked-LM training of the encoder continued on the CDR train + dev text (never test) with `spacy biobert "
         "pretrain-mlm`, then `configs/ner.cfg` trained from the original and from the adapted encoder with the same "
