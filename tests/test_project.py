@@ -188,10 +188,12 @@ def workflow_order_is_sound(config, commands, workflow, after=None):
 def test_all_builds_calibrates_packages_and_annotates_the_shipped_e2e_pipeline():
     """`all` trains the two stages, assembles configs/e2e.cfg with the full KB, trains its relation head on the
     predicted entities of the training documents, calibrates it on dev end to end
-    (linking with the KB without dev mentions), and every later step uses that one pipeline."""
+    (linking with the KB without dev mentions), puts the NER trained on train + dev in, and every later step uses
+    that one pipeline."""
     config, commands = project_commands()
     assert config["workflows"]["all"] == ["convert", "train-ner", "train-rel", "kb", "assemble", "train-head",
-                                          "calibrate", "evaluate", "package", "annotate"]
+                                          "calibrate", "train-ner-final", "finalize", "evaluate", "package",
+                                          "annotate"]
     workflow_order_is_sound(config, commands, "all")
     kb_train, kb = commands["kb"]["script"]
     assert "kb build training/kb_train --corpus corpus/train.spacy --mesh" in kb_train and "dev" not in kb_train
@@ -202,8 +204,11 @@ def test_all_builds_calibrates_packages_and_annotates_the_shipped_e2e_pipeline()
     assert "train-head training/e2e_assembled corpus/train.spacy training/e2e_head --entities predicted" in head
     assert "dev" not in head and "test" not in head
     (calibrate,) = commands["calibrate"]["script"]
-    assert "calibrate training/e2e_head corpus/dev.spacy training/e2e --kb training/kb_train" in calibrate
+    assert "calibrate training/e2e_head corpus/dev.spacy training/e2e_calibrated --kb training/kb_train" in calibrate
     assert "--gold-entities" not in calibrate and "test" not in calibrate
+    (finalize,) = commands["finalize"]["script"]  # the NER trained on train + dev replaces the train-only one
+    assert finalize == ("python scripts/replace_components.py training/e2e_calibrated training/ner_final/model-last "
+                        "training/e2e --component transformer --component biobert_ner")
     assert "evaluate training/e2e corpus/test.spacy" in commands["evaluate"]["script"][0]
     assert "package training/e2e " in commands["package"]["script"][0]
     assert commands["annotate"]["script"] == ["python -m spacy biobert annotate training/e2e"]
