@@ -11,7 +11,6 @@ Writes ``bench/results/ner_more_data.json`` (BENCHMARKS.md: ``python bench/repor
 """
 import argparse
 import json
-import shutil
 import sys
 from pathlib import Path
 from typing import Dict, List, Tuple
@@ -21,7 +20,7 @@ import torch
 from spacy.tokens import Doc, DocBin
 
 from bench_ner import evaluate
-from common import ROOT, checkout_path, corpus_dir, machine, machine_line, pct, spacy_train, utc_now
+from common import ROOT, checkout_path, corpus_dir, machine, machine_line, pct, run, spacy_train, utc_now
 
 from spacy_biobert.cli.evaluate import gold_char_mentions
 
@@ -34,15 +33,18 @@ def halves(docs: List[Doc]) -> Tuple[List[Doc], List[Doc]]:
     return docs[:middle], docs[middle:]
 
 
-def write_split(corpus: Path, work: Path) -> Tuple[Path, Path]:
-    """``work/train_dev_a/`` (train.spacy + dev_a.spacy, one training corpus as a folder) and ``work/dev_b.spacy``."""
+def write_split(corpus: Path, work: Path, log: Path) -> Tuple[Path, Path]:
+    """``work/dev_a.spacy`` and ``work/dev_b.spacy``, and ``work/train_dev_a/`` (copies of train.spacy and
+    dev_a.spacy, one training corpus as a folder, gathered by ``scripts/combine_corpus.py`` as ``train-ner-final``
+    gathers train + dev); return the training folder and dev B."""
     vocab = spacy.blank("en").vocab
     dev_a, dev_b = halves(list(DocBin(store_user_data=True).from_disk(corpus / "dev.spacy").get_docs(vocab)))
-    train = work / "train_dev_a"
-    train.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(corpus / "train.spacy", train / "train.spacy")
-    DocBin(docs=dev_a, store_user_data=True).to_disk(train / "dev_a.spacy")
+    work.mkdir(parents=True, exist_ok=True)
+    DocBin(docs=dev_a, store_user_data=True).to_disk(work / "dev_a.spacy")
     DocBin(docs=dev_b, store_user_data=True).to_disk(work / "dev_b.spacy")
+    train = work / "train_dev_a"
+    run([sys.executable, str(ROOT / "scripts" / "combine_corpus.py"), str(train), str(corpus / "train.spacy"),
+         str(work / "dev_a.spacy")], log)
     return train, work / "dev_b.spacy"
 
 
@@ -72,7 +74,7 @@ def main() -> None:
     args.work.mkdir(parents=True, exist_ok=True)
     log = args.work / "log.txt"
     corpus = corpus_dir(args.cdr, args.work, log)
-    train, dev_b = write_split(corpus, args.work)
+    train, dev_b = write_split(corpus, args.work, log)
     output = args.work / "train_dev_a_model"
     train_s = None
     if not args.no_train:

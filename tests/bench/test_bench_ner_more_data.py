@@ -6,7 +6,7 @@ from spacy.tokens import DocBin
 from tests.util import import_bench_script
 
 
-def test_the_halves_cover_dev_once_and_the_training_folder_holds_train_and_the_first(monkeypatch, tmp_path):
+def test_the_halves_cover_dev_once_and_the_training_folder_holds_train_and_the_first_only(monkeypatch, tmp_path):
     bench = import_bench_script(monkeypatch, "bench_ner_more_data", "bench_ner", "common")
     nlp = spacy.blank("en")
     docs = [nlp(f"doc {i}") for i in range(5)]
@@ -14,7 +14,9 @@ def test_the_halves_cover_dev_once_and_the_training_folder_holds_train_and_the_f
     corpus.mkdir()
     DocBin(docs=docs).to_disk(corpus / "dev.spacy")
     DocBin(docs=docs[:2]).to_disk(corpus / "train.spacy")
-    train, dev_b = bench.write_split(corpus, tmp_path / "work")
+    (tmp_path / "work" / "train_dev_a").mkdir(parents=True)
+    DocBin(docs=[nlp("a stale split")]).to_disk(tmp_path / "work" / "train_dev_a" / "stale.spacy")
+    train, dev_b = bench.write_split(corpus, tmp_path / "work", tmp_path / "log.txt")
     read = lambda path: [doc.text for doc in DocBin().from_disk(path).get_docs(nlp.vocab)]  # noqa: E731
     assert sorted(p.name for p in train.iterdir()) == ["dev_a.spacy", "train.spacy"]
     assert read(train / "dev_a.spacy") == ["doc 0", "doc 1", "doc 2"] and read(dev_b) == ["doc 3", "doc 4"]
