@@ -19,6 +19,15 @@ PathLike = Union[str, Path]
 PIPELINE_FILES = ("config.cfg", "meta.json")
 
 
+def recorded_path(path: PathLike) -> str:
+    """``path`` as a pipeline's meta records it: relative to the working directory when it lies inside it, else its
+    name, so a saved or packaged pipeline carries no machine path."""
+    try:
+        return str(Path(path).absolute().relative_to(Path.cwd()))
+    except ValueError:
+        return Path(path).name
+
+
 def refuse_overwriting_or_exit(
     outputs: Iterable[Optional[PathLike]], inputs: Iterable[Optional[PathLike]], pattern: str = "**/*"
 ) -> None:

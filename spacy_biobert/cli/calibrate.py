@@ -37,7 +37,8 @@ from ..relations import get_concept_relations
 from ..scoring.ner_calibration import DEFAULT_OUTSIDE_WEIGHTS, tune_outside_weight
 from ..scoring.rel_threshold import concept_prf, tune_title_bonus, with_title_bonus
 from ._checks import check_docbins, load_or_exit
-from ._paths import PIPELINE_FILES, refuse_overwriting_or_exit, refuse_replacing_or_exit, save_pipeline
+from ._paths import (PIPELINE_FILES, recorded_path, refuse_overwriting_or_exit, refuse_replacing_or_exit,
+                     save_pipeline)
 from .evaluate import load_examples
 
 
@@ -252,7 +253,7 @@ def calibrate_command(
     except NothingToTune as err:  # a model that finds nothing yet (a few steps): saved unchanged, said so
         kept = relation_pipe(nlp, component).threshold
         nlp.meta.setdefault("calibration", {})[component] = {
-            "threshold": kept, "tuned": False, "reason": str(err), "entities": how, "dev_path": str(dev_path)}
+            "threshold": kept, "tuned": False, "reason": str(err), "entities": how, "dev_path": recorded_path(dev_path)}
         save_pipeline(nlp, output)
         msg.warn(f"Not tuned: {err}. Saved the pipeline unchanged (threshold {kept}) to {output}")
         return
@@ -260,7 +261,7 @@ def calibrate_command(
         msg.fail(str(err), exits=1)
     nlp.meta.setdefault("calibration", {})[component] = {"tuned": True,
         "threshold": found.threshold, "title_bonus": found.title_bonus, "dev_docs": found.n_docs, "entities": how,
-        "dev_path": str(dev_path),
+        "dev_path": recorded_path(dev_path),
         **{f"dev_{k}": found.scores[k] for k in ("p", "r", "f")}}
     save_pipeline(nlp, output)
     msg.text(f"dev concept-level P / R / F at the previous threshold {found.previous} (title bonus "

@@ -38,9 +38,20 @@ def test_calibrate_saves_the_tuned_threshold(joint_model, dev, tmp_path):
     calibration = spacy.load(out).meta["calibration"]["biobert_rel"]
     assert calibration["threshold"] == pytest.approx(threshold, abs=1e-12) and calibration["dev_docs"] == 2
     assert calibration["entities"] == "gold entities" and 0 <= calibration["dev_f"] <= 1
+    assert calibration["dev_path"] == "dev.spacy"  # given absolute, outside the working directory: no machine path
     bonus = float(re.search(r"title bonus = ([0-9.]+)", output).group(1))  # tuned with the threshold
     assert bonus in DEFAULT_TITLE_BONUSES and calibration["title_bonus"] == bonus
     assert spacy.load(out).get_pipe("biobert_rel").title_bonus == bonus
+
+
+def test_the_dev_path_is_recorded_relative_to_the_working_directory(joint_model, dev, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    invoke("calibrate", joint_model, dev, tmp_path / "out", "--gold-entities")
+    assert spacy.load(tmp_path / "out").meta["calibration"]["biobert_rel"]["dev_path"] == "dev.spacy"
+    (tmp_path / "data").mkdir()
+    nested = dev.rename(tmp_path / "data" / "dev.spacy")
+    invoke("calibrate", joint_model, nested, tmp_path / "out2", "--gold-entities")
+    assert spacy.load(tmp_path / "out2").meta["calibration"]["biobert_rel"]["dev_path"] == "data/dev.spacy"
 
 
 def test_the_threshold_survives_spacy_load_in_cfg_and_config(joint_model, dev, tmp_path):
