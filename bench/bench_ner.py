@@ -26,8 +26,8 @@ from spacy_biobert.cli.evaluate import gold_char_mentions
 from spacy_biobert.models.encoder import EMBEDDED_ENCODER, resolve_encoder_name
 from spacy_biobert.scoring.ner import predicted_char_mentions, score_char_offsets
 
-from common import (ROOT, argument_parser, corpus_dir, machine, machine_line, pct, run, schedule_overrides,
-                    capped_train, timed_pipe, use_device, utc_now, write_section)
+from common import (ROOT, argument_parser, checkout_path, corpus_dir, machine, machine_line, pct, run,
+                    schedule_overrides, capped_train, timed_pipe, use_device, utc_now, write_section)
 
 TOKENIZER = {"@tokenizers": "spacy_biobert.Tokenizer.v1"}
 SYSTEMS = ("ours", "peer_a")
@@ -86,12 +86,6 @@ def evaluate(model: Path, gold_docs: List[Doc], gold_chars, batch_size: int, enc
             _, encoder_seconds = timed_pipe(nlp, texts, batch_size)
         result.update(encoder_only_s=encoder_seconds, ratio_to_encoder=seconds / encoder_seconds)
     return result
-
-
-def relative(path: Path) -> str:
-    """``path`` relative to the project root when it lies inside it (as the report shows it)."""
-    path = path.resolve()
-    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
 def title(max_steps: int) -> str:
@@ -198,8 +192,8 @@ def main() -> None:
         results[name]["train_s"], results[name]["timed_out"] = trained.get(name, (None, False))
         print(name, json.dumps({k: v for k, v in results[name].items() if k != "ents_per_type"}), flush=True)
     results["command"] = ("python bench/bench_ner.py " + " ".join(sys.argv[1:])).strip()
-    results["ours_config"] = relative(args.ours_config)
-    results["out"] = relative(args.out)
+    results["ours_config"] = checkout_path(args.ours_config)
+    results["out"] = checkout_path(args.out)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     if systems != list(SYSTEMS):  # one system of a parallel run: its JSON only
         args.out.write_text(json.dumps(results, indent=2, default=str), encoding="utf8")

@@ -16,8 +16,8 @@ import spacy
 import torch
 from spacy.tokens import DocBin
 
-from bench_ner import evaluate, relative
-from common import ROOT, corpus_dir, machine, machine_line, pct, use_device, utc_now, write_section
+from bench_ner import evaluate
+from common import ROOT, checkout_path, corpus_dir, machine, machine_line, pct, use_device, utc_now, write_section
 
 from spacy_biobert.cli.calibrate import calibrate_ner
 from spacy_biobert.cli.evaluate import gold_char_mentions
@@ -55,11 +55,11 @@ def main() -> None:
     test = {name: evaluate(path, gold_docs, gold_chars, args.batch_size)
             for name, path in (("as_trained", args.model), ("calibrated", calibrated))}
     reference = json.loads(args.reference.read_text(encoding="utf8")) if args.reference else {}
-    results = {"date": utc_now(), "machine": machine(), "model": relative(args.model),
+    results = {"date": utc_now(), "machine": machine(), "model": checkout_path(args.model),
                "settings": {"threads": args.threads, "gpu_id": args.gpu_id, "batch_size": args.batch_size},
                "weight": found.weight, "dev": {"calibrated": found.scores, "at_1.0": found.baseline_scores},
                "dev_docs": len(DocBin().from_disk(corpus / "dev.spacy")), "test": test,
-               "peer_a": reference.get("peer_a"), "out": relative(args.out)}
+               "peer_a": reference.get("peer_a"), "out": checkout_path(args.out)}
     args.out.write_text(json.dumps(results, indent=2, default=str), encoding="utf8")
     text = section(results, "python bench/bench_ner_calibration.py " + " ".join(sys.argv[1:]))
     write_section(args.benchmarks, text, TITLE)
