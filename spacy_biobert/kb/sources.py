@@ -26,7 +26,7 @@ MESH_CSV = "vocabularies/subjects_mesh.csv"
 MESH_URI = "https://id.nlm.nih.gov/mesh/"
 
 
-def _read_text_lines(path: Path) -> List[str]:
+def read_text_lines(path: Path) -> List[str]:
     """The lines of a UTF-8 file, a byte order mark at its start skipped (as the corpus readers do)."""
     try:
         return Path(path).read_text(encoding="utf-8-sig").splitlines()
@@ -34,7 +34,9 @@ def _read_text_lines(path: Path) -> List[str]:
         raise KBFormatError(str(path), None, f"not valid UTF-8 ({err.reason})") from err
 
 
-def _add_entry(kb: KnowledgeBase, cid: object, names: List[object], label: object, source: str, line: int) -> None:
+def add_entry(kb: KnowledgeBase, cid: object, names: List[object], label: object, source: str, line: int) -> None:
+    """Add concept ``cid`` with ``names`` and ``label`` to ``kb``, refusing (:class:`KBFormatError` naming ``source``
+    and ``line``) a bad id, no name, a label that is not a string, or a value that is not valid Unicode."""
     if not isinstance(cid, str) or not cid.strip() or "|" in cid:
         raise KBFormatError(source, line, f"bad concept id {cid!r} (non-empty, no '|')")
     clean = [n.strip() for n in names if isinstance(n, str) and n.strip()]
@@ -59,7 +61,7 @@ def kb_from_tsv(path: Union[str, Path], kb: Optional[KnowledgeBase] = None) -> K
     """Add the concepts of a TSV file (format above) to ``kb`` (default: a new KB) and return it."""
     kb = KnowledgeBase() if kb is None else kb
     source, added = str(path), 0
-    for number, line in enumerate(_read_text_lines(Path(path)), start=1):
+    for number, line in enumerate(read_text_lines(Path(path)), start=1):
         if not line.strip() or line.startswith("#") or (number == 1 and line.lower().startswith("id\t")):
             continue
         added += 1
@@ -68,7 +70,7 @@ def kb_from_tsv(path: Union[str, Path], kb: Optional[KnowledgeBase] = None) -> K
             raise KBFormatError(source, number, f"expected 2 to 4 tab-separated columns, found {len(fields)}")
         aliases = fields[2].split("|") if len(fields) > 2 else []
         label = fields[3].strip() if len(fields) > 3 else None
-        _add_entry(kb, fields[0].strip(), [fields[1], *aliases], label, source, number)
+        add_entry(kb, fields[0].strip(), [fields[1], *aliases], label, source, number)
     require_concepts(source, added, "only blank lines, comments or a header")
     kb.sources.append(f"tsv:{path}")
     return kb
@@ -78,7 +80,7 @@ def kb_from_jsonl(path: Union[str, Path], kb: Optional[KnowledgeBase] = None) ->
     """Add the concepts of a JSONL file (format above) to ``kb`` (default: a new KB) and return it."""
     kb = KnowledgeBase() if kb is None else kb
     source, added = str(path), 0
-    for number, line in enumerate(_read_text_lines(Path(path)), start=1):
+    for number, line in enumerate(read_text_lines(Path(path)), start=1):
         if not line.strip():
             continue
         added += 1
@@ -91,7 +93,7 @@ def kb_from_jsonl(path: Union[str, Path], kb: Optional[KnowledgeBase] = None) ->
         aliases = record.get("aliases") or []
         if not isinstance(aliases, list):
             raise KBFormatError(source, number, "aliases must be a list of strings")
-        _add_entry(kb, record.get("id"), [record.get("name"), *aliases], record.get("label"), source, number)
+        add_entry(kb, record.get("id"), [record.get("name"), *aliases], record.get("label"), source, number)
     require_concepts(source, added, "only blank lines")
     kb.sources.append(f"jsonl:{path}")
     return kb
@@ -131,6 +133,6 @@ def kb_from_mesh_lite(kb: Optional[KnowledgeBase] = None, text: Optional[str] = 
     for number, row in enumerate(reader, start=2):
         if len(row) != 3 or not row[0].startswith(MESH_URI):
             raise KBFormatError(source, number, f"expected '{MESH_URI}ID,MeSH,name', got {row!r}")
-        _add_entry(kb, row[0][len(MESH_URI):], [row[2]], None, source, number)
+        add_entry(kb, row[0][len(MESH_URI):], [row[2]], None, source, number)
     kb.sources.append("mesh-lite")
     return kb
