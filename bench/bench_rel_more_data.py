@@ -36,6 +36,8 @@ from common import ROOT, checkout_path, corpus_dir, log_line, machine, machine_l
 
 TITLE = "## Relations: more training data"
 ARMS = ("train", "train + dev A")
+#: The file a finished training run leaves in its output folder.
+TRAINED = "TRAINED"
 
 
 def overrides(train: Path, dev: Path, args: argparse.Namespace) -> Dict[str, object]:
@@ -96,12 +98,15 @@ def end_to_end_inputs(corpus: Path, train_dev_a: Path, dev_b: Path, args: argpar
 
 
 def train_once(config: Path, output: Path, overrides: Dict[str, object], log: Path) -> Optional[float]:
-    """:func:`common.spacy_train` unless ``output/model-last`` is there from an earlier run (then None): a rerun
-    goes on where one stopped; remove ``--work`` to train again."""
-    if (output / "model-last").exists():
-        log_line(log, f"{checkout_path(output)}: reusing model-last")
+    """:func:`common.spacy_train` unless an earlier run finished training into ``output`` (then None): a rerun
+    goes on where one stopped; remove ``--work`` to train again. Finished means ``output/TRAINED`` is there,
+    written after ``spacy train`` returned (``model-last`` alone is written from the first evaluation on)."""
+    if (output / TRAINED).exists():
+        log_line(log, f"{checkout_path(output)}: trained by an earlier run, reusing model-last")
         return None
-    return spacy_train(config, output, overrides, log)
+    seconds = spacy_train(config, output, overrides, log)
+    (output / TRAINED).write_text(f"{seconds:.1f} s\n", encoding="utf8")
+    return seconds
 
 
 def main() -> None:

@@ -21,11 +21,24 @@ def test_both_arms_get_the_same_schedule_and_one_evaluation_at_the_end(monkeypat
 def test_a_rerun_reuses_a_trained_model_and_trains_a_missing_one(monkeypatch, tmp_path):
     bench = bench_module(monkeypatch)
     trained = []
-    monkeypatch.setattr(bench, "spacy_train", lambda config, output, overrides, log: trained.append(output) or 12.0)
-    (tmp_path / "done" / "model-last").mkdir(parents=True)
+
+    def fake_train(config, output, overrides, log):
+        (output / "model-last").mkdir(parents=True)
+        trained.append(output)
+        return 12.0
+
+    monkeypatch.setattr(bench, "spacy_train", fake_train)
+    (tmp_path / "done").mkdir()
+    (tmp_path / "done" / bench.TRAINED).write_text("1 s\n")
+    (tmp_path / "stopped" / "model-last").mkdir(parents=True)  # a run stopped after its first evaluation
     assert bench.train_once(tmp_path / "rel.cfg", tmp_path / "done", {}, tmp_path / "log.txt") is None
     assert bench.train_once(tmp_path / "rel.cfg", tmp_path / "new", {}, tmp_path / "log.txt") == 12.0
+    assert (tmp_path / "new" / bench.TRAINED).exists()
     assert trained == [tmp_path / "new"] and "reusing model-last" in (tmp_path / "log.txt").read_text()
+    trained.clear()
+    (tmp_path / "stopped" / "model-last").rmdir()
+    assert bench.train_once(tmp_path / "rel.cfg", tmp_path / "stopped", {}, tmp_path / "log.txt") == 12.0
+    assert trained == [tmp_path / "stopped"]
 
 
 def results(end_to_end=None):
