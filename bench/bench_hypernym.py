@@ -10,6 +10,8 @@ threshold with each filter and without, and at the best threshold of each (the s
 
 Usage (heavy: run it under ``flock`` on ``common.CPU_LOCK``):
     python bench/bench_hypernym.py --pipeline bench/runs/rel_more_data/e2e_train/calibrated --first-doc 250
+    python bench/bench_hypernym.py --pipeline bench/runs/rel_more_data/train/model-last --gold-entities \
+        --corpus bench/runs/rel_more_data/dev_b.spacy
 Writes ``bench/results/hypernym.json`` (BENCHMARKS.md: ``python bench/report.py``).
 """
 import argparse
@@ -109,8 +111,8 @@ def main() -> None:
     results = {"date": utc_now(), "machine": machine(), "threads": args.threads,
                "command": "python bench/bench_hypernym.py " + " ".join(
                    checkout_path(Path(a)) if Path(a).exists() else a for a in sys.argv[1:]),
-               "pipeline": checkout_path(args.pipeline), "docs": len(docs), "first_doc": args.first_doc,
-               "entities": "gold" if args.gold_entities else "predicted",
+               "pipeline": checkout_path(args.pipeline), "corpus": checkout_path(args.corpus), "docs": len(docs),
+               "first_doc": args.first_doc, "entities": "gold" if args.gold_entities else "predicted",
                "threshold": threshold, "title_bonus": bonus, "scopes": {}}
     for scope in SCOPES:
         at = rel_threshold.concept_prf(filtered(scored, threshold, trees, scope), threshold)
@@ -133,7 +135,7 @@ def section(results: Dict) -> str:
         TITLE, "",
         machine_line(results, results["command"], results["threads"]),
         f"`{results['pipeline']}` (threshold {results['threshold']:g}, title bonus {results['title_bonus']:g}) on "
-        f"{results['docs']} CDR dev documents (from document {results['first_doc']} on), "
+        f"{results['docs']} CDR dev documents (`{results['corpus']}` from document {results['first_doc']} on), "
         f"{'on the gold entities and ids' if results.get('entities') == 'gold' else 'end to end'}; a (chemical, "
         "disease) pair is dropped when the chemical has a more specific disease (a MeSH tree descendant) among the "
         "pairs kept, or among the diseases the document is linked to.", "",

@@ -12,6 +12,7 @@ from typing import Dict, Optional
 import bench_ner
 import bench_rel
 import bench_tapt
+from common import checkout_path
 
 #: Relation jobs whose system is an ablation of another: job -> the key its system is shown under.
 RENAMED = {"rel_v2_pair": "ours_gold_v2_pair", "rel_v2_lr10": "ours_gold_v2_lr10"}
@@ -40,7 +41,7 @@ def merged_relations(folder: Path) -> Optional[Dict]:
         result = load(path)
         if "systems" not in result:
             continue
-        merged = merged or {**result, "systems": {}, "raw": bench_ner.relative(folder)}
+        merged = merged or {**result, "systems": {}, "raw": checkout_path(folder)}
         for name, system in result["systems"].items():
             merged["systems"][RENAMED.get(path.stem, name)] = system
     if merged is not None:
@@ -63,7 +64,7 @@ def merged_ner(folder: Path) -> Optional[Dict]:
         merged = {**result, **merged, **{k: result[k] for k in ("ours", "peer_a") if k in result}}
     if not {"ours", "peer_a"} <= set(merged):
         return None
-    merged.update(out=bench_ner.relative(folder))
+    merged.update(out=checkout_path(folder))
     merged["targets"] = bench_ner.targets(merged)
     return merged
 
@@ -90,4 +91,4 @@ def tapt(folder: Path, title: str, command: str) -> Optional[str]:
         return None
     r = load(path)
     return bench_tapt.section(r, title, f"Command: `{command}` — date: {r['date']}. Device: {r['machine'].get('gpu')}. {NOTE}",
-                              bench_ner.relative(path))
+                              checkout_path(path))

@@ -39,6 +39,7 @@ def test_the_section_shows_each_scope(monkeypatch):
     bench = bench_module(monkeypatch)
     prf = {"p": 0.5, "r": 0.4, "f": 0.444, "threshold": 0.9}
     text = bench.section({"date": "d", "machine": {"nproc": 2, "cpu": "cpu"}, "threads": 2, "command": "c",
-                          "pipeline": "p", "docs": 250, "first_doc": 250, "threshold": 0.9, "title_bonus": 0.5,
+                          "pipeline": "p", "corpus": "dev_b.spacy", "docs": 250, "first_doc": 250, "threshold": 0.9, "title_bonus": 0.5,
                           "scopes": {s: {"at_threshold": prf, "best": prf} for s in bench.SCOPES}})
     assert "| linked diseases | 50.00 / 40.00 / **44.40** | 50.00 / 40.00 / **44.40** (t=0.9) |" in text
+    assert "(`dev_b.spacy` from document 250 on), end to end" in text
